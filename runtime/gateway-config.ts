@@ -1,0 +1,338 @@
+/**
+ * The gateway configuration document: who may call, which models they may use, what a token costs,
+ * and the limits and budgets that apply. The gateway reads it at start (`GATEWAY_CONFIG` path or
+ * `GATEWAY_CONFIG_JSON`); the CDK app builds the same document from the stage config and validates it
+ * at synth time with this same function, so a bad document fails `cdk synth`, not a deployment.
+ */
+
+/** Price of one model in US dollars per million tokens. */
+export interface ModelPrice {
+  /** Price of one million prompt (input) tokens. */
+  readonly inputUsdPer1M: number;
+  /** Price of one million completion (output) tokens. Embedding models use 0. */
+  readonly outputUsdPer1M: number;
+  /**
+   * Price of one million prompt tokens served from OpenAI's prompt cache
+   * (`usage.prompt_tokens_details.cached_tokens`).
+   * @default inputUsdPer1M
+   */
+  readonly cachedInputUsdPer1M?: number;
+}
+
+/** One calling application. */
+export interface ClientConfig {
+  /** Stable identifier, used in metrics, logs, cache keys and the upstream safety identifier. */
+  readonly id: string;
+  /** Lowercase hex SHA-256 of the caller's API key. The gateway never sees the key in config. */
+  readonly keySha256: string;
+  /** Requests per minute this client may make. */
+  readonly rpm: number;
+  /** Tokens per minute (prompt estimate + max completion tokens) this client may reserve. */
+  readonly tpm: number;
+  /** Monthly spend in USD after which this client's requests are refused. */
+  readonly monthlyBudgetUsd: number;
+  /**
+   * Models or aliases this client may call.
+   * @default every configured model and alias
+   */
+  readonly models?: readonly string[];
+}
+
+/** Request caps applied to every call; see the guide's "Improving latencies". */
+export interface RequestLimits {
+  /** Largest `max_tokens` / `max_completion_tokens` a caller may ask for. */
+  readonly maxTokens: number;
+  /** `max_tokens` applied when the caller sends none. */
+  readonly defaultMaxTokens: number;
+  /** Largest `n`. */
+  readonly maxN: number;
+  /** Most stop sequences in `stop`. */
+  readonly maxStopSequences: number;
+  /** Largest request body in bytes. */
+  readonly maxBodyBytes: number;
+}
+
+/** What the gateway does while Redis cannot answer. */
+export type StoreFallback = 'local' | 'open' | 'closed';
+
+export interface GatewayConfig {
+  /**
+   * Stage name, used as the `Stage` metric dimension and in Redis key prefixes.
+   * @default 'local'
+   */
+  readonly stage: string;
+  readonly clients: readonly ClientConfig[];
+  /** Real model name to price. Every model a caller can reach must be here. */
+  readonly models: Readonly<Record<string, ModelPrice>>;
+  /**
+   * Alias to real model name, e.g. `{ "default": "gpt-4o-mini" }`.
+   * @default {}
+   */
+  readonly aliases: Readonly<Record<string, string>>;
+  readonly limits: RequestLimits;
+  /**
+   * Stage-wide rate limits across all clients and replicas.
+   * @default the sum of the clients' limits
+   */
+  readonly rateLimits: { readonly rpm: number; readonly tpm: number };
+  readonly budget: {
+    /** Stage-wide monthly spend in USD after which every request is refused. */
+    readonly monthlyUsd: number;
+    /** Percent of `monthlyUsd` at which the spend alarm notifies on-call. */
+    readonly notifyAtPercent: number;
+  };
+  readonly cache: {
+    /** How long a cached response lives. 0 disables the cache. */
+    readonly ttlSeconds: number;
+    /**
+     * Part of every cache key: change it to invalidate every cached response at once.
+     * @default '1'
+     */
+    readonly version: string;
+  };
+  readonly upstream: {
+    /** `OpenAI-Organization` header. @default none */
+    readonly organization?: string;
+    /** `OpenAI-Project` header. @default none */
+    readonly project?: string;
+    /** Time allowed for upstream response headers (and between stream chunks). @default 60000 */
+    readonly timeoutMs: number;
+    /** Retries after the first attempt for 429, 5xx and timeouts. @default 2 */
+    readonly maxRetries: number;
+    /** Longest upstream `Retry-After` the gateway waits out before giving up. @default 10 */
+    readonly maxRetryAfterSeconds: number;
+  };
+  readonly moderation: {
+    /** Check chat input with the moderation endpoint before the model call. @default false */
+    readonly enabled: boolean;
+    /** @default 'omni-moderation-latest' */
+    readonly model: string;
+  };
+  readonly store: {
+    /**
+     * While Redis is unavailable: `local` enforces limits and budgets per replica in memory,
+     * `open` admits without limits, `closed` refuses with 503.
+     * @default 'local'
+     */
+    readonly fallback: StoreFallback;
+    /** Per-command timeout before a Redis call counts as failed. @default 50 */
+    readonly commandTimeoutMs: number;
+  };
+}
+
+/** A config document failed validation. `field` is a JSON path such as `clients[0].rpm`. */
+export class GatewayConfigError extends Error {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`gateway config: ${field} ${problem}`);
+    this.name = 'GatewayConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function object(v: unknown, field: string): Json {
+  if (!isObject(v)) throw new GatewayConfigError(field, 'must be an object');
+  return v;
+}
+
+function optionalObject(v: unknown, field: string): Json {
+  return v === undefined ? {} : object(v, field);
+}
+
+function str(v: unknown, field: string, pattern?: RegExp, patternText?: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw new GatewayConfigError(field, 'must be a non-empty string');
+  if (pattern && !pattern.test(v)) throw new GatewayConfigError(field, `must be ${patternText}`);
+  return v;
+}
+
+function num(v: unknown, field: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
+  const { integer = false, min = 0, max = Number.MAX_SAFE_INTEGER } = opts;
+  const kind = integer ? 'an integer' : 'a number';
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw new GatewayConfigError(field, `must be ${kind}`);
+  }
+  if (v < min || v > max) throw new GatewayConfigError(field, `must be ${kind} from ${min} to ${max}`);
+  return v;
+}
+
+function withDefault<T>(v: unknown, fallback: T, parse: (v: unknown) => T): T {
+  return v === undefined ? fallback : parse(v);
+}
+
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const STAGE = /^[A-Za-z0-9-]{1,32}$/;
+
+function parseModels(v: unknown): Record<string, ModelPrice> {
+  const models = object(v, 'models');
+  const names = Object.keys(models);
+  if (names.length === 0) throw new GatewayConfigError('models', 'must name at least one model');
+  const out: Record<string, ModelPrice> = {};
+  for (const name of names) {
+    const field = `models.${name}`;
+    const m = object(models[name], field);
+    out[name] = {
+      inputUsdPer1M: num(m.inputUsdPer1M, `${field}.inputUsdPer1M`),
+      outputUsdPer1M: num(m.outputUsdPer1M, `${field}.outputUsdPer1M`),
+      ...(m.cachedInputUsdPer1M === undefined
+        ? {}
+        : { cachedInputUsdPer1M: num(m.cachedInputUsdPer1M, `${field}.cachedInputUsdPer1M`) }),
+    };
+  }
+  return out;
+}
+
+function parseAliases(v: unknown, models: Record<string, ModelPrice>): Record<string, string> {
+  const aliases = optionalObject(v, 'aliases');
+  const out: Record<string, string> = {};
+  for (const [alias, target] of Object.entries(aliases)) {
+    const field = `aliases.${alias}`;
+    const model = str(target, field);
+    if (!(model in models)) throw new GatewayConfigError(field, `points to "${model}", which has no price in models`);
+    if (alias in models) throw new GatewayConfigError(field, 'must not shadow a model of the same name');
+    out[alias] = model;
+  }
+  return out;
+}
+
+function parseLimits(v: unknown): RequestLimits {
+  const l = object(v, 'limits');
+  const limits: RequestLimits = {
+    maxTokens: num(l.maxTokens, 'limits.maxTokens', { integer: true, min: 1 }),
+    defaultMaxTokens: num(l.defaultMaxTokens, 'limits.defaultMaxTokens', { integer: true, min: 1 }),
+    maxN: num(l.maxN, 'limits.maxN', { integer: true, min: 1, max: 128 }),
+    maxStopSequences: num(l.maxStopSequences, 'limits.maxStopSequences', { integer: true, min: 0, max: 4 }),
+    maxBodyBytes: num(l.maxBodyBytes, 'limits.maxBodyBytes', { integer: true, min: 1024, max: 64 * 1024 * 1024 }),
+  };
+  if (limits.defaultMaxTokens > limits.maxTokens) {
+    throw new GatewayConfigError('limits.defaultMaxTokens', `must not exceed limits.maxTokens (${limits.maxTokens})`);
+  }
+  return limits;
+}
+
+function parseClients(v: unknown, models: Record<string, ModelPrice>, aliases: Record<string, string>): ClientConfig[] {
+  if (!Array.isArray(v) || v.length === 0) throw new GatewayConfigError('clients', 'must be a non-empty array');
+  const ids = new Set<string>();
+  const hashes = new Set<string>();
+  return v.map((raw, i) => {
+    const field = `clients[${i}]`;
+    const c = object(raw, field);
+    const id = str(c.id, `${field}.id`, CLIENT_ID, 'letters, digits, "_", "." or "-" (at most 64)');
+    if (ids.has(id)) throw new GatewayConfigError(`${field}.id`, `repeats the id "${id}"`);
+    ids.add(id);
+    const keySha256 = str(c.keySha256, `${field}.keySha256`, SHA256_HEX, '64 lowercase hex characters (a SHA-256)');
+    if (hashes.has(keySha256)) throw new GatewayConfigError(`${field}.keySha256`, 'repeats another client key');
+    hashes.add(keySha256);
+    const client: ClientConfig = {
+      id,
+      keySha256,
+      rpm: num(c.rpm, `${field}.rpm`, { integer: true, min: 1 }),
+      tpm: num(c.tpm, `${field}.tpm`, { integer: true, min: 1 }),
+      monthlyBudgetUsd: num(c.monthlyBudgetUsd, `${field}.monthlyBudgetUsd`),
+    };
+    if (c.models === undefined) return client;
+    if (!Array.isArray(c.models) || c.models.length === 0) {
+      throw new GatewayConfigError(`${field}.models`, 'must be a non-empty array of model names or aliases');
+    }
+    const allowed = c.models.map((m, j) => {
+      const name = str(m, `${field}.models[${j}]`);
+      if (!(name in models) && !(name in aliases)) {
+        throw new GatewayConfigError(`${field}.models[${j}]`, `names "${name}", which is neither a model nor an alias`);
+      }
+      return name;
+    });
+    return { ...client, models: allowed };
+  });
+}
+
+/**
+ * Validates a gateway config document and fills in defaults.
+ * @throws GatewayConfigError naming the first field that is wrong
+ */
+export function parseGatewayConfig(doc: unknown): GatewayConfig {
+  const root = object(doc, '(document)');
+  const stage = withDefault(root.stage, 'local', (v) => str(v, 'stage', STAGE, 'letters, digits or "-" (at most 32)'));
+  const models = parseModels(root.models);
+  const aliases = parseAliases(root.aliases, models);
+  const clients = parseClients(root.clients, models, aliases);
+  const limits = parseLimits(root.limits);
+
+  const rl = optionalObject(root.rateLimits, 'rateLimits');
+  const rateLimits = {
+    rpm: withDefault(rl.rpm, sum(clients, (c) => c.rpm), (v) => num(v, 'rateLimits.rpm', { integer: true, min: 1 })),
+    tpm: withDefault(rl.tpm, sum(clients, (c) => c.tpm), (v) => num(v, 'rateLimits.tpm', { integer: true, min: 1 })),
+  };
+
+  const b = object(root.budget, 'budget');
+  const budget = {
+    monthlyUsd: num(b.monthlyUsd, 'budget.monthlyUsd'),
+    notifyAtPercent: num(b.notifyAtPercent, 'budget.notifyAtPercent', { min: 1, max: 100 }),
+  };
+  clients.forEach((c, i) => {
+    if (c.monthlyBudgetUsd > budget.monthlyUsd) {
+      throw new GatewayConfigError(
+        `clients[${i}].monthlyBudgetUsd`,
+        `(${c.monthlyBudgetUsd}) must not exceed budget.monthlyUsd (${budget.monthlyUsd})`,
+      );
+    }
+  });
+
+  const c = object(root.cache, 'cache');
+  const cache = {
+    ttlSeconds: num(c.ttlSeconds, 'cache.ttlSeconds', { integer: true, min: 0, max: 30 * 24 * 3600 }),
+    version: withDefault(c.version, '1', (v) =>
+      str(typeof v === 'number' ? String(v) : v, 'cache.version', /^[A-Za-z0-9._-]{1,32}$/, 'a short version label'),
+    ),
+  };
+
+  const u = optionalObject(root.upstream, 'upstream');
+  const upstream = {
+    ...(u.organization === undefined ? {} : { organization: str(u.organization, 'upstream.organization') }),
+    ...(u.project === undefined ? {} : { project: str(u.project, 'upstream.project') }),
+    timeoutMs: withDefault(u.timeoutMs, 60_000, (v) => num(v, 'upstream.timeoutMs', { integer: true, min: 100 })),
+    maxRetries: withDefault(u.maxRetries, 2, (v) => num(v, 'upstream.maxRetries', { integer: true, min: 0, max: 10 })),
+    maxRetryAfterSeconds: withDefault(u.maxRetryAfterSeconds, 10, (v) =>
+      num(v, 'upstream.maxRetryAfterSeconds', { min: 0, max: 120 }),
+    ),
+  };
+
+  const m = optionalObject(root.moderation, 'moderation');
+  const moderation = {
+    enabled: withDefault(m.enabled, false, (v) => {
+      if (typeof v !== 'boolean') throw new GatewayConfigError('moderation.enabled', 'must be true or false');
+      return v;
+    }),
+    model: withDefault(m.model, 'omni-moderation-latest', (v) => str(v, 'moderation.model')),
+  };
+
+  const s = optionalObject(root.store, 'store');
+  const store = {
+    fallback: withDefault<StoreFallback>(s.fallback, 'local', (v) => {
+      if (v !== 'local' && v !== 'open' && v !== 'closed') {
+        throw new GatewayConfigError('store.fallback', 'must be "local", "open" or "closed"');
+      }
+      return v;
+    }),
+    commandTimeoutMs: withDefault(s.commandTimeoutMs, 50, (v) =>
+      num(v, 'store.commandTimeoutMs', { integer: true, min: 1, max: 5000 }),
+    ),
+  };
+
+  return { stage, clients, models, aliases, limits, rateLimits, budget, cache, upstream, moderation, store };
+}
+
+function sum<T>(items: readonly T[], of: (item: T) => number): number {
+  return items.reduce((total, item) => total + of(item), 0);
+}
+
+/** Resolves a model or alias to the real model name, or undefined when the config knows neither. */
+export function resolveModel(config: GatewayConfig, name: string): string | undefined {
+  if (Object.prototype.hasOwnProperty.call(config.aliases, name)) return config.aliases[name];
+  if (Object.prototype.hasOwnProperty.call(config.models, name)) return name;
+  return undefined;
+}

@@ -1,0 +1,45 @@
+/**
+ * Environment variables the gateway process reads. The ECS task definition sets them from the stage
+ * config; a local run sets them by hand. Values are never secrets: secrets arrive as ARNs.
+ */
+export const GatewayEnv = {
+  /** Listen port. @default 8080 */
+  port: 'PORT',
+  /** Listen address. @default '0.0.0.0' */
+  host: 'HOST',
+  /** Upstream base URL including `/v1`. @default 'https://api.openai.com/v1' */
+  openaiBaseUrl: 'OPENAI_BASE_URL',
+  /** Upstream key for local runs only. On AWS use `OPENAI_API_KEY_SECRET_ARN`. */
+  openaiApiKey: 'OPENAI_API_KEY',
+  /** ARN of the Secrets Manager secret holding the upstream key (plain string or JSON `{"apiKey": "..."}`). */
+  openaiApiKeySecretArn: 'OPENAI_API_KEY_SECRET_ARN',
+  /** `redis://` or `rediss://` URL. Unset: an in-memory store (one replica only). */
+  redisUrl: 'REDIS_URL',
+  /** ARN of the secret holding the Redis AUTH token (plain string or JSON `{"authToken": "..."}`). */
+  redisAuthSecretArn: 'REDIS_AUTH_SECRET_ARN',
+  /** Path of the gateway config JSON document. */
+  configPath: 'GATEWAY_CONFIG',
+  /** The gateway config JSON document itself (the ECS task uses this; it holds no secret). */
+  configJson: 'GATEWAY_CONFIG_JSON',
+  /** Node `keepAliveTimeout`; must exceed the ALB idle timeout. @default 125000 */
+  keepAliveTimeoutMs: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+  /** Time SIGTERM allows in-flight requests and streams before exit; below the ECS stop timeout. @default 25000 */
+  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  /** Interval of the SSE keep-alive comment on a stream that is waiting for upstream. @default 15000 */
+  sseKeepAliveMs: 'SSE_KEEP_ALIVE_MS',
+  /** Interval at which aggregated EMF metrics are written. @default 60000 */
+  metricsFlushMs: 'METRICS_FLUSH_MS',
+  /** Pino log level. @default 'info' */
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+/** Paths the load balancer and container probes use. */
+export const GatewayPaths = {
+  /** Process is up. */
+  health: '/healthz',
+  /** Ready to take traffic; fails while draining after SIGTERM. The ALB health check uses this. */
+  ready: '/readyz',
+} as const;
+
+/** Port the container listens on. */
+export const GATEWAY_CONTAINER_PORT = 8080;

@@ -1,0 +1,76 @@
+/**
+ * The one list of custom CloudWatch metrics: the gateway and the handlers emit these names, and the
+ * infrastructure's dashboards and alarms read them. Change a name here and both sides follow.
+ */
+export const METRIC_NAMESPACE = 'OpenAIBlueprint';
+
+/** Dimension names. Every metric carries `Stage`; gateway metrics also come per `Model` and per `Client`. */
+export const Dimension = {
+  stage: 'Stage',
+  model: 'Model',
+  client: 'Client',
+  service: 'Service',
+} as const;
+
+/** Gateway metrics (EMF on the task's stdout, aggregated per flush interval). */
+export const GatewayMetric = {
+  /** Requests answered, any status. Count. */
+  requests: 'Requests',
+  /** Time from request received to response finished, ms. */
+  latency: 'Latency',
+  /** Time from upstream request sent to upstream response headers (non-stream) or last byte, ms. */
+  upstreamLatency: 'UpstreamLatency',
+  /** Streams: time from request received to first content chunk sent to the caller, ms. */
+  timeToFirstToken: 'TimeToFirstToken',
+  promptTokens: 'PromptTokens',
+  completionTokens: 'CompletionTokens',
+  /** Metered cost of the request from `usage` x model price, USD. */
+  costUsd: 'CostUsd',
+  cacheHits: 'CacheHits',
+  cacheMisses: 'CacheMisses',
+  /** 429s the gateway returned to callers (its own limits and budgets, or upstream's after retries). Count. */
+  throttled: 'Throttled',
+  /** 429s the upstream returned to the gateway, retries included. Count. */
+  upstream429: 'Upstream429',
+  /** 5xx, timeouts and connection failures from the upstream, retries included. Count. */
+  upstreamErrors: 'UpstreamErrors',
+  /** 5xx the gateway returned to callers. Count. */
+  errors5xx: 'Errors5xx',
+  /** Requests refused because a monthly budget is spent. Count. */
+  budgetExceeded: 'BudgetExceeded',
+  /** Redis commands that failed or timed out, and requests served while the circuit was open. Count. */
+  storeErrors: 'StoreErrors',
+  /** Month-to-date metered spend of the stage, USD (a gauge, emitted once a flush). */
+  monthToDateSpendUsd: 'MonthToDateSpendUsd',
+} as const;
+
+/** Canary handler metrics. */
+export const CanaryMetric = {
+  success: 'CanarySuccess',
+  latency: 'CanaryLatency',
+  timeToFirstToken: 'CanaryTimeToFirstToken',
+} as const;
+
+/** Spend reconciliation handler metrics. */
+export const ReconciliationMetric = {
+  /** Month-to-date cost reported by OpenAI's costs API for the stage's project, USD. */
+  actualSpendUsd: 'ActualSpendUsd',
+  /** ActualSpendUsd minus the gateway's metered MonthToDateSpendUsd, USD. */
+  spendDriftUsd: 'SpendDriftUsd',
+  /** 1 when the reconciliation could not read costs (bad admin key, API error), else 0. */
+  failure: 'ReconciliationFailure',
+} as const;
+
+/** Key rotation handler metrics. */
+export const RotationMetric = {
+  success: 'KeyRotationSuccess',
+  failure: 'KeyRotationFailure',
+} as const;
+
+/** Batch handler metrics. */
+export const BatchMetric = {
+  submitted: 'BatchSubmitted',
+  rejected: 'BatchRejected',
+  completed: 'BatchCompleted',
+  failed: 'BatchFailed',
+} as const;

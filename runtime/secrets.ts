@@ -1,0 +1,67 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+
+/** A secret could not be read or holds no usable value. The message never contains the value. */
+export class SecretUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SecretUnavailableError';
+  }
+}
+
+export interface ReadSecretOptions {
+  /** Bypass the cache, e.g. after the upstream answered 401 to a key that may have been rotated. @default false */
+  readonly forceFetch?: boolean;
+  /** How long a value is reused before Secrets Manager is asked again. @default 300 */
+  readonly maxAgeSeconds?: number;
+}
+
+/**
+ * Reads one field of a Secrets Manager secret through Powertools Parameters (cached per process).
+ * The secret may hold the value as a plain string, or JSON with the value under `field`
+ * (`{"apiKey": "sk-..."}`), which is how the rotation handler writes it.
+ */
+export async function readSecretField(arn: string, field: string, options: ReadSecretOptions = {}): Promise<string> {
+  let raw: string | Uint8Array | undefined;
+  try {
+    raw = await getSecret(arn, { maxAge: options.maxAgeSeconds ?? 300, forceFetch: options.forceFetch ?? false });
+  } catch (err) {
+    const name = err instanceof Error ? err.name : 'Error';
+    throw new SecretUnavailableError(`could not read secret ${arn} (${name}); has a value been put in it?`, {
+      cause: err,
+    });
+  }
+  const text = typeof raw === 'string' ? raw : raw ? Buffer.from(raw).toString('utf8') : '';
+  return secretField(text, field, arn);
+}
+
+/** Extracts `field` from a secret string that is either the plain value or a JSON object holding it. */
+export function secretField(text: string, field: string, arn = 'secret'): string {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      throw new SecretUnavailableError(`${arn} looks like JSON but does not parse`);
+    }
+    const value = (parsed as Record<string, unknown>)[field];
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new SecretUnavailableError(`${arn} has no non-empty string field "${field}"`);
+    }
+    return value;
+  }
+  if (trimmed.length === 0) throw new SecretUnavailableError(`${arn} is empty`);
+  return trimmed;
+}
+
+/** Field names inside the project's secrets. */
+export const SecretField = {
+  /** The OpenAI project API key the gateway and handlers call with. */
+  apiKey: 'apiKey',
+  /** The OpenAI service account that owns `apiKey`, so rotation can delete it later. */
+  serviceAccountId: 'serviceAccountId',
+  /** The OpenAI admin key (organization-level) for usage, costs and key management. */
+  adminKey: 'adminKey',
+  /** The ElastiCache AUTH token. */
+  authToken: 'authToken',
+} as const;

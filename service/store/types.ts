@@ -1,0 +1,90 @@
+/**
+ * What the gateway needs from its shared state: admission against rate limits and budgets, settlement
+ * of actual usage, and the response cache. `RedisStore` shares it across replicas; `MemoryStore`
+ * serves a single process (local runs, and the `local` fallback while Redis is down).
+ */
+
+/** Limits of one scope (a client, or the whole stage). */
+export interface ScopeLimits {
+  /** Requests per minute. */
+  readonly rpm: number;
+  /** Tokens per minute. */
+  readonly tpm: number;
+  /** Monthly budget in nano-dollars (see runtime/pricing). */
+  readonly budgetNanos: number;
+}
+
+export interface AdmissionRequest {
+  readonly clientId: string;
+  readonly client: ScopeLimits;
+  readonly stage: ScopeLimits;
+  /** Tokens to reserve against TPM: prompt estimate + max completion tokens x n. */
+  readonly tokens: number;
+  /** Worst-case cost to reserve against both monthly budgets, nano-dollars. */
+  readonly costNanos: number;
+  /** Cache key to read in the same round trip; absent when the request is not cacheable. */
+  readonly cacheKey?: string;
+}
+
+/** The numbers behind OpenAI's `x-ratelimit-*` response headers, for the calling client. */
+export interface RateLimitSnapshot {
+  readonly limitRequests: number;
+  readonly remainingRequests: number;
+  readonly limitTokens: number;
+  readonly remainingTokens: number;
+  /** Time until the request limit is fully replenished, ms. */
+  readonly resetRequestsMs: number;
+  /** Time until the token limit is fully replenished, ms. */
+  readonly resetTokensMs: number;
+}
+
+/** What settle needs to undo or correct a reservation. */
+export interface Ticket {
+  readonly clientId: string;
+  readonly tokens: number;
+  readonly costNanos: number;
+  /** UTC month of the reservation, `YYYY-MM`: settlement goes to the month that was charged. */
+  readonly month: string;
+  /** The limits the reservation was made under (settle needs the token capacity). */
+  readonly client: ScopeLimits;
+  readonly stage: ScopeLimits;
+}
+
+export type RejectReason = 'requests' | 'tokens' | 'client_budget' | 'stage_budget' | 'unavailable';
+
+export type AdmissionDecision =
+  | {
+      readonly ok: true;
+      readonly ticket: Ticket;
+      readonly rateLimit: RateLimitSnapshot;
+      /** The cached value under `cacheKey`, or null on a miss or when no key was given. */
+      readonly cached: string | null;
+      /** True when the decision came from the fallback because Redis was unavailable. */
+      readonly degraded: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: RejectReason;
+      /** Seconds until a retry can succeed (for `Retry-After`). */
+      readonly retryAfterSeconds: number;
+      readonly rateLimit: RateLimitSnapshot;
+      readonly degraded: boolean;
+    };
+
+export interface GatewayStore {
+  /** Checks and reserves RPM, TPM and both budgets atomically, and reads the cache, in one round trip. Never throws. */
+  admit(request: AdmissionRequest): Promise<AdmissionDecision>;
+  /**
+   * Replaces the reservation with what the call really used (tokens and cost from `usage`; zero for a
+   * cache hit or a call that never reached upstream). Never throws.
+   */
+  settle(ticket: Ticket, actual: { readonly tokens: number; readonly costNanos: number }): Promise<void>;
+  /** Stores a cache entry. Never throws; a failure is reported through `onError`. */
+  cacheSet(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** The stage's month-to-date spend in nano-dollars (settled plus reserved), or undefined if unknown. */
+  monthToDateSpendNanos(): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+/** Called on every failed or timed-out store operation (metrics and logs; never the key or value). */
+export type StoreErrorListener = (operation: string, error: unknown) => void;
