@@ -145,12 +145,17 @@ function optionalObject(v: unknown, field: string): Json {
 }
 
 function str(v: unknown, field: string, pattern?: RegExp, patternText?: string): string {
-  if (typeof v !== 'string' || v.length === 0) throw new GatewayConfigError(field, 'must be a non-empty string');
+  if (typeof v !== 'string' || v.length === 0)
+    throw new GatewayConfigError(field, 'must be a non-empty string');
   if (pattern && !pattern.test(v)) throw new GatewayConfigError(field, `must be ${patternText}`);
   return v;
 }
 
-function num(v: unknown, field: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
+function num(
+  v: unknown,
+  field: string,
+  opts: { integer?: boolean; min?: number; max?: number } = {},
+): number {
   const { integer = false, min = 0, max = Number.MAX_SAFE_INTEGER } = opts;
   const kind = integer ? 'an integer' : 'a number';
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
@@ -193,7 +198,8 @@ function parseAliases(v: unknown, models: Record<string, ModelPrice>): Record<st
   for (const [alias, target] of Object.entries(aliases)) {
     const field = `aliases.${alias}`;
     const model = str(target, field);
-    if (!(model in models)) throw new GatewayConfigError(field, `points to "${model}", which has no price in models`);
+    if (!(model in models))
+      throw new GatewayConfigError(field, `points to "${model}", which has no price in models`);
     if (alias in models) throw new GatewayConfigError(field, 'must not shadow a model of the same name');
     out[alias] = model;
   }
@@ -207,16 +213,28 @@ function parseLimits(v: unknown): RequestLimits {
     defaultMaxTokens: num(l.defaultMaxTokens, 'limits.defaultMaxTokens', { integer: true, min: 1 }),
     maxN: num(l.maxN, 'limits.maxN', { integer: true, min: 1, max: 128 }),
     maxStopSequences: num(l.maxStopSequences, 'limits.maxStopSequences', { integer: true, min: 0, max: 4 }),
-    maxBodyBytes: num(l.maxBodyBytes, 'limits.maxBodyBytes', { integer: true, min: 1024, max: 64 * 1024 * 1024 }),
+    maxBodyBytes: num(l.maxBodyBytes, 'limits.maxBodyBytes', {
+      integer: true,
+      min: 1024,
+      max: 64 * 1024 * 1024,
+    }),
   };
   if (limits.defaultMaxTokens > limits.maxTokens) {
-    throw new GatewayConfigError('limits.defaultMaxTokens', `must not exceed limits.maxTokens (${limits.maxTokens})`);
+    throw new GatewayConfigError(
+      'limits.defaultMaxTokens',
+      `must not exceed limits.maxTokens (${limits.maxTokens})`,
+    );
   }
   return limits;
 }
 
-function parseClients(v: unknown, models: Record<string, ModelPrice>, aliases: Record<string, string>): ClientConfig[] {
-  if (!Array.isArray(v) || v.length === 0) throw new GatewayConfigError('clients', 'must be a non-empty array');
+function parseClients(
+  v: unknown,
+  models: Record<string, ModelPrice>,
+  aliases: Record<string, string>,
+): ClientConfig[] {
+  if (!Array.isArray(v) || v.length === 0)
+    throw new GatewayConfigError('clients', 'must be a non-empty array');
   const ids = new Set<string>();
   const hashes = new Set<string>();
   return v.map((raw, i) => {
@@ -225,8 +243,14 @@ function parseClients(v: unknown, models: Record<string, ModelPrice>, aliases: R
     const id = str(c.id, `${field}.id`, CLIENT_ID, 'letters, digits, "_", "." or "-" (at most 64)');
     if (ids.has(id)) throw new GatewayConfigError(`${field}.id`, `repeats the id "${id}"`);
     ids.add(id);
-    const keySha256 = str(c.keySha256, `${field}.keySha256`, SHA256_HEX, '64 lowercase hex characters (a SHA-256)');
-    if (hashes.has(keySha256)) throw new GatewayConfigError(`${field}.keySha256`, 'repeats another client key');
+    const keySha256 = str(
+      c.keySha256,
+      `${field}.keySha256`,
+      SHA256_HEX,
+      '64 lowercase hex characters (a SHA-256)',
+    );
+    if (hashes.has(keySha256))
+      throw new GatewayConfigError(`${field}.keySha256`, 'repeats another client key');
     hashes.add(keySha256);
     const client: ClientConfig = {
       id,
@@ -242,7 +266,10 @@ function parseClients(v: unknown, models: Record<string, ModelPrice>, aliases: R
     const allowed = c.models.map((m, j) => {
       const name = str(m, `${field}.models[${j}]`);
       if (!(name in models) && !(name in aliases)) {
-        throw new GatewayConfigError(`${field}.models[${j}]`, `names "${name}", which is neither a model nor an alias`);
+        throw new GatewayConfigError(
+          `${field}.models[${j}]`,
+          `names "${name}", which is neither a model nor an alias`,
+        );
       }
       return name;
     });
@@ -256,7 +283,9 @@ function parseClients(v: unknown, models: Record<string, ModelPrice>, aliases: R
  */
 export function parseGatewayConfig(doc: unknown): GatewayConfig {
   const root = object(doc, '(document)');
-  const stage = withDefault(root.stage, 'local', (v) => str(v, 'stage', STAGE, 'letters, digits or "-" (at most 32)'));
+  const stage = withDefault(root.stage, 'local', (v) =>
+    str(v, 'stage', STAGE, 'letters, digits or "-" (at most 32)'),
+  );
   const models = parseModels(root.models);
   const aliases = parseAliases(root.aliases, models);
   const clients = parseClients(root.clients, models, aliases);
@@ -264,8 +293,16 @@ export function parseGatewayConfig(doc: unknown): GatewayConfig {
 
   const rl = optionalObject(root.rateLimits, 'rateLimits');
   const rateLimits = {
-    rpm: withDefault(rl.rpm, sum(clients, (c) => c.rpm), (v) => num(v, 'rateLimits.rpm', { integer: true, min: 1 })),
-    tpm: withDefault(rl.tpm, sum(clients, (c) => c.tpm), (v) => num(v, 'rateLimits.tpm', { integer: true, min: 1 })),
+    rpm: withDefault(
+      rl.rpm,
+      sum(clients, (c) => c.rpm),
+      (v) => num(v, 'rateLimits.rpm', { integer: true, min: 1 }),
+    ),
+    tpm: withDefault(
+      rl.tpm,
+      sum(clients, (c) => c.tpm),
+      (v) => num(v, 'rateLimits.tpm', { integer: true, min: 1 }),
+    ),
   };
 
   const b = object(root.budget, 'budget');
@@ -286,7 +323,12 @@ export function parseGatewayConfig(doc: unknown): GatewayConfig {
   const cache = {
     ttlSeconds: num(c.ttlSeconds, 'cache.ttlSeconds', { integer: true, min: 0, max: 30 * 24 * 3600 }),
     version: withDefault(c.version, '1', (v) =>
-      str(typeof v === 'number' ? String(v) : v, 'cache.version', /^[A-Za-z0-9._-]{1,32}$/, 'a short version label'),
+      str(
+        typeof v === 'number' ? String(v) : v,
+        'cache.version',
+        /^[A-Za-z0-9._-]{1,32}$/,
+        'a short version label',
+      ),
     ),
   };
 
@@ -294,8 +336,12 @@ export function parseGatewayConfig(doc: unknown): GatewayConfig {
   const upstream = {
     ...(u.organization === undefined ? {} : { organization: str(u.organization, 'upstream.organization') }),
     ...(u.project === undefined ? {} : { project: str(u.project, 'upstream.project') }),
-    timeoutMs: withDefault(u.timeoutMs, 60_000, (v) => num(v, 'upstream.timeoutMs', { integer: true, min: 100 })),
-    maxRetries: withDefault(u.maxRetries, 2, (v) => num(v, 'upstream.maxRetries', { integer: true, min: 0, max: 10 })),
+    timeoutMs: withDefault(u.timeoutMs, 60_000, (v) =>
+      num(v, 'upstream.timeoutMs', { integer: true, min: 100 }),
+    ),
+    maxRetries: withDefault(u.maxRetries, 2, (v) =>
+      num(v, 'upstream.maxRetries', { integer: true, min: 0, max: 10 }),
+    ),
     maxRetryAfterSeconds: withDefault(u.maxRetryAfterSeconds, 10, (v) =>
       num(v, 'upstream.maxRetryAfterSeconds', { min: 0, max: 120 }),
     ),

@@ -31,6 +31,10 @@ export function costNanos(price: ModelPrice, usage: TokenUsage): number {
 }
 
 /** Worst-case cost in nano-dollars of a request before it runs: every prompt token uncached, every completion token used. */
-export function worstCaseCostNanos(price: ModelPrice, promptTokens: number, completionTokens: number): number {
+export function worstCaseCostNanos(
+  price: ModelPrice,
+  promptTokens: number,
+  completionTokens: number,
+): number {
   return costNanos(price, { prompt_tokens: promptTokens, completion_tokens: completionTokens });
 }

@@ -20,10 +20,17 @@ export interface ReadSecretOptions {
  * The secret may hold the value as a plain string, or JSON with the value under `field`
  * (`{"apiKey": "sk-..."}`), which is how the rotation handler writes it.
  */
-export async function readSecretField(arn: string, field: string, options: ReadSecretOptions = {}): Promise<string> {
+export async function readSecretField(
+  arn: string,
+  field: string,
+  options: ReadSecretOptions = {},
+): Promise<string> {
   let raw: string | Uint8Array | undefined;
   try {
-    raw = await getSecret(arn, { maxAge: options.maxAgeSeconds ?? 300, forceFetch: options.forceFetch ?? false });
+    raw = await getSecret(arn, {
+      maxAge: options.maxAgeSeconds ?? 300,
+      forceFetch: options.forceFetch ?? false,
+    });
   } catch (err) {
     const name = err instanceof Error ? err.name : 'Error';
     throw new SecretUnavailableError(`could not read secret ${arn} (${name}); has a value been put in it?`, {
