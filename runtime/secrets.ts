@@ -32,13 +32,20 @@ export async function readSecretField(
       forceFetch: options.forceFetch ?? false,
     });
   } catch (err) {
-    const name = err instanceof Error ? err.name : 'Error';
+    // Powertools wraps the SDK error (GetParameterError); the SDK's own name says what is wrong.
+    const name = rootCauseName(err);
     throw new SecretUnavailableError(`could not read secret ${arn} (${name}); has a value been put in it?`, {
       cause: err,
     });
   }
   const text = typeof raw === 'string' ? raw : raw ? Buffer.from(raw).toString('utf8') : '';
   return secretField(text, field, arn);
+}
+
+function rootCauseName(err: unknown): string {
+  let current = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.name : 'Error';
 }
 
 /** Extracts `field` from a secret string that is either the plain value or a JSON object holding it. */

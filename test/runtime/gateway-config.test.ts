@@ -1,0 +1,146 @@
+import { GatewayConfigError, parseGatewayConfig, resolveModel } from '../../runtime/gateway-config';
+
+/** The example document from the gateway issue, as operators will write it. */
+const sample = () => ({
+  clients: [
+    {
+      id: 'team-a',
+      keySha256: 'a'.repeat(64),
+      rpm: 600,
+      tpm: 200000,
+      monthlyBudgetUsd: 50,
+      models: ['default'],
+    },
+  ],
+  models: { 'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 } },
+  aliases: { default: 'gpt-4o-mini' },
+  limits: { maxTokens: 1024, defaultMaxTokens: 256, maxN: 1, maxStopSequences: 4, maxBodyBytes: 1048576 },
+  budget: { monthlyUsd: 1000, notifyAtPercent: 80 },
+  cache: { ttlSeconds: 3600 },
+});
+
+function errorOf(doc: unknown): GatewayConfigError {
+  try {
+    parseGatewayConfig(doc);
+  } catch (err) {
+    if (err instanceof GatewayConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected the document to be rejected');
+}
+
+describe('parseGatewayConfig', () => {
+  it('accepts the documented example and fills every default', () => {
+    const config = parseGatewayConfig(sample());
+    expect(config.stage).toBe('local');
+    expect(config.rateLimits).toEqual({ rpm: 600, tpm: 200000 });
+    expect(config.cache).toEqual({ ttlSeconds: 3600, version: '1' });
+    expect(config.upstream).toEqual({ timeoutMs: 60000, maxRetries: 2, maxRetryAfterSeconds: 10 });
+    expect(config.moderation).toEqual({ enabled: false, model: 'omni-moderation-latest' });
+    expect(config.store).toEqual({ fallback: 'local', commandTimeoutMs: 50 });
+    expect(config.clients[0].models).toEqual(['default']);
+  });
+
+  it('keeps explicit optional fields', () => {
+    const config = parseGatewayConfig({
+      ...sample(),
+      stage: 'production',
+      rateLimits: { rpm: 100, tpm: 5000 },
+      cache: { ttlSeconds: 0, version: 7 },
+      upstream: {
+        organization: 'org-1',
+        project: 'proj_1',
+        timeoutMs: 2000,
+        maxRetries: 0,
+        maxRetryAfterSeconds: 3,
+      },
+      moderation: { enabled: true },
+      store: { fallback: 'closed', commandTimeoutMs: 20 },
+    });
+    expect(config.stage).toBe('production');
+    expect(config.rateLimits).toEqual({ rpm: 100, tpm: 5000 });
+    expect(config.cache.version).toBe('7');
+    expect(config.upstream.organization).toBe('org-1');
+    expect(config.moderation.enabled).toBe(true);
+    expect(config.store.fallback).toBe('closed');
+  });
+
+  it.each([
+    ['a missing document', null, '(document)', 'gateway config: (document) must be an object'],
+    [
+      'a fractional rpm',
+      { ...sample(), clients: [{ ...sample().clients[0], rpm: 1.5 }] },
+      'clients[0].rpm',
+      'gateway config: clients[0].rpm must be an integer',
+    ],
+    [
+      'an uppercase key hash',
+      { ...sample(), clients: [{ ...sample().clients[0], keySha256: 'A'.repeat(64) }] },
+      'clients[0].keySha256',
+      'gateway config: clients[0].keySha256 must be 64 lowercase hex characters (a SHA-256)',
+    ],
+    [
+      'a client model without a price',
+      { ...sample(), clients: [{ ...sample().clients[0], models: ['gpt-5'] }] },
+      'clients[0].models[0]',
+      'gateway config: clients[0].models[0] names "gpt-5", which is neither a model nor an alias',
+    ],
+    [
+      'an alias to an unpriced model',
+      { ...sample(), aliases: { default: 'gpt-5' } },
+      'aliases.default',
+      'gateway config: aliases.default points to "gpt-5", which has no price in models',
+    ],
+    [
+      'a default above the cap',
+      { ...sample(), limits: { ...sample().limits, defaultMaxTokens: 2048 } },
+      'limits.defaultMaxTokens',
+      'gateway config: limits.defaultMaxTokens must not exceed limits.maxTokens (1024)',
+    ],
+    [
+      'a client budget above the stage budget',
+      { ...sample(), clients: [{ ...sample().clients[0], monthlyBudgetUsd: 5000 }] },
+      'clients[0].monthlyBudgetUsd',
+      'gateway config: clients[0].monthlyBudgetUsd (5000) must not exceed budget.monthlyUsd (1000)',
+    ],
+    [
+      'a negative price',
+      { ...sample(), models: { 'gpt-4o-mini': { inputUsdPer1M: -1, outputUsdPer1M: 0.6 } } },
+      'models.gpt-4o-mini.inputUsdPer1M',
+      'gateway config: models.gpt-4o-mini.inputUsdPer1M must be a number from 0 to 9007199254740991',
+    ],
+    [
+      'two clients with one key',
+      { ...sample(), clients: [sample().clients[0], { ...sample().clients[0], id: 'team-b' }] },
+      'clients[1].keySha256',
+      'gateway config: clients[1].keySha256 repeats another client key',
+    ],
+    [
+      'an unknown fallback',
+      { ...sample(), store: { fallback: 'maybe' } },
+      'store.fallback',
+      'gateway config: store.fallback must be "local", "open" or "closed"',
+    ],
+    [
+      'more stop sequences than OpenAI accepts',
+      { ...sample(), limits: { ...sample().limits, maxStopSequences: 5 } },
+      'limits.maxStopSequences',
+      'gateway config: limits.maxStopSequences must be an integer from 0 to 4',
+    ],
+  ])('rejects %s, naming the field', (_case, doc, field, message) => {
+    const err = errorOf(doc);
+    expect(err.field).toBe(field);
+    expect(err.message).toBe(message);
+  });
+});
+
+describe('resolveModel', () => {
+  const config = parseGatewayConfig(sample());
+
+  it('resolves aliases and real names, and nothing else', () => {
+    expect(resolveModel(config, 'default')).toBe('gpt-4o-mini');
+    expect(resolveModel(config, 'gpt-4o-mini')).toBe('gpt-4o-mini');
+    expect(resolveModel(config, 'gpt-5')).toBeUndefined();
+    expect(resolveModel(config, 'toString')).toBeUndefined();
+  });
+});
