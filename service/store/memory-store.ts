@@ -1,0 +1,217 @@
+import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs } from './gcra';
+import { LruCache, type LruCacheOptions } from './lru-cache';
+import { msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
+import { REJECT_ORDER, ticketFor } from './snapshot';
+import type {
+  AdmissionDecision,
+  AdmissionRequest,
+  GatewayStore,
+  RateLimitSnapshot,
+  RejectReason,
+  ScopeLimits,
+  Ticket,
+} from './types';
+
+export interface MemoryStoreOptions {
+  /**
+   * Clock, epoch milliseconds.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+  /**
+   * Bounds of the response cache.
+   * @default 10000 entries, 64 MiB
+   */
+  readonly cache?: LruCacheOptions;
+}
+
+/** Rate state entries kept before expired ones are swept (clients come from config, so this rarely matters). */
+const RATE_STATE_SWEEP_AT = 10_000;
+
+/**
+ * The gateway's state in one process: the same GCRA limits, budgets and reject reasons as the Redis
+ * store, for local runs without Redis and as the `local` fallback while Redis is down (limits then
+ * apply per replica). Everything is synchronous, so each admission is atomic.
+ */
+export class MemoryStore implements GatewayStore {
+  private readonly now: () => number;
+  /** Rate scope (`rpm:c:<id>`, `tpm:s`, ...) to TAT in epoch ms. */
+  private readonly tats = new Map<string, number>();
+  /** `YYYY-MM` to scope (`c:<id>` or `s`) to spend in nano-dollars. */
+  private readonly spend = new Map<string, Map<string, number>>();
+  private readonly cache: LruCache;
+  private currentMonth = '';
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.cache = new LruCache(options.cache);
+  }
+
+  async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
+    return this.admitNow(request);
+  }
+
+  /** The synchronous admission behind `admit` (the fallback of the Redis store uses it directly). */
+  admitNow(request: AdmissionRequest): AdmissionDecision {
+    const now = this.now();
+    const month = this.monthOf(now);
+    const { clientId, client, stage, tokens, costNanos } = request;
+    const keys = rateKeys(clientId);
+    const tats = this.tats;
+
+    const clientRequests = gcraReserve(tats.get(keys.clientRequests), now, client.rpm, 1);
+    const stageRequests = gcraReserve(tats.get(keys.stageRequests), now, stage.rpm, 1);
+    const clientTokens = gcraReserve(tats.get(keys.clientTokens), now, client.tpm, tokens);
+    const stageTokens = gcraReserve(tats.get(keys.stageTokens), now, stage.tpm, tokens);
+    const spend = this.monthSpend(month);
+    const clientSpend = spend.get(`c:${clientId}`) ?? 0;
+    const stageSpend = spend.get('s') ?? 0;
+
+    const untilNextMonth = msUntilNextUtcMonth(now);
+    const waits: Record<RejectReason, number> = {
+      requests: Math.max(clientRequests.waitMs, stageRequests.waitMs),
+      tokens: Math.max(clientTokens.waitMs, stageTokens.waitMs),
+      client_budget: clientSpend + costNanos > client.budgetNanos ? untilNextMonth : 0,
+      stage_budget: stageSpend + costNanos > stage.budgetNanos ? untilNextMonth : 0,
+      unavailable: 0,
+    };
+    let reason: RejectReason | undefined;
+    for (const check of REJECT_ORDER) {
+      if (waits[check] > 0 && (reason === undefined || waits[check] > waits[reason])) reason = check;
+    }
+
+    if (reason !== undefined) {
+      return {
+        ok: false,
+        reason,
+        retryAfterSeconds: retryAfterSeconds(waits[reason]),
+        rateLimit: snapshotOf(client, tats.get(keys.clientRequests), tats.get(keys.clientTokens), now),
+        degraded: false,
+      };
+    }
+
+    if (tats.size > RATE_STATE_SWEEP_AT) this.sweepRateState(now);
+    tats.set(keys.clientRequests, clientRequests.tat);
+    tats.set(keys.stageRequests, stageRequests.tat);
+    tats.set(keys.clientTokens, clientTokens.tat);
+    tats.set(keys.stageTokens, stageTokens.tat);
+    if (costNanos !== 0) {
+      spend.set(`c:${clientId}`, clientSpend + costNanos);
+      spend.set('s', stageSpend + costNanos);
+    }
+    return {
+      ok: true,
+      ticket: ticketFor(request, month),
+      rateLimit: snapshotOf(client, clientRequests.tat, clientTokens.tat, now),
+      cached: request.cacheKey === undefined ? null : this.cache.get(request.cacheKey, now),
+      degraded: false,
+    };
+  }
+
+  async settle(
+    ticket: Ticket,
+    actual: { readonly tokens: number; readonly costNanos: number },
+  ): Promise<void> {
+    this.settleNow(ticket, actual);
+  }
+
+  settleNow(ticket: Ticket, actual: { readonly tokens: number; readonly costNanos: number }): void {
+    const now = this.now();
+    const unusedTokens = ticket.tokens - actual.tokens;
+    if (unusedTokens !== 0) {
+      const keys = rateKeys(ticket.clientId);
+      this.tats.set(
+        keys.clientTokens,
+        gcraAdjust(this.tats.get(keys.clientTokens), now, ticket.client.tpm, unusedTokens),
+      );
+      this.tats.set(
+        keys.stageTokens,
+        gcraAdjust(this.tats.get(keys.stageTokens), now, ticket.stage.tpm, unusedTokens),
+      );
+    }
+    const extraCost = actual.costNanos - ticket.costNanos;
+    if (extraCost !== 0) {
+      const spend = this.monthSpend(ticket.month);
+      const clientScope = `c:${ticket.clientId}`;
+      spend.set(clientScope, (spend.get(clientScope) ?? 0) + extraCost);
+      spend.set('s', (spend.get('s') ?? 0) + extraCost);
+    }
+  }
+
+  async cacheSet(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.cache.set(key, value, ttlSeconds * 1000, this.now());
+  }
+
+  async monthToDateSpendNanos(): Promise<number | undefined> {
+    return this.monthSpend(this.monthOf(this.now())).get('s') ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+  }
+
+  /** The month of `now`; on a new month, forgets the spend of all but the month before (settlements may still arrive). */
+  private monthOf(now: number): string {
+    const month = utcMonth(now);
+    if (month !== this.currentMonth) {
+      const previous = utcMonth(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1));
+      for (const kept of this.spend.keys()) {
+        if (kept !== month && kept !== previous) this.spend.delete(kept);
+      }
+      this.currentMonth = month;
+    }
+    return month;
+  }
+
+  private monthSpend(month: string): Map<string, number> {
+    let spend = this.spend.get(month);
+    if (spend === undefined) {
+      spend = new Map();
+      this.spend.set(month, spend);
+    }
+    return spend;
+  }
+
+  private sweepRateState(now: number): void {
+    for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
+  }
+}
+
+function snapshotOf(
+  client: ScopeLimits,
+  requestsTat: number | undefined,
+  tokensTat: number | undefined,
+  now: number,
+): RateLimitSnapshot {
+  return {
+    limitRequests: client.rpm,
+    remainingRequests: gcraRemaining(requestsTat, now, client.rpm),
+    limitTokens: client.tpm,
+    remainingTokens: gcraRemaining(tokensTat, now, client.tpm),
+    resetRequestsMs: gcraResetMs(requestsTat, now),
+    resetTokensMs: gcraResetMs(tokensTat, now),
+  };
+}
+
+interface RateKeys {
+  readonly clientRequests: string;
+  readonly clientTokens: string;
+  readonly stageRequests: string;
+  readonly stageTokens: string;
+}
+
+const rateKeysByClient = new Map<string, RateKeys>();
+
+function rateKeys(clientId: string): RateKeys {
+  let keys = rateKeysByClient.get(clientId);
+  if (keys === undefined) {
+    keys = {
+      clientRequests: `rpm:c:${clientId}`,
+      clientTokens: `tpm:c:${clientId}`,
+      stageRequests: 'rpm:s',
+      stageTokens: 'tpm:s',
+    };
+    if (rateKeysByClient.size < RATE_STATE_SWEEP_AT) rateKeysByClient.set(clientId, keys);
+  }
+  return keys;
+}

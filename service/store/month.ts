@@ -1,0 +1,19 @@
+/** Budgets are counted per UTC calendar month; these helpers name the month and say when it ends. */
+
+/** The UTC month of an epoch-millisecond instant, `YYYY-MM`. */
+export function utcMonth(epochMs: number): string {
+  const date = new Date(epochMs);
+  const month = date.getUTCMonth() + 1;
+  return `${date.getUTCFullYear()}-${month < 10 ? '0' : ''}${month}`;
+}
+
+/** Milliseconds from `epochMs` to the first instant of the next UTC month. */
+export function msUntilNextUtcMonth(epochMs: number): number {
+  const date = new Date(epochMs);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) - epochMs;
+}
+
+/** Whole seconds to wait for `ms` to pass, at least 1 (the value of a `Retry-After` header). */
+export function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
