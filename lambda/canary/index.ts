@@ -1,7 +1,16 @@
-/**
- * Lambda entry point for the canary handler. Placeholder so the infrastructure can bundle it at synth;
- * the real handler replaces this body.
- */
-export const handler = async (_event: unknown): Promise<void> => {
-  void _event;
+import type { Context } from 'aws-lambda';
+import { createHandlerLogger, createHandlerMetrics } from '../../runtime/powertools';
+import { runCanary, type CanaryResult } from './canary';
+
+const logger = createHandlerLogger();
+const metrics = createHandlerMetrics();
+
+/** Scheduled canary: one tiny streaming chat completion, published as CanarySuccess/Latency/TimeToFirstToken. */
+export const handler = async (_event: unknown, context?: Context): Promise<CanaryResult> => {
+  if (context) logger.addContext(context);
+  try {
+    return await runCanary({ logger, metrics });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 };

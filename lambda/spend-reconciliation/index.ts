@@ -1,7 +1,19 @@
-/**
- * Lambda entry point for the spend-reconciliation handler. Placeholder so the infrastructure can bundle it at synth;
- * the real handler replaces this body.
- */
-export const handler = async (_event: unknown): Promise<void> => {
-  void _event;
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { Context } from 'aws-lambda';
+import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import { reconcileSpend, type ReconciliationResult } from './reconcile';
+
+const stage = handlerStage();
+const logger = createHandlerLogger(stage);
+const metrics = createHandlerMetrics(stage);
+const cloudwatch = new CloudWatchClient({});
+
+/** Hourly: OpenAI's month-to-date project cost as ActualSpendUsd, and its drift from the gateway's metered spend. */
+export const handler = async (_event: unknown, context?: Context): Promise<ReconciliationResult> => {
+  if (context) logger.addContext(context);
+  try {
+    return await reconcileSpend({ logger, metrics, cloudwatch, stage });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 };

@@ -1,0 +1,62 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { SecretUnavailableError } from '../../runtime/secrets';
+import { HandlerConfigError } from './env';
+
+/** Why a call to OpenAI (or the setup before it) failed, as logged and alarmed on. */
+export type FailureCause =
+  | 'auth'
+  | 'rate_limit'
+  | 'timeout'
+  | 'server_error'
+  | 'connection'
+  | 'client_error'
+  | 'bad_response'
+  | 'secret'
+  | 'config'
+  | 'unknown';
+
+/** What a log line says about a failure: never the key, the prompt or the upstream's body beyond its message. */
+export interface FailureInfo {
+  readonly cause: FailureCause;
+  /** Upstream HTTP status, when there was a response. */
+  readonly status?: number;
+  /** Upstream `x-request-id`, for OpenAI support. */
+  readonly requestId?: string;
+  readonly message: string;
+}
+
+/** The upstream answered 2xx, but with a body that does not have the documented shape. */
+export class BadResponseError extends Error {
+  override readonly name = 'BadResponseError';
+}
+
+/** Maps an error from the `openai` SDK, the secrets module or the handler's own checks to a cause. */
+export function describeFailure(err: unknown): FailureInfo {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof SecretUnavailableError) return { cause: 'secret', message };
+  if (err instanceof BadResponseError) return { cause: 'bad_response', message };
+  if (err instanceof HandlerConfigError) return { cause: 'config', message };
+  if (err instanceof APIUserAbortError || err instanceof APIConnectionTimeoutError) {
+    return { cause: 'timeout', message };
+  }
+  if (err instanceof APIConnectionError) return { cause: 'connection', message };
+  if (err instanceof APIError && typeof err.status === 'number') {
+    const status = err.status;
+    const requestId = err.requestID ?? undefined;
+    const base = { status, message, ...(requestId ? { requestId } : {}) };
+    if (status === 401 || status === 403) return { cause: 'auth', ...base };
+    if (status === 429) return { cause: 'rate_limit', ...base };
+    if (status === 408) return { cause: 'timeout', ...base };
+    if (status >= 500) return { cause: 'server_error', ...base };
+    return { cause: 'client_error', ...base };
+  }
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+    return { cause: 'timeout', message };
+  }
+  return { cause: 'unknown', message };
+}
+
+/** True for a 401: the key was revoked or rotated, so a fresh read of the secret may help. */
+export function isUnauthorized(err: unknown): boolean {
+  return err instanceof APIError && err.status === 401;
+}
