@@ -1,7 +1,19 @@
-/**
- * Lambda entry point for the key-rotation handler. Placeholder so the infrastructure can bundle it at synth;
- * the real handler replaces this body.
- */
-export const handler = async (_event: unknown): Promise<void> => {
-  void _event;
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context, SecretsManagerRotationEvent } from 'aws-lambda';
+import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import { rotateStep } from './rotation';
+
+const stage = handlerStage();
+const logger = createHandlerLogger(stage);
+const metrics = createHandlerMetrics(stage);
+const secrets = new SecretsManagerClient({});
+
+/** Secrets Manager rotation function for the stage's project API key. */
+export const handler = async (event: SecretsManagerRotationEvent, context?: Context): Promise<void> => {
+  if (context) logger.addContext(context);
+  try {
+    await rotateStep(event, { logger, metrics, secrets, stage });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 };
