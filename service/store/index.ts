@@ -4,7 +4,12 @@
  * otherwise an in-process `MemoryStore`.
  */
 import type { GatewayConfig } from '../../runtime/gateway-config';
+import { CircuitBreaker, type CircuitState } from './circuit-breaker';
+import { StoreOperationError } from './errors';
 import { MemoryStore } from './memory-store';
+import { connectRedis } from './redis-connection';
+import { RedisStore } from './redis-store';
+import { ResilientStore } from './resilient-store';
 import type { GatewayStore, StoreErrorListener } from './types';
 
 export interface CreateStoreOptions {
@@ -14,18 +19,59 @@ export interface CreateStoreOptions {
   readonly redisUrl?: string;
   /** AUTH token (read from Secrets Manager by the caller). */
   readonly redisAuthToken?: string;
-  /** Told of every failed/timed-out store operation and of fallback decisions (for metrics/logs). */
+  /**
+   * Told of every failed or timed-out store operation (`StoreOperationError`; operation `connection`
+   * for connection errors) and of every admission answered by the fallback because the circuit is
+   * open (`CircuitOpenError`), for metrics and logs. Fallback decisions also carry `degraded: true`.
+   */
   readonly onError?: StoreErrorListener;
-  /** Clock for tests. @default Date.now */
+  /** Told when the circuit around Redis opens, half-opens or closes (for logs). */
+  readonly onCircuitStateChange?: (state: CircuitState) => void;
+  /**
+   * Consecutive failures that open the circuit, and how long it stays open before a probe.
+   * @default 3 failures, 1000 ms
+   */
+  readonly circuit?: { readonly failureThreshold?: number; readonly cooldownMs?: number };
+  /**
+   * Clock for tests. With Redis it replaces the server's clock in the scripts.
+   * @default Date.now (and Redis server time for rate limits)
+   */
   readonly now?: () => number;
 }
 
+/** Builds the store the gateway runs with. It starts connecting at once and never throws afterwards. */
 export function createStore(options: CreateStoreOptions): GatewayStore {
-  if (options.redisUrl === undefined || options.redisUrl === '') {
-    return new MemoryStore({ now: options.now });
-  }
-  throw new Error('createStore: the Redis store is not committed yet');
+  const { config, redisUrl, now } = options;
+  if (redisUrl === undefined || redisUrl === '') return new MemoryStore({ now });
+
+  const onError = options.onError;
+  const breaker = new CircuitBreaker({ ...options.circuit, onStateChange: options.onCircuitStateChange });
+  const redis = connectRedis({
+    url: redisUrl,
+    authToken: options.redisAuthToken,
+    commandTimeoutMs: config.store.commandTimeoutMs,
+    onError: (error) => onError?.('connection', new StoreOperationError('connection', error)),
+  });
+  // A connection that comes back need not wait out the cooldown before the next probe.
+  redis.on('ready', () => breaker.probeNow());
+  return new ResilientStore({
+    primary: new RedisStore({
+      redis,
+      stage: config.stage,
+      now,
+      connectWaitMs: config.store.commandTimeoutMs,
+    }),
+    breaker,
+    fallback: config.store.fallback,
+    local: new MemoryStore({ now }),
+    onError,
+    now,
+  });
 }
 
+export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
+export { CircuitOpenError, StoreOperationError } from './errors';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
+export { RedisStore, type RedisStoreOptions } from './redis-store';
+export { ResilientStore, type ResilientStoreOptions } from './resilient-store';
 export type * from './types';

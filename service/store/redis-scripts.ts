@@ -1,0 +1,134 @@
+/**
+ * The Lua scripts the Redis store runs. Each runs atomically on the server, so concurrent replicas
+ * see one order of admissions: N admissions against a budget that fits k admit exactly k. ioredis
+ * `defineCommand` sends them with EVALSHA (EVAL once after a server restart empties the script cache).
+ *
+ * Time: the scripts read the server's clock (`TIME`) so replicas with skewed clocks agree on rate
+ * windows. Tests pass their own clock in ARGV[1] instead (an empty string means "use TIME"); Redis
+ * 5+ replicates script effects, so reading TIME before writing is allowed.
+ *
+ * The rate arithmetic is GCRA, the same as gcra.ts (see there for the idea); TATs are epoch ms
+ * with three decimals, stored with a PX expiry that ends when the scope is full again.
+ * The keys live in one slot only when cluster mode is disabled, which is what this project deploys.
+ */
+
+/** Lua shared by both scripts: the clock and the GCRA helpers. */
+const PRELUDE = `
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+else
+  now = tonumber(ARGV[1])
+end
+local PERIOD = 60000
+local EPSILON = 0.001
+
+local function load_tat(key)
+  local tat = tonumber(redis.call('GET', key))
+  if tat == nil or tat < now then return now end
+  return tat
+end
+
+local function store_tat(key, tat)
+  if tat <= now then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+  end
+end
+
+local function remaining(tat, limit)
+  if tat <= now then return limit end
+  local left = math.floor(limit - (tat - now) * limit / PERIOD + 1e-9)
+  if left < 0 then return 0 end
+  return left
+end
+`;
+
+/**
+ * Admission: checks both RPM and both TPM scopes and both monthly budgets, reserves all of them
+ * only if every check passes, and reads the cache entry of an admitted request.
+ *
+ * KEYS: client RPM, stage RPM, client TPM, stage TPM, client spend (month), stage spend (month),
+ *       cache key ('' for none).
+ * ARGV: now ms ('' = server TIME), client rpm, stage rpm, client tpm, stage tpm, tokens,
+ *       cost nanos, client budget nanos, stage budget nanos, spend key TTL seconds.
+ * Reply: admitted (0/1), request wait ms, token wait ms, client budget exceeded (0/1), stage budget
+ *        exceeded (0/1), client remaining requests, client requests reset ms, client remaining
+ *        tokens, client tokens reset ms, cached value (nil on a miss or refusal).
+ */
+export const ADMIT_SCRIPT = `${PRELUDE}
+local client_rpm = tonumber(ARGV[2])
+local stage_rpm = tonumber(ARGV[3])
+local client_tpm = tonumber(ARGV[4])
+local stage_tpm = tonumber(ARGV[5])
+local tokens = tonumber(ARGV[6])
+local cost = tonumber(ARGV[7])
+
+local c_req = load_tat(KEYS[1])
+local s_req = load_tat(KEYS[2])
+local c_tok = load_tat(KEYS[3])
+local s_tok = load_tat(KEYS[4])
+local c_req_next = c_req + PERIOD / client_rpm
+local s_req_next = s_req + PERIOD / stage_rpm
+local c_tok_next = c_tok + tokens * PERIOD / client_tpm
+local s_tok_next = s_tok + tokens * PERIOD / stage_tpm
+
+local request_wait = math.max(c_req_next, s_req_next) - PERIOD - now
+if request_wait <= EPSILON then request_wait = 0 end
+local token_wait = math.max(c_tok_next, s_tok_next) - PERIOD - now
+if token_wait <= EPSILON then token_wait = 0 end
+
+local c_spent_raw = redis.call('GET', KEYS[5])
+local s_spent_raw = redis.call('GET', KEYS[6])
+local c_spent = tonumber(c_spent_raw) or 0
+local s_spent = tonumber(s_spent_raw) or 0
+local c_over = 0
+if c_spent + cost > tonumber(ARGV[8]) then c_over = 1 end
+local s_over = 0
+if s_spent + cost > tonumber(ARGV[9]) then s_over = 1 end
+
+if request_wait > 0 or token_wait > 0 or c_over == 1 or s_over == 1 then
+  return {0, math.ceil(request_wait), math.ceil(token_wait), c_over, s_over,
+    remaining(c_req, client_rpm), math.ceil(c_req - now), remaining(c_tok, client_tpm), math.ceil(c_tok - now)}
+end
+
+store_tat(KEYS[1], c_req_next)
+store_tat(KEYS[2], s_req_next)
+store_tat(KEYS[3], c_tok_next)
+store_tat(KEYS[4], s_tok_next)
+if cost ~= 0 then
+  redis.call('INCRBY', KEYS[5], ARGV[7])
+  if not c_spent_raw then redis.call('EXPIRE', KEYS[5], ARGV[10]) end
+  redis.call('INCRBY', KEYS[6], ARGV[7])
+  if not s_spent_raw then redis.call('EXPIRE', KEYS[6], ARGV[10]) end
+end
+local cached = false
+if KEYS[7] ~= '' then cached = redis.call('GET', KEYS[7]) end
+return {1, 0, 0, 0, 0, remaining(c_req_next, client_rpm), math.ceil(c_req_next - now),
+  remaining(c_tok_next, client_tpm), math.ceil(c_tok_next - now), cached}
+`;
+
+/**
+ * Settlement: gives unused tokens back to both TPM scopes (or takes the excess) and adds the cost
+ * difference to both spend counters of the ticket's month.
+ *
+ * KEYS: client TPM, stage TPM, client spend (ticket month), stage spend (ticket month).
+ * ARGV: now ms ('' = server TIME), client tpm, stage tpm, unused tokens (negative = excess),
+ *       extra cost nanos (negative = refund), spend key TTL seconds.
+ */
+export const SETTLE_SCRIPT = `${PRELUDE}
+local unused = tonumber(ARGV[4])
+if unused ~= 0 then
+  store_tat(KEYS[1], load_tat(KEYS[1]) - unused * PERIOD / tonumber(ARGV[2]))
+  store_tat(KEYS[2], load_tat(KEYS[2]) - unused * PERIOD / tonumber(ARGV[3]))
+end
+if tonumber(ARGV[5]) ~= 0 then
+  for i = 3, 4 do
+    redis.call('INCRBY', KEYS[i], ARGV[5])
+    if redis.call('TTL', KEYS[i]) == -1 then redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+  end
+end
+return 1
+`;

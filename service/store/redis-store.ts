@@ -1,0 +1,232 @@
+import Redis from 'ioredis';
+import { msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
+import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
+import { REJECT_ORDER, ticketFor } from './snapshot';
+import type { AdmissionDecision, AdmissionRequest, RejectReason, Ticket } from './types';
+
+/** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
+export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
+
+export interface RedisStoreOptions {
+  /** A connected (or connecting) client from `connectRedis`. The store owns it and quits it on close. */
+  readonly redis: Redis;
+  /** Stage name: every key starts with `oai:<stage>:`. */
+  readonly stage: string;
+  /**
+   * Test clock. When set, the scripts use it instead of Redis server time, and months follow it.
+   * @default server time for rate limits, Date.now for months
+   */
+  readonly now?: () => number;
+  /**
+   * How long the first command may wait for the initial connection, ms (later, while disconnected,
+   * commands fail at once).
+   * @default 50
+   */
+  readonly connectWaitMs?: number;
+}
+
+type Reply = [number, number, number, number, number, number, number, number, number, string | null];
+
+interface ScriptCommands {
+  oaiAdmit(...args: (string | number)[]): Promise<Reply>;
+  oaiSettle(...args: (string | number)[]): Promise<number>;
+}
+
+interface ClientKeys {
+  readonly clientId: string;
+  readonly requests: string;
+  readonly tokens: string;
+  /** Spend key of `month`. */
+  spend: string;
+  month: string;
+}
+
+/**
+ * The gateway's state in Redis/Valkey, shared by every replica: one EVALSHA per admission (limits,
+ * budgets and cache read) and one per settlement. Unlike the GatewayStore contract, its methods
+ * reject when Redis fails: `ResilientStore` adds the circuit breaker and the fallback.
+ */
+export class RedisStore {
+  /** Commands handed to the Redis client so far (tests use it to prove the breaker skips Redis). */
+  commandsSent = 0;
+  private readonly redis: Redis & ScriptCommands;
+  private readonly prefix: string;
+  private readonly stageRequestsKey: string;
+  private readonly stageTokensKey: string;
+  private stageSpendKey = '';
+  private stageSpendMonth = '';
+  private readonly clientKeys = new Map<string, ClientKeys>();
+  private readonly clock: (() => number) | undefined;
+  private readonly connectWaitMs: number;
+  private firstReady: Promise<void> | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    this.redis = options.redis as Redis & ScriptCommands;
+    this.redis.defineCommand('oaiAdmit', { numberOfKeys: 7, lua: ADMIT_SCRIPT });
+    this.redis.defineCommand('oaiSettle', { numberOfKeys: 4, lua: SETTLE_SCRIPT });
+    this.prefix = `oai:${options.stage}:`;
+    this.stageRequestsKey = `${this.prefix}rpm:s`;
+    this.stageTokensKey = `${this.prefix}tpm:s`;
+    this.clock = options.now;
+    this.connectWaitMs = options.connectWaitMs ?? 50;
+    if (this.redis.status !== 'ready') {
+      this.firstReady = new Promise<void>((resolve) => this.redis.once('ready', resolve)).then(() => {
+        this.firstReady = undefined;
+      });
+    }
+  }
+
+  /** The full Redis key of a cache entry. */
+  cacheKey(key: string): string {
+    return `${this.prefix}cache:${key}`;
+  }
+
+  async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
+    if (this.firstReady !== undefined) await this.waitForFirstConnection();
+    const now = this.clock === undefined ? Date.now() : this.clock();
+    const month = utcMonth(now);
+    const keys = this.keysOf(request.clientId);
+    if (keys.month !== month) this.setMonth(keys, month);
+    const { client, stage } = request;
+    this.commandsSent++;
+    const reply = await this.redis.oaiAdmit(
+      keys.requests,
+      this.stageRequestsKey,
+      keys.tokens,
+      this.stageTokensKey,
+      keys.spend,
+      this.stageSpendKey,
+      request.cacheKey === undefined ? '' : this.cacheKey(request.cacheKey),
+      this.clock === undefined ? '' : now,
+      client.rpm,
+      stage.rpm,
+      client.tpm,
+      stage.tpm,
+      request.tokens,
+      request.costNanos,
+      client.budgetNanos,
+      stage.budgetNanos,
+      SPEND_KEY_TTL_SECONDS,
+    );
+    const rateLimit = {
+      limitRequests: client.rpm,
+      remainingRequests: reply[5],
+      limitTokens: client.tpm,
+      remainingTokens: reply[7],
+      resetRequestsMs: reply[6],
+      resetTokensMs: reply[8],
+    };
+    if (reply[0] === 1) {
+      return {
+        ok: true,
+        ticket: ticketFor(request, month),
+        rateLimit,
+        cached: reply[9] ?? null,
+        degraded: false,
+      };
+    }
+    const untilNextMonth = msUntilNextUtcMonth(now);
+    const waits: Record<RejectReason, number> = {
+      requests: reply[1],
+      tokens: reply[2],
+      client_budget: reply[3] === 1 ? untilNextMonth : 0,
+      stage_budget: reply[4] === 1 ? untilNextMonth : 0,
+      unavailable: 0,
+    };
+    let reason: RejectReason = 'requests';
+    let longest = 0;
+    for (const check of REJECT_ORDER) {
+      if (waits[check] > longest) {
+        reason = check;
+        longest = waits[check];
+      }
+    }
+    return { ok: false, reason, retryAfterSeconds: retryAfterSeconds(longest), rateLimit, degraded: false };
+  }
+
+  async settle(
+    ticket: Ticket,
+    actual: { readonly tokens: number; readonly costNanos: number },
+  ): Promise<void> {
+    const unusedTokens = ticket.tokens - actual.tokens;
+    const extraCost = actual.costNanos - ticket.costNanos;
+    if (unusedTokens === 0 && extraCost === 0) return;
+    if (this.firstReady !== undefined) await this.waitForFirstConnection();
+    this.commandsSent++;
+    await this.redis.oaiSettle(
+      this.keysOf(ticket.clientId).tokens,
+      this.stageTokensKey,
+      `${this.prefix}spend:${ticket.month}:c:${ticket.clientId}`,
+      `${this.prefix}spend:${ticket.month}:s`,
+      this.clock === undefined ? '' : this.clock(),
+      ticket.client.tpm,
+      ticket.stage.tpm,
+      unusedTokens,
+      extraCost,
+      SPEND_KEY_TTL_SECONDS,
+    );
+  }
+
+  async cacheSet(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (ttlSeconds <= 0) return;
+    if (this.firstReady !== undefined) await this.waitForFirstConnection();
+    this.commandsSent++;
+    await this.redis.set(this.cacheKey(key), value, 'EX', ttlSeconds);
+  }
+
+  async monthToDateSpendNanos(): Promise<number> {
+    if (this.firstReady !== undefined) await this.waitForFirstConnection();
+    const month = utcMonth(this.clock === undefined ? Date.now() : this.clock());
+    this.commandsSent++;
+    const spent = await this.redis.get(`${this.prefix}spend:${month}:s`);
+    return spent === null ? 0 : Number(spent);
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'ready') {
+      await this.redis.quit().catch(() => this.redis.disconnect());
+    } else {
+      this.redis.disconnect();
+    }
+  }
+
+  /** Precomputed key strings of a client. */
+  private keysOf(clientId: string): ClientKeys {
+    let keys = this.clientKeys.get(clientId);
+    if (keys === undefined) {
+      keys = {
+        clientId,
+        requests: `${this.prefix}rpm:c:${clientId}`,
+        tokens: `${this.prefix}tpm:c:${clientId}`,
+        spend: '',
+        month: '',
+      };
+      this.clientKeys.set(clientId, keys);
+    }
+    return keys;
+  }
+
+  /** Points a client's (and the stage's) spend keys at `month`: once a month, not per request. */
+  private setMonth(keys: ClientKeys, month: string): void {
+    keys.spend = `${this.prefix}spend:${month}:c:${keys.clientId}`;
+    keys.month = month;
+    if (this.stageSpendMonth !== month) {
+      this.stageSpendKey = `${this.prefix}spend:${month}:s`;
+      this.stageSpendMonth = month;
+    }
+  }
+
+  /**
+   * Until the first connection is ready, waits for it for at most `connectWaitMs` (so requests that
+   * arrive while a new task connects are not all sent to the fallback); after that, ioredis fails
+   * commands at once while disconnected.
+   */
+  private async waitForFirstConnection(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.connectWaitMs);
+    });
+    await Promise.race([this.firstReady, timedOut]);
+    clearTimeout(timer);
+  }
+}

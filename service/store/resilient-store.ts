@@ -1,0 +1,152 @@
+import type { StoreFallback } from '../../runtime/gateway-config';
+import type { CircuitBreaker } from './circuit-breaker';
+import { CircuitOpenError, StoreOperationError } from './errors';
+import type { MemoryStore } from './memory-store';
+import { retryAfterSeconds, utcMonth } from './month';
+import type { RedisStore } from './redis-store';
+import { fullSnapshot, ticketFor } from './snapshot';
+import type { AdmissionDecision, AdmissionRequest, GatewayStore, StoreErrorListener, Ticket } from './types';
+
+export interface ResilientStoreOptions {
+  readonly primary: RedisStore;
+  readonly breaker: CircuitBreaker;
+  /** What admissions do while Redis is unavailable. */
+  readonly fallback: StoreFallback;
+  /** Enforces limits per process under the `local` fallback. */
+  readonly local: MemoryStore;
+  readonly onError?: StoreErrorListener;
+  /**
+   * Clock for the month of tickets issued under the `open` fallback.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/**
+ * The Redis store made safe for the request path: every operation either answers from Redis within
+ * the command timeout or falls back, and never throws. After repeated failures the circuit opens and
+ * requests go straight to the fallback (`local`, `open` or `closed`, see `StoreFallback`) with
+ * `degraded: true`, until a probe finds Redis healthy again.
+ */
+export class ResilientStore implements GatewayStore {
+  /** Tickets issued by the fallback: their settlement stays with whoever reserved them. */
+  private readonly fallbackTickets = new WeakMap<Ticket, 'local' | 'open'>();
+  private readonly primary: RedisStore;
+  private readonly breaker: CircuitBreaker;
+  private readonly fallback: StoreFallback;
+  private readonly local: MemoryStore;
+  private readonly onError: StoreErrorListener | undefined;
+  private readonly now: () => number;
+
+  constructor(options: ResilientStoreOptions) {
+    this.primary = options.primary;
+    this.breaker = options.breaker;
+    this.fallback = options.fallback;
+    this.local = options.local;
+    this.onError = options.onError;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The circuit's state, for health reporting. */
+  get circuitState(): CircuitBreaker['state'] {
+    return this.breaker.state;
+  }
+
+  /** Redis commands attempted so far. */
+  get redisCommandsSent(): number {
+    return this.primary.commandsSent;
+  }
+
+  async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
+    if (!this.breaker.allow()) return this.fallbackAdmit(request, new CircuitOpenError('admit'));
+    try {
+      const decision = await this.primary.admit(request);
+      this.breaker.success();
+      return decision;
+    } catch (error) {
+      this.breaker.failure();
+      return this.fallbackAdmit(request, new StoreOperationError('admit', error));
+    }
+  }
+
+  async settle(
+    ticket: Ticket,
+    actual: { readonly tokens: number; readonly costNanos: number },
+  ): Promise<void> {
+    const origin = this.fallbackTickets.get(ticket);
+    if (origin === 'local') return this.local.settleNow(ticket, actual);
+    if (origin === 'open') return;
+    // Nothing to correct: no Redis call (and no probe that would never report back).
+    if (ticket.tokens === actual.tokens && ticket.costNanos === actual.costNanos) return;
+    // While the circuit is open the correction is dropped: reserved tokens refill within a minute and
+    // the budget keeps the worst case, the conservative side.
+    if (!this.breaker.allow()) return;
+    try {
+      await this.primary.settle(ticket, actual);
+      this.breaker.success();
+    } catch (error) {
+      this.breaker.failure();
+      this.report('settle', new StoreOperationError('settle', error));
+    }
+  }
+
+  async cacheSet(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (ttlSeconds <= 0 || !this.breaker.allow()) return;
+    try {
+      await this.primary.cacheSet(key, value, ttlSeconds);
+      this.breaker.success();
+    } catch (error) {
+      this.breaker.failure();
+      this.report('cacheSet', new StoreOperationError('cacheSet', error));
+    }
+  }
+
+  async monthToDateSpendNanos(): Promise<number | undefined> {
+    if (!this.breaker.allow()) return undefined;
+    try {
+      const spent = await this.primary.monthToDateSpendNanos();
+      this.breaker.success();
+      return spent;
+    } catch (error) {
+      this.breaker.failure();
+      this.report('monthToDateSpend', new StoreOperationError('monthToDateSpend', error));
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.primary.close(), this.local.close()]);
+  }
+
+  private fallbackAdmit(request: AdmissionRequest, error: Error): AdmissionDecision {
+    this.report('admit', error);
+    switch (this.fallback) {
+      case 'local': {
+        const decision = this.local.admitNow(request);
+        if (decision.ok) this.fallbackTickets.set(decision.ticket, 'local');
+        return { ...decision, degraded: true };
+      }
+      case 'open': {
+        const ticket = ticketFor(request, utcMonth(this.now()));
+        this.fallbackTickets.set(ticket, 'open');
+        return { ok: true, ticket, rateLimit: fullSnapshot(request), cached: null, degraded: true };
+      }
+      case 'closed':
+        return {
+          ok: false,
+          reason: 'unavailable',
+          retryAfterSeconds: retryAfterSeconds(this.breaker.msUntilProbe),
+          rateLimit: fullSnapshot(request),
+          degraded: true,
+        };
+    }
+  }
+
+  private report(operation: string, error: Error): void {
+    try {
+      this.onError?.(operation, error);
+    } catch {
+      // A failing listener must not turn a fallback into a failed request.
+    }
+  }
+}
