@@ -1,0 +1,301 @@
+/**
+ * One behaviour, two backends: every test here runs against the in-process MemoryStore and against
+ * the Redis store on a real redis-server (with the `closed` fallback, so a Redis problem fails the
+ * test instead of hiding behind the local fallback).
+ */
+import type { AdmissionDecision, GatewayStore } from '../../../service/store';
+import { RedisServer } from '../../support/redis-server';
+import {
+  memoryFactory,
+  redisFactory,
+  request,
+  roomy,
+  TestClock,
+  uniqueStage,
+  type StoreFactory,
+} from './store-harness';
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await RedisServer.start();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const factories: StoreFactory[] = [memoryFactory, redisFactory(() => server)];
+
+function admitted(decision: AdmissionDecision): Extract<AdmissionDecision, { ok: true }> {
+  if (!decision.ok)
+    throw new Error(`expected admission, got ${decision.reason} (degraded: ${decision.degraded})`);
+  expect(decision.degraded).toBe(false);
+  return decision;
+}
+
+function refused(decision: AdmissionDecision): Extract<AdmissionDecision, { ok: false }> {
+  if (decision.ok) throw new Error('expected a refusal');
+  expect(decision.degraded).toBe(false);
+  return decision;
+}
+
+describe.each(factories)('$name', (factory) => {
+  const open: GatewayStore[] = [];
+  let clock: TestClock;
+  let stage: string;
+  const newStore = (options: { stage?: string } = {}): GatewayStore => {
+    const store = factory.create({ stage: options.stage ?? stage, clock });
+    open.push(store);
+    return store;
+  };
+
+  beforeEach(() => {
+    // Mid-month, mid-minute: far from any boundary unless a test moves the clock there.
+    clock = new TestClock(Date.UTC(2026, 2, 10, 12, 0, 30, 123));
+    stage = uniqueStage();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((store) => store.close()));
+  });
+
+  describe('requests per minute', () => {
+    it('admits a client up to its RPM, then refuses with reason requests and the wait for one request', async () => {
+      const store = newStore();
+      const client = { ...roomy, rpm: 3 };
+      const snapshots = [];
+      for (let i = 0; i < 3; i++) snapshots.push(admitted(await store.admit(request({ client }))).rateLimit);
+      expect(snapshots.map((s) => s.remainingRequests)).toEqual([2, 1, 0]);
+      expect(snapshots.map((s) => s.resetRequestsMs)).toEqual([20_000, 40_000, 60_000]);
+
+      const refusal = refused(await store.admit(request({ client })));
+      expect(refusal.reason).toBe('requests');
+      // One request comes back every 60 s / 3 = 20 s.
+      expect(refusal.retryAfterSeconds).toBe(20);
+      expect(refusal.rateLimit).toMatchObject({
+        limitRequests: 3,
+        remainingRequests: 0,
+        resetRequestsMs: 60_000,
+      });
+
+      clock.advance(19_000);
+      expect(refused(await store.admit(request({ client }))).retryAfterSeconds).toBe(1);
+      clock.advance(1_000);
+      expect(admitted(await store.admit(request({ client }))).rateLimit.remainingRequests).toBe(0);
+    });
+
+    it('limits the stage across clients', async () => {
+      const store = newStore();
+      const stageLimits = { ...roomy, rpm: 2 };
+      admitted(await store.admit(request({ clientId: 'a', stage: stageLimits })));
+      admitted(await store.admit(request({ clientId: 'b', stage: stageLimits })));
+      const refusal = refused(await store.admit(request({ clientId: 'c', stage: stageLimits })));
+      expect(refusal.reason).toBe('requests');
+      expect(refusal.retryAfterSeconds).toBe(30);
+      // The snapshot describes the calling client, which has used nothing.
+      expect(refusal.rateLimit).toMatchObject({
+        limitRequests: roomy.rpm,
+        remainingRequests: roomy.rpm,
+        resetRequestsMs: 0,
+      });
+    });
+
+    it('keeps clients apart', async () => {
+      const store = newStore();
+      const client = { ...roomy, rpm: 1 };
+      admitted(await store.admit(request({ clientId: 'a', client })));
+      expect(refused(await store.admit(request({ clientId: 'a', client }))).reason).toBe('requests');
+      admitted(await store.admit(request({ clientId: 'b', client })));
+    });
+  });
+
+  describe('tokens per minute', () => {
+    it('reserves tokens against the client TPM and refuses with the wait for the missing tokens', async () => {
+      const store = newStore();
+      const client = { ...roomy, tpm: 1_000 };
+      expect(admitted(await store.admit(request({ client, tokens: 400 }))).rateLimit).toMatchObject({
+        limitTokens: 1_000,
+        remainingTokens: 600,
+        resetTokensMs: 24_000,
+      });
+      admitted(await store.admit(request({ client, tokens: 400 })));
+      const refusal = refused(await store.admit(request({ client, tokens: 400 })));
+      expect(refusal.reason).toBe('tokens');
+      // 200 tokens are free; the other 200 refill at 1000 per 60 s: 12 s.
+      expect(refusal.retryAfterSeconds).toBe(12);
+      expect(refusal.rateLimit).toMatchObject({ remainingTokens: 200, resetTokensMs: 48_000 });
+      admitted(await store.admit(request({ client, tokens: 200 })));
+    });
+
+    it('limits the stage TPM across clients', async () => {
+      const store = newStore();
+      const stageLimits = { ...roomy, tpm: 500 };
+      admitted(await store.admit(request({ clientId: 'a', stage: stageLimits, tokens: 300 })));
+      const refusal = refused(await store.admit(request({ clientId: 'b', stage: stageLimits, tokens: 300 })));
+      expect(refusal.reason).toBe('tokens');
+      expect(refusal.retryAfterSeconds).toBe(12); // 100 tokens missing at 500 per minute
+    });
+
+    it('names the check with the longest wait when several refuse, so the retry is not refused again', async () => {
+      const store = newStore();
+      const client = { ...roomy, rpm: 60, tpm: 100 };
+      admitted(await store.admit(request({ client, tokens: 100 })));
+      const refusal = refused(await store.admit(request({ client, tokens: 100 })));
+      // requests would need 1 s, tokens 60 s
+      expect(refusal.reason).toBe('tokens');
+      expect(refusal.retryAfterSeconds).toBe(60);
+    });
+  });
+
+  describe('settle', () => {
+    it('gives unused tokens back to the client and the stage', async () => {
+      const store = newStore();
+      const client = { ...roomy, tpm: 1_000 };
+      const stageLimits = { ...roomy, tpm: 2_000 };
+      const { ticket } = admitted(await store.admit(request({ client, stage: stageLimits, tokens: 1_000 })));
+      expect(refused(await store.admit(request({ client, stage: stageLimits, tokens: 1 }))).reason).toBe(
+        'tokens',
+      );
+
+      await store.settle(ticket, { tokens: 250, costNanos: ticket.costNanos });
+      const next = admitted(await store.admit(request({ client, stage: stageLimits, tokens: 750 })));
+      expect(next.rateLimit.remainingTokens).toBe(0);
+      // The stage got its 750 back too: 2000 - 250 - 750 left for another client.
+      admitted(await store.admit(request({ clientId: 'other', stage: stageLimits, tokens: 1_000 })));
+      expect(
+        refused(await store.admit(request({ clientId: 'third', stage: stageLimits, tokens: 1 }))).reason,
+      ).toBe('tokens');
+    });
+
+    it('takes tokens used beyond the reservation', async () => {
+      const store = newStore();
+      const client = { ...roomy, tpm: 1_000 };
+      const { ticket } = admitted(await store.admit(request({ client, tokens: 100 })));
+      await store.settle(ticket, { tokens: 600, costNanos: ticket.costNanos });
+      expect(admitted(await store.admit(request({ client, tokens: 1 }))).rateLimit.remainingTokens).toBe(399);
+    });
+
+    it('replaces the reserved cost with the actual cost in both budgets', async () => {
+      const store = newStore();
+      const { ticket } = admitted(await store.admit(request({ costNanos: 10_000 })));
+      expect(await store.monthToDateSpendNanos()).toBe(10_000);
+      await store.settle(ticket, { tokens: ticket.tokens, costNanos: 2_500 });
+      expect(await store.monthToDateSpendNanos()).toBe(2_500);
+      // The client budget was corrected too: 7,500 nanos of room came back.
+      const client = { ...roomy, budgetNanos: 10_000 };
+      admitted(await store.admit(request({ client, costNanos: 7_500 })));
+      expect(refused(await store.admit(request({ client, costNanos: 1 }))).reason).toBe('client_budget');
+    });
+
+    it('settles a cache hit to zero', async () => {
+      const store = newStore();
+      const { ticket } = admitted(await store.admit(request({ costNanos: 5_000, tokens: 500 })));
+      await store.settle(ticket, { tokens: 0, costNanos: 0 });
+      expect(await store.monthToDateSpendNanos()).toBe(0);
+      expect(
+        admitted(await store.admit(request({ tokens: 0, costNanos: 0 }))).rateLimit.remainingTokens,
+      ).toBe(roomy.tpm);
+    });
+  });
+
+  describe('budgets', () => {
+    it('admits while counter + cost fits the client budget, then refuses until next month', async () => {
+      const store = newStore();
+      const client = { ...roomy, budgetNanos: 3_000 };
+      admitted(await store.admit(request({ client, costNanos: 1_000 })));
+      admitted(await store.admit(request({ client, costNanos: 2_000 }))); // exactly the budget
+      const refusal = refused(await store.admit(request({ client, costNanos: 1 })));
+      expect(refusal.reason).toBe('client_budget');
+      const nextMonth = Date.UTC(2026, 3, 1);
+      expect(refusal.retryAfterSeconds).toBe(Math.ceil((nextMonth - clock.ms) / 1000));
+    });
+
+    it('refuses on the stage budget across clients', async () => {
+      const store = newStore();
+      const stageLimits = { ...roomy, budgetNanos: 5_000 };
+      admitted(await store.admit(request({ clientId: 'a', stage: stageLimits, costNanos: 4_000 })));
+      expect(
+        refused(await store.admit(request({ clientId: 'b', stage: stageLimits, costNanos: 2_000 }))).reason,
+      ).toBe('stage_budget');
+      admitted(await store.admit(request({ clientId: 'b', stage: stageLimits, costNanos: 1_000 })));
+    });
+
+    it('reserves nothing when any check refuses', async () => {
+      const store = newStore();
+      const client = { ...roomy, rpm: 10, tpm: 1_000, budgetNanos: 1_000 };
+      admitted(await store.admit(request({ client, tokens: 100, costNanos: 600 })));
+      refused(await store.admit(request({ client, tokens: 500, costNanos: 600 })));
+      const next = admitted(await store.admit(request({ client, tokens: 100, costNanos: 400 })));
+      expect(next.rateLimit).toMatchObject({ remainingRequests: 8, remainingTokens: 800 });
+      expect(await store.monthToDateSpendNanos()).toBe(1_000);
+    });
+
+    it('starts a new month at 00:00 UTC, and settles a ticket into the month it was reserved in', async () => {
+      clock.ms = Date.UTC(2026, 0, 31, 23, 59, 50);
+      const store = newStore();
+      const client = { ...roomy, budgetNanos: 1_000 };
+      const { ticket } = admitted(await store.admit(request({ client, costNanos: 1_000 })));
+      expect(ticket.month).toBe('2026-01');
+      const refusal = refused(await store.admit(request({ client, costNanos: 1_000 })));
+      expect(refusal.reason).toBe('client_budget');
+      expect(refusal.retryAfterSeconds).toBe(10);
+
+      clock.ms = Date.UTC(2026, 1, 1, 0, 0, 0);
+      const february = admitted(await store.admit(request({ client, costNanos: 600 })));
+      expect(february.ticket.month).toBe('2026-02');
+      // January's ticket settles into January: February's spend and room stay as they are.
+      await store.settle(ticket, { tokens: ticket.tokens, costNanos: 100 });
+      expect(await store.monthToDateSpendNanos()).toBe(600);
+      expect(refused(await store.admit(request({ client, costNanos: 401 }))).reason).toBe('client_budget');
+      admitted(await store.admit(request({ client, costNanos: 400 })));
+    });
+
+    it('admits exactly as many concurrent requests as the budget fits, across replicas', async () => {
+      // Five store instances play five gateway replicas sharing the backend (for Redis).
+      const replicas = factory === memoryFactory ? [newStore()] : Array.from({ length: 5 }, () => newStore());
+      const client = { ...roomy, budgetNanos: 10_000 };
+      const decisions = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          replicas[i % replicas.length].admit(request({ client, costNanos: 1_000 })),
+        ),
+      );
+      expect(decisions.filter((d) => d.ok)).toHaveLength(10);
+      expect(decisions.filter((d) => !d.ok && d.reason === 'client_budget')).toHaveLength(40);
+      expect(decisions.every((d) => !d.degraded)).toBe(true);
+      expect(await replicas[0].monthToDateSpendNanos()).toBe(10_000);
+    });
+  });
+
+  describe('cache', () => {
+    it('returns the entry under the cache key in the admission, and null on a miss or without a key', async () => {
+      const store = newStore();
+      await store.cacheSet('req-1', '{"id":"chatcmpl-1"}', 60);
+      expect(admitted(await store.admit(request({ cacheKey: 'req-1' }))).cached).toBe('{"id":"chatcmpl-1"}');
+      expect(admitted(await store.admit(request({ cacheKey: 'req-2' }))).cached).toBeNull();
+      expect(admitted(await store.admit(request())).cached).toBeNull();
+    });
+
+    it('keeps entries per stage', async () => {
+      const a = newStore();
+      const b = newStore({ stage: uniqueStage() });
+      await a.cacheSet('same-key', 'from-a', 60);
+      expect(admitted(await b.admit(request({ cacheKey: 'same-key' }))).cached).toBeNull();
+    });
+  });
+
+  it('keeps the counters of two stages apart', async () => {
+    const a = newStore();
+    const b = newStore({ stage: uniqueStage() });
+    const limits = { rpm: 1, tpm: 100, budgetNanos: 1_000 };
+    admitted(await a.admit(request({ client: limits, stage: limits, tokens: 100, costNanos: 1_000 })));
+    refused(await a.admit(request({ client: limits, stage: limits, tokens: 100, costNanos: 1_000 })));
+    admitted(await b.admit(request({ client: limits, stage: limits, tokens: 100, costNanos: 1_000 })));
+    expect(await a.monthToDateSpendNanos()).toBe(1_000);
+    expect(await b.monthToDateSpendNanos()).toBe(1_000);
+  });
+
+  it('counts the exact limit even when 60 s / limit is not a whole number of ms', async () => {
+    const store = newStore();
+    const client = { ...roomy, rpm: 7, tpm: 7 };
+    for (let i = 0; i < 7; i++) admitted(await store.admit(request({ client, tokens: 1 })));
+    expect(refused(await store.admit(request({ client, tokens: 1 }))).reason).toBe('requests');
+  });
+});

@@ -1,0 +1,100 @@
+/** What only the Redis backend has: server time, key layout, expiries, and the script cache. */
+import Redis from 'ioredis';
+import { createStore, type GatewayStore } from '../../../service/store';
+import { SPEND_KEY_TTL_SECONDS } from '../../../service/store/redis-store';
+import { RedisServer } from '../../support/redis-server';
+import { gatewayConfig, request, roomy, TestClock, uniqueStage } from './store-harness';
+
+let server: RedisServer;
+let inspect: Redis;
+const stores: GatewayStore[] = [];
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  inspect = new Redis(server.url);
+});
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+afterAll(async () => {
+  inspect?.disconnect();
+  await server?.stop();
+});
+
+function storeFor(stage: string, clock?: TestClock): GatewayStore {
+  const store = createStore({
+    config: gatewayConfig(stage, { fallback: 'closed', commandTimeoutMs: 1_000 }),
+    redisUrl: server.url,
+    now: clock?.now,
+  });
+  stores.push(store);
+  return store;
+}
+
+it('uses the Redis server clock when no test clock is given', async () => {
+  const store = storeFor(uniqueStage());
+  const client = { ...roomy, rpm: 2 };
+  const first = await store.admit(request({ client }));
+  const second = await store.admit(request({ client }));
+  const third = await store.admit(request({ client }));
+  expect(first).toMatchObject({ ok: true, degraded: false, rateLimit: { remainingRequests: 1 } });
+  expect(second).toMatchObject({ ok: true, rateLimit: { remainingRequests: 0 } });
+  expect(third).toMatchObject({ ok: false, reason: 'requests', retryAfterSeconds: 30 });
+  if (!second.ok) throw new Error('unreachable');
+  // Up to 60 s, less whatever passed between the two calls.
+  expect(second.rateLimit.resetRequestsMs).toBeGreaterThan(55_000);
+  expect(second.rateLimit.resetRequestsMs).toBeLessThanOrEqual(60_000);
+});
+
+it('keeps every key under oai:<stage>:, with expiries: rate state for its window, spend for about 40 days, cache for its TTL', async () => {
+  const stage = uniqueStage();
+  const clock = new TestClock(Date.UTC(2026, 4, 15, 8, 0, 0));
+  const store = storeFor(stage, clock);
+  await store.cacheSet('k1', 'v1', 90);
+  const decision = await store.admit(
+    request({ client: { ...roomy, tpm: 1_000 }, tokens: 600, costNanos: 5 }),
+  );
+  expect(decision.ok).toBe(true);
+
+  const keys = (await inspect.keys(`*${stage}*`)).sort();
+  expect(keys).toEqual(
+    [
+      `oai:${stage}:cache:k1`,
+      `oai:${stage}:rpm:c:app`,
+      `oai:${stage}:rpm:s`,
+      `oai:${stage}:spend:2026-05:c:app`,
+      `oai:${stage}:spend:2026-05:s`,
+      `oai:${stage}:tpm:c:app`,
+      `oai:${stage}:tpm:s`,
+    ].sort(),
+  );
+  expect(await inspect.get(`oai:${stage}:spend:2026-05:c:app`)).toBe('5');
+  const spendTtl = await inspect.ttl(`oai:${stage}:spend:2026-05:s`);
+  expect(spendTtl).toBeGreaterThan(SPEND_KEY_TTL_SECONDS - 60);
+  expect(spendTtl).toBeLessThanOrEqual(SPEND_KEY_TTL_SECONDS);
+  const cacheTtl = await inspect.ttl(`oai:${stage}:cache:k1`);
+  expect(cacheTtl).toBeGreaterThan(80);
+  expect(cacheTtl).toBeLessThanOrEqual(90);
+  // The client's TPM state lives until its bucket is full again: 600 tokens of 1000 a minute = 36 s.
+  const tpmTtl = await inspect.pttl(`oai:${stage}:tpm:c:app`);
+  expect(tpmTtl).toBeGreaterThan(30_000);
+  expect(tpmTtl).toBeLessThanOrEqual(36_000);
+});
+
+it('does not write a cache entry with a TTL of 0', async () => {
+  const stage = uniqueStage();
+  const store = storeFor(stage);
+  await store.cacheSet('k0', 'v', 0);
+  expect(await inspect.exists(`oai:${stage}:cache:k0`)).toBe(0);
+});
+
+it('reloads its scripts after the server loses them (SCRIPT FLUSH, restart)', async () => {
+  const store = storeFor(uniqueStage());
+  expect((await store.admit(request())).ok).toBe(true);
+  await inspect.script('FLUSH');
+  expect(await store.admit(request())).toMatchObject({ ok: true, degraded: false });
+});
+
+it('reports no spend for a month without requests', async () => {
+  expect(await storeFor(uniqueStage()).monthToDateSpendNanos()).toBe(0);
+});
