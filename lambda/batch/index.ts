@@ -1,7 +1,50 @@
-/**
- * Lambda entry point for the batch handler. Placeholder so the infrastructure can bundle it at synth;
- * the real handler replaces this body.
- */
-export const handler = async (_event: unknown): Promise<void> => {
-  void _event;
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
+import { HandlerEnv } from '../../runtime/handler-env';
+import { createOpenAIClient } from '../../runtime/openai-client';
+import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import { HandlerConfigError, requiredEnv } from '../shared/env';
+import { runBatch, type BatchRunResult } from './run';
+import { BatchJobs } from './jobs';
+
+const stage = handlerStage();
+const logger = createHandlerLogger(stage);
+const metrics = createHandlerMetrics(stage);
+const s3 = new S3Client({});
+const dynamodb = new DynamoDBClient({});
+let config: GatewayConfig | undefined;
+
+function gatewayConfig(): GatewayConfig {
+  if (!config) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(requiredEnv(HandlerEnv.gatewayConfigJson));
+    } catch (err) {
+      if (err instanceof HandlerConfigError) throw err;
+      throw new HandlerConfigError(`${HandlerEnv.gatewayConfigJson} is not valid JSON`);
+    }
+    config = parseGatewayConfig(doc);
+  }
+  return config;
+}
+
+/** Batch API handler: S3 "object created" under `input/` submits; a schedule (or `{"action":"poll"}`) collects. */
+export const handler = async (event: unknown, context?: Context): Promise<BatchRunResult> => {
+  if (context) logger.addContext(context);
+  try {
+    return await runBatch(event, {
+      logger,
+      metrics,
+      s3,
+      jobs: new BatchJobs(dynamodb, requiredEnv(HandlerEnv.batchJobsTable)),
+      bucket: requiredEnv(HandlerEnv.batchBucket),
+      config: gatewayConfig,
+      openai: () => createOpenAIClient({ timeoutMs: 60_000, maxRetries: 2 }),
+      clock: () => new Date(),
+    });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 };
