@@ -1,0 +1,396 @@
+/**
+ * `npm run bench`: every figure of the benchmark issue in one run, on 127.0.0.1. This process is the
+ * load generator, pinned to core 0; every server (fake upstream, minimal proxy, gateway, Redis) runs
+ * as its own process pinned to core 1. Prints one table and writes the same figures to
+ * bench/results/latest.json. See docs/performance.md for what each figure means.
+ *
+ * Flags: --quick (short runs, for trying the harness; writes to the OS temp dir unless --out is given),
+ * --only=throughput,streams,budget,rate-limit,synth,lambda, --out=<file>, --profile (the throughput
+ * gateway runs with `node --cpu-prof`; the profile lands in bench/results/).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { bundleEntry, REPO_ROOT } from './lib/bundle';
+import { throughputConfig } from './lib/gateway-configs';
+import { killAllStarted, LOAD_CORE, pinSelf, SERVER_CORE } from './lib/processes';
+import { check, fmt, renderTable, targetRow, type Row, type TargetCheck } from './lib/report';
+import { startFakeUpstream, startGateway, startMinimalProxy, startRedis, type Target } from './lib/stack';
+import { runBudget, type BudgetFigure } from './scenarios/budget';
+import type { BenchContext, BenchSettings } from './scenarios/context';
+import { runLambda, type LambdaFigure } from './scenarios/lambda';
+import { runRateLimit, type RateLimitFigure } from './scenarios/rate-limit';
+import { runStreams, STREAM_CONCURRENCY, type StreamFigure } from './scenarios/streams';
+import { runSynth, type SynthFigure } from './scenarios/synth';
+import { runThroughput, type ThroughputFigure } from './scenarios/throughput';
+
+const SCENARIOS = ['throughput', 'streams', 'budget', 'rate-limit', 'synth', 'lambda'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const FULL: BenchSettings = {
+  runMs: 4000,
+  warmMs: 500,
+  repetitions: 2,
+  streamRunMs: 3000,
+  rateLimitRpm: 600,
+  rateLimitLoadFactor: 2,
+  rateLimitRunMs: 12_000,
+  lambdaLoadSamples: 10,
+};
+
+const QUICK: BenchSettings = {
+  runMs: 1000,
+  warmMs: 200,
+  repetitions: 2,
+  streamRunMs: 800,
+  rateLimitRpm: 600,
+  rateLimitLoadFactor: 2,
+  rateLimitRunMs: 3000,
+  lambdaLoadSamples: 3,
+};
+
+/** The fake upstream's answer: a few sentences, long enough for 20 stream chunks. */
+const COMPLETION_TEXT =
+  'Rate limits protect the API from abuse and keep access fair. Cache deterministic answers, stream long ones, ' +
+  'and cap max_tokens close to what you need: latency grows with the tokens generated, not with the prompt. ' +
+  'Keep keys in a secret store, split staging from production, and watch spend against a monthly budget.';
+
+interface Args {
+  readonly quick: boolean;
+  readonly only: ReadonlySet<Scenario>;
+  readonly out: string;
+  readonly profile: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const flag = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const value = (name: string) => flag(name)?.split('=').slice(1).join('=');
+  const quick = flag('quick') !== undefined;
+  const only = value('only');
+  const selected = only ? only.split(',').map((s) => s.trim()) : [...SCENARIOS];
+  for (const s of selected) {
+    if (!(SCENARIOS as readonly string[]).includes(s))
+      throw new Error(`--only: unknown scenario "${s}" (${SCENARIOS.join(', ')})`);
+  }
+  return {
+    quick,
+    only: new Set(selected as Scenario[]),
+    out:
+      value('out') ??
+      (quick ? join(tmpdir(), 'bench-quick.json') : join(REPO_ROOT, 'bench', 'results', 'latest.json')),
+    profile: flag('profile') !== undefined,
+  };
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const settings = args.quick ? QUICK : FULL;
+  const started = Date.now();
+  pinSelf(LOAD_CORE);
+  const workDir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const runTag = Date.now().toString(36);
+  const started_servers: Target[] = [];
+  try {
+    log(`bench: work dir ${workDir}, load generator on core ${LOAD_CORE}, servers on core ${SERVER_CORE}`);
+    const bundles = {
+      fakeUpstream: bundleEntry('test/support/fake-openai/cli.ts', join(workDir, 'fake-openai.js')),
+      minimalProxy: bundleEntry('bench/minimal-proxy.ts', join(workDir, 'minimal-proxy.js')),
+      rateLimitedUpstream: bundleEntry(
+        'bench/rate-limited-upstream.ts',
+        join(workDir, 'rate-limited-upstream.js'),
+      ),
+      gateway: bundleGatewayOrExplain(join(workDir, 'gateway')),
+    };
+    const redis = await startRedis();
+    started_servers.push(redis);
+    const upstream = await startFakeUpstream(bundles.fakeUpstream, {
+      chunks: 20,
+      chunkDelayMs: 5,
+      text: COMPLETION_TEXT,
+    });
+    started_servers.push(upstream);
+    const proxy = await startMinimalProxy(bundles.minimalProxy, upstream.origin);
+    started_servers.push(proxy);
+    let gateway: Target | undefined;
+    if (bundles.gateway) {
+      try {
+        gateway = await startGateway({
+          bundle: bundles.gateway,
+          config: throughputConfig(`bench-${runTag}`, runTag),
+          upstreamOrigin: upstream.origin,
+          redisUrl: redis.url,
+          workDir,
+          label: 'throughput',
+          nodeFlags: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${workDir}/profile`] : [],
+        });
+        started_servers.push(gateway);
+      } catch (err) {
+        log(`bench: the gateway did not start, its figures are left out: ${(err as Error).message}`);
+      }
+    }
+    const ctx: BenchContext = { settings, workDir, runTag, bundles, redis, upstream, proxy, gateway };
+
+    const results: Results = { settings };
+    if (args.only.has('throughput')) {
+      log('1-2. non-streaming throughput and latency, cache hits');
+      results.throughput = await runThroughput(ctx, log);
+    }
+    if (args.only.has('streams')) {
+      log(`3. streams (20 chunks, 5 ms apart, concurrency ${STREAM_CONCURRENCY})`);
+      results.streams = await runStreams(ctx, log);
+    }
+    if (gateway) {
+      if (gateway.process.hasExited)
+        log(`bench: the gateway exited during the run:\n${gateway.process.stderr}`);
+      results.gatewayPeakRssMb = gateway.process.hasExited ? NaN : gateway.process.peakRssMb();
+      await gateway.process.stop();
+      if (args.profile) saveProfile(workDir);
+    }
+    if (args.only.has('budget')) {
+      log('4. budget accuracy');
+      results.budget = await runBudget(ctx, log);
+    }
+    if (args.only.has('rate-limit')) {
+      log('5. rate-limit goodput');
+      results.rateLimit = await runRateLimit(ctx, log);
+    }
+    for (const t of [...started_servers].reverse()) await t.process.stop();
+    started_servers.length = 0;
+    if (args.only.has('synth')) {
+      log('7. cdk synth of both stages');
+      results.synth = runSynth(ctx, log);
+    }
+    if (args.only.has('lambda')) {
+      log('6. Lambda bundles');
+      results.lambda = runLambda(ctx, results.synth?.cloudAssembly, log);
+    }
+
+    const targets = checkTargets(results, args.only);
+    const table = renderTable(rows(results, targets));
+    const report = {
+      machine: machine(),
+      date: new Date().toISOString(),
+      durationS: Math.round((Date.now() - started) / 1000),
+      settings,
+      gatewayBundled: Boolean(bundles.gateway),
+      gatewayStarted: Boolean(gateway),
+      figures: { ...results, synth: results.synth && { ...results.synth, cloudAssembly: undefined } },
+      targets,
+      table,
+    };
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, `${JSON.stringify(report, jsonNumbers, 2)}\n`);
+    process.stdout.write(`\n${table}\n\n`);
+    const missed = targets.filter((t) => !t.pass).length;
+    log(
+      `bench: ${targets.length - missed}/${targets.length} targets met; ${report.durationS} s; figures in ${args.out}`,
+    );
+  } finally {
+    for (const t of started_servers.reverse()) await t.process.stop().catch(() => undefined);
+    killAllStarted();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+interface Results {
+  settings: BenchSettings;
+  throughput?: ThroughputFigure[];
+  streams?: StreamFigure[];
+  gatewayPeakRssMb?: number;
+  budget?: BudgetFigure;
+  rateLimit?: RateLimitFigure;
+  synth?: SynthFigure;
+  lambda?: LambdaFigure[];
+}
+
+function bundleGatewayOrExplain(outDir: string): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { bundleGateway } = require('../service/build') as { bundleGateway: (outDir: string) => void };
+    bundleGateway(outDir);
+    return join(outDir, 'index.js');
+  } catch (err) {
+    log(`bench: the gateway could not be bundled, its figures are left out: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function saveProfile(workDir: string): void {
+  const dir = join(workDir, 'profile');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const target = join(REPO_ROOT, 'bench', 'results');
+  for (const f of files) renameSync(join(dir, f), join(target, `gateway-${f}`));
+  log(`bench: gateway CPU profile(s) in bench/results/: ${files.map((f) => `gateway-${f}`).join(', ')}`);
+}
+
+function checkTargets(r: Results, only: ReadonlySet<Scenario>): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const at = (target: string, c: number) =>
+    r.throughput?.find((f) => f.target === target && f.concurrency === c);
+  const miss10 = at('gateway (cache miss)', 10);
+  const proxy10 = at('minimal proxy', 10);
+  const hit10 = at('gateway (cache hit)', 10);
+  if (r.throughput) {
+    out.push(
+      check(
+        'miss-throughput',
+        'gateway miss RPS / proxy RPS, c=10',
+        ((miss10?.rps ?? NaN) / (proxy10?.rps ?? NaN)) * 100,
+        '%',
+        'min',
+        40,
+      ),
+    );
+    out.push(check('added-p50', 'added p50 vs direct, c=10', miss10?.addedP50Ms ?? NaN, ' ms', 'max', 1));
+    out.push(check('added-p99', 'added p99 vs direct, c=10', miss10?.addedP99Ms ?? NaN, ' ms', 'max', 5));
+    out.push(
+      check(
+        'hit-throughput',
+        'cache-hit RPS / proxy RPS, c=10',
+        ((hit10?.rps ?? NaN) / (proxy10?.rps ?? NaN)) * 100,
+        '%',
+        'min',
+        100,
+      ),
+    );
+    const rss50 = Math.max(
+      at('gateway (cache miss)', 50)?.rssMaxMb ?? NaN,
+      at('gateway (cache hit)', 50)?.rssMaxMb ?? NaN,
+    );
+    out.push(check('gateway-rss', 'gateway RSS under c=50', rss50, ' MB', 'max', 150));
+  }
+  if (r.streams) {
+    const g = r.streams.find((s) => s.target === 'gateway (cache miss)');
+    out.push(
+      check('added-ttfb', 'added stream TTFB p50 vs direct', g?.addedTtfbP50Ms ?? NaN, ' ms', 'max', 2),
+    );
+  }
+  if (only.has('budget')) {
+    out.push(
+      check(
+        'budget-overshoot',
+        'budget overshoot',
+        r.budget?.overshootRequests ?? NaN,
+        ' requests',
+        'max',
+        1,
+      ),
+    );
+  }
+  if (r.rateLimit) {
+    out.push(
+      check(
+        'retry-after',
+        "callers' 429s with Retry-After",
+        r.rateLimit.retryAfterShare * 100,
+        '%',
+        'min',
+        100,
+      ),
+    );
+  }
+  for (const l of r.lambda ?? []) {
+    out.push(check(`lambda-size-${l.handler}`, `${l.handler} bundle`, l.bundleKb, ' KB', 'max', 300));
+    out.push(check(`lambda-load-${l.handler}`, `${l.handler} added load`, l.addedLoadMs, ' ms', 'max', 50));
+  }
+  if (r.synth) out.push(check('synth-time', 'synth of both stages', r.synth.wallS, ' s', 'max', 30));
+  return out;
+}
+
+function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
+  const t = (id: string) => targets.find((x) => x.id === id);
+  const out: Row[] = [];
+  for (const f of r.throughput ?? []) {
+    const added = f.target === 'direct' ? '' : ` (+${fmt(f.addedP50Ms)} / +${fmt(f.addedP99Ms)})`;
+    const measured = `${fmt(f.rps, 0)} rps, p50 ${fmt(f.p50Ms)} ms, p99 ${fmt(f.p99Ms)} ms${added}, ${fmt(f.cpuUsPerRequest, 0)} µs CPU/req, RSS ${fmt(f.rssMaxMb, 0)} MB`;
+    let target: TargetCheck | undefined;
+    if (f.concurrency === 10 && f.target === 'gateway (cache miss)') target = t('miss-throughput');
+    if (f.concurrency === 10 && f.target === 'gateway (cache hit)') target = t('hit-throughput');
+    if (f.concurrency === 50 && f.target === 'gateway (cache miss)') target = t('gateway-rss');
+    const fig = f.target === 'gateway (cache hit)' ? '2' : '1';
+    out.push(targetRow(fig, `${f.target}, c=${f.concurrency}`, measured, target));
+    if (f.concurrency === 10 && f.target === 'gateway (cache miss)') {
+      out.push(targetRow('1', 'gateway added p50, c=10', `${fmt(f.addedP50Ms)} ms`, t('added-p50')));
+      out.push(targetRow('1', 'gateway added p99, c=10', `${fmt(f.addedP99Ms)} ms`, t('added-p99')));
+    }
+  }
+  for (const s of r.streams ?? []) {
+    const added = s.target === 'direct' ? '' : ` (+${fmt(s.addedTtfbP50Ms)} ms)`;
+    const measured = `TTFB p50 ${fmt(s.ttfbP50Ms)} ms${added}, p99 ${fmt(s.ttfbP99Ms)} ms; total p50 ${fmt(s.totalP50Ms)} ms, p99 ${fmt(s.totalP99Ms)} ms`;
+    out.push(
+      targetRow(
+        '3',
+        `stream, ${s.target}`,
+        measured,
+        s.target === 'gateway (cache miss)' ? t('added-ttfb') : undefined,
+      ),
+    );
+  }
+  if (r.budget) {
+    const b = r.budget;
+    out.push(
+      targetRow(
+        '4',
+        `${b.concurrency} at once, budget fits ${b.fits}`,
+        `served ${fmt(b.served, 0)}, overshoot ${fmt(b.overshootRequests, 0)} (worst rep ${fmt(b.overshootWorstRequests, 0)})`,
+        t('budget-overshoot'),
+      ),
+    );
+  } else if (t('budget-overshoot')) {
+    out.push(targetRow('4', 'budget', 'gateway not available', t('budget-overshoot')));
+  }
+  if (r.rateLimit) {
+    const l = r.rateLimit;
+    out.push(
+      targetRow(
+        '5',
+        `R=${l.rpm}/min, ${fmt(l.offeredPerSecond, 1)} req/s for ${l.durationMs / 1000} s`,
+        `served ${fmt(l.servedShare * 100, 0)}% of callers (${fmt(l.goodputOfCapacity * 100, 0)}% of upstream capacity), upstream 429s ${fmt(l.upstream429s, 0)}`,
+        t('retry-after'),
+      ),
+    );
+  }
+  for (const l of r.lambda ?? []) {
+    if (l.error) {
+      out.push(targetRow('6', `lambda ${l.handler}`, `error: ${l.error}`, t(`lambda-size-${l.handler}`)));
+      continue;
+    }
+    const size = `${fmt(l.bundleKb, 1)} KB minified (${l.source})`;
+    out.push(targetRow('6', `lambda ${l.handler} bundle`, size, t(`lambda-size-${l.handler}`)));
+    const load = `+${fmt(l.addedLoadMs, 1)} ms (${fmt(l.loadMs, 1)} ms vs bare node ${fmt(l.bareNodeMs, 1)} ms)`;
+    out.push(targetRow('6', `lambda ${l.handler} cold load`, load, t(`lambda-load-${l.handler}`)));
+  }
+  if (r.synth) {
+    const measured = r.synth.error
+      ? `error: ${r.synth.error}`
+      : `${fmt(r.synth.wallS, 1)} s, peak RSS ${fmt(r.synth.peakRssMb, 0)} MB`;
+    out.push(targetRow('7', "cdk synth '**'", measured, t('synth-time')));
+  }
+  return out;
+}
+
+function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: release(),
+  };
+}
+
+/** JSON.stringify replacer: NaN as null, long floats rounded to 3 decimals. */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  if (typeof value !== 'number') return value;
+  if (!Number.isFinite(value)) return null;
+  return Math.round(value * 1000) / 1000;
+}
+
+main().catch((err: Error) => {
+  log(`bench failed: ${err.stack ?? err.message}`);
+  killAllStarted();
+  process.exit(1);
+});
