@@ -1,3 +1,74 @@
-// Gateway entry point: replaced by the full server in the next commit.
-console.error('gateway: not implemented yet');
-process.exit(1);
+/**
+ * Gateway entry point (the container's `node index.js`): settings from the environment, then listen.
+ * SIGTERM/SIGINT drain and exit 0; a bad setting or config exits 1 with a message naming it.
+ */
+import { readSecretField, SecretField } from '../runtime/secrets';
+import { Gateway } from './gateway';
+import { LogSink } from './log-sink';
+import { loadSettings, SettingsError } from './settings';
+import { secretKey, staticKey } from './upstream-key';
+
+async function main(): Promise<void> {
+  const settings = loadSettings(process.env);
+  const sink = new LogSink();
+  let redisAuthToken: string | undefined;
+  if (settings.redisAuthSecretArn) {
+    try {
+      redisAuthToken = await readSecretField(settings.redisAuthSecretArn, SecretField.authToken);
+    } catch (err) {
+      // Without the token Redis refuses commands and the store's fallback policy applies; say so, once.
+      sink.write(
+        JSON.stringify({
+          level: 50,
+          time: Date.now(),
+          msg: `redis auth token unavailable: ${(err as Error).message}`,
+        }),
+      );
+    }
+  }
+  const gateway = await Gateway.create({
+    config: settings.config,
+    openaiBaseUrl: settings.openaiBaseUrl,
+    upstreamKey: settings.apiKeySecretArn ? secretKey(settings.apiKeySecretArn) : staticKey(settings.apiKey!),
+    redisUrl: settings.redisUrl,
+    redisAuthToken,
+    sink,
+    logLevel: settings.logLevel,
+    sseKeepAliveMs: settings.sseKeepAliveMs,
+    metricsFlushMs: settings.metricsFlushMs,
+    keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+    shutdownTimeoutMs: settings.shutdownTimeoutMs,
+  });
+  const url = await gateway.listen(settings.port, settings.host);
+  gateway.app.log.info(
+    {
+      url,
+      stage: settings.config.stage,
+      store: settings.redisUrl ? 'redis' : 'memory',
+      upstream: settings.openaiBaseUrl,
+    },
+    'gateway listening',
+  );
+
+  const stop = (signal: string) => {
+    gateway.app.log.info({ signal }, 'draining');
+    gateway
+      .shutdown()
+      .then(() => process.exit(0))
+      .catch((err: Error) => {
+        console.error(`gateway: shutdown failed: ${err.message}`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: Error) => {
+  console.error(
+    err instanceof SettingsError
+      ? `gateway: ${err.message}`
+      : `gateway: failed to start: ${err.stack ?? err}`,
+  );
+  process.exit(1);
+});

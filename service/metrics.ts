@@ -1,0 +1,233 @@
+/**
+ * Gateway metrics as CloudWatch Embedded Metric Format, aggregated in process: requests only update
+ * counters and small histograms, and each flush writes one EMF line per dimension set
+ * ([Stage], [Stage, Model], [Stage, Client]). Latencies go out as `{Values, Counts, Min, Max, Sum, Count}`
+ * with values rounded to two significant digits and at most 100 distinct values per metric per line.
+ */
+import { Dimension, GatewayMetric, METRIC_NAMESPACE } from '../runtime/metric-names';
+import { nanosToUsd } from '../runtime/pricing';
+
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
+
+/** What one finished request contributes. */
+export interface RequestMetrics {
+  /** Real model, when policy resolved one. */
+  readonly model?: string;
+  /** Client id, when the caller authenticated. */
+  readonly clientId?: string;
+  readonly status: number;
+  readonly latencyMs: number;
+  readonly timeToFirstTokenMs?: number;
+  readonly upstreamLatencyMs?: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly costNanos: number;
+  readonly cache?: CacheStatus;
+  readonly budgetExceeded: boolean;
+  readonly upstream429: number;
+  readonly upstreamErrors: number;
+}
+
+const MAX_DISTINCT_VALUES = 100;
+
+const COUNTERS = [
+  GatewayMetric.requests,
+  GatewayMetric.promptTokens,
+  GatewayMetric.completionTokens,
+  GatewayMetric.costUsd,
+  GatewayMetric.cacheHits,
+  GatewayMetric.cacheMisses,
+  GatewayMetric.throttled,
+  GatewayMetric.upstream429,
+  GatewayMetric.upstreamErrors,
+  GatewayMetric.errors5xx,
+  GatewayMetric.budgetExceeded,
+] as const;
+
+const HISTOGRAMS = [
+  GatewayMetric.latency,
+  GatewayMetric.upstreamLatency,
+  GatewayMetric.timeToFirstToken,
+] as const;
+
+const UNITS: Record<string, string> = {
+  [GatewayMetric.latency]: 'Milliseconds',
+  [GatewayMetric.upstreamLatency]: 'Milliseconds',
+  [GatewayMetric.timeToFirstToken]: 'Milliseconds',
+  [GatewayMetric.costUsd]: 'None',
+  [GatewayMetric.monthToDateSpendUsd]: 'None',
+};
+
+class Histogram {
+  readonly values = new Map<number, number>();
+  min = Infinity;
+  max = -Infinity;
+  sum = 0;
+  count = 0;
+
+  add(value: number): void {
+    const v = roundSignificant(value);
+    this.values.set(v, (this.values.get(v) ?? 0) + 1);
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    this.sum += value;
+    this.count++;
+  }
+
+  toEmf() {
+    let entries = [...this.values.entries()].sort((a, b) => a[0] - b[0]);
+    while (entries.length > MAX_DISTINCT_VALUES) entries = mergeNeighbours(entries);
+    return {
+      Values: entries.map((e) => e[0]),
+      Counts: entries.map((e) => e[1]),
+      Min: round3(this.min),
+      Max: round3(this.max),
+      Sum: round3(this.sum),
+      Count: this.count,
+    };
+  }
+}
+
+class Bucket {
+  readonly counters = new Map<string, number>();
+  readonly histograms = new Map<string, Histogram>();
+
+  constructor(readonly dimensions: Readonly<Record<string, string>>) {}
+
+  count(name: string, by: number): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  observe(name: string, value: number): void {
+    let h = this.histograms.get(name);
+    if (!h) this.histograms.set(name, (h = new Histogram()));
+    h.add(value);
+  }
+}
+
+export interface MetricsOptions {
+  readonly stage: string;
+  /** Receives each EMF line (without the newline). */
+  readonly write: (line: string) => void;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export class GatewayMetrics {
+  private buckets = new Map<string, Bucket>();
+  private storeErrors = 0;
+
+  constructor(private readonly options: MetricsOptions) {}
+
+  record(m: RequestMetrics): void {
+    const stage = this.options.stage;
+    const targets = [this.bucket('s', { [Dimension.stage]: stage })];
+    if (m.model)
+      targets.push(this.bucket(`m${m.model}`, { [Dimension.stage]: stage, [Dimension.model]: m.model }));
+    if (m.clientId) {
+      targets.push(
+        this.bucket(`c${m.clientId}`, { [Dimension.stage]: stage, [Dimension.client]: m.clientId }),
+      );
+    }
+    for (const b of targets) {
+      b.count(GatewayMetric.requests, 1);
+      b.observe(GatewayMetric.latency, m.latencyMs);
+      if (m.upstreamLatencyMs !== undefined) b.observe(GatewayMetric.upstreamLatency, m.upstreamLatencyMs);
+      if (m.timeToFirstTokenMs !== undefined) b.observe(GatewayMetric.timeToFirstToken, m.timeToFirstTokenMs);
+      if (m.promptTokens) b.count(GatewayMetric.promptTokens, m.promptTokens);
+      if (m.completionTokens) b.count(GatewayMetric.completionTokens, m.completionTokens);
+      if (m.costNanos) b.count(GatewayMetric.costUsd, m.costNanos);
+      if (m.cache === 'HIT') b.count(GatewayMetric.cacheHits, 1);
+      if (m.cache === 'MISS') b.count(GatewayMetric.cacheMisses, 1);
+      if (m.status === 429) b.count(GatewayMetric.throttled, 1);
+      if (m.status >= 500) b.count(GatewayMetric.errors5xx, 1);
+      if (m.budgetExceeded) b.count(GatewayMetric.budgetExceeded, 1);
+      if (m.upstream429) b.count(GatewayMetric.upstream429, m.upstream429);
+      if (m.upstreamErrors) b.count(GatewayMetric.upstreamErrors, m.upstreamErrors);
+    }
+  }
+
+  /** A failed store operation, or a request served while the circuit was open. */
+  storeError(): void {
+    this.storeErrors++;
+  }
+
+  /** Writes the aggregated lines and starts a new interval. `spendNanos` adds the MonthToDateSpendUsd gauge. */
+  flush(spendNanos?: number): void {
+    const buckets = this.buckets;
+    const storeErrors = this.storeErrors;
+    this.buckets = new Map();
+    this.storeErrors = 0;
+    const stage = buckets.get('s');
+    const timestamp = (this.options.now ?? Date.now)();
+    if (!stage && spendNanos === undefined && storeErrors === 0) return;
+    const stageLine = stage ?? new Bucket({ [Dimension.stage]: this.options.stage });
+    if (!stage) buckets.set('s', stageLine);
+    for (const bucket of buckets.values()) {
+      const fields: Record<string, unknown> = { ...bucket.dimensions };
+      const metrics: Array<{ Name: string; Unit: string }> = [];
+      const isStage = bucket === stageLine;
+      if (bucket.counters.size > 0 || bucket.histograms.size > 0) {
+        for (const name of COUNTERS) {
+          const v = bucket.counters.get(name) ?? 0;
+          fields[name] = name === GatewayMetric.costUsd ? nanosToUsd(v) : v;
+          metrics.push({ Name: name, Unit: UNITS[name] ?? 'Count' });
+        }
+        for (const name of HISTOGRAMS) {
+          const h = bucket.histograms.get(name);
+          if (!h) continue;
+          fields[name] = h.toEmf();
+          metrics.push({ Name: name, Unit: UNITS[name] });
+        }
+      }
+      if (isStage) {
+        fields[GatewayMetric.storeErrors] = storeErrors;
+        metrics.push({ Name: GatewayMetric.storeErrors, Unit: 'Count' });
+        if (spendNanos !== undefined) {
+          fields[GatewayMetric.monthToDateSpendUsd] = nanosToUsd(spendNanos);
+          metrics.push({ Name: GatewayMetric.monthToDateSpendUsd, Unit: 'None' });
+        }
+      }
+      const emf = {
+        _aws: {
+          Timestamp: timestamp,
+          CloudWatchMetrics: [
+            { Namespace: METRIC_NAMESPACE, Dimensions: [Object.keys(bucket.dimensions)], Metrics: metrics },
+          ],
+        },
+        ...fields,
+      };
+      this.options.write(JSON.stringify(emf));
+    }
+  }
+
+  private bucket(key: string, dimensions: Record<string, string>): Bucket {
+    let b = this.buckets.get(key);
+    if (!b) this.buckets.set(key, (b = new Bucket(dimensions)));
+    return b;
+  }
+}
+
+/** Rounds to two significant digits (0.1 ms resolution below 1 ms). */
+export function roundSignificant(value: number): number {
+  if (!(value > 0)) return 0;
+  if (value < 1) return Math.round(value * 10) / 10;
+  return Number(value.toPrecision(2));
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+function mergeNeighbours(entries: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < entries.length; i += 2) {
+    const a = entries[i];
+    const b = entries[i + 1];
+    if (!b) {
+      out.push(a);
+      continue;
+    }
+    const count = a[1] + b[1];
+    out.push([round3((a[0] * a[1] + b[0] * b[1]) / count), count]);
+  }
+  return out;
+}

@@ -1,0 +1,312 @@
+/**
+ * The pipeline of one model call, after authentication: policy -> admission (limits, budgets and cache
+ * read in one store round trip) -> cache hit replay, or moderation -> upstream (JSON or SSE relay) ->
+ * settlement from `usage` (off the response path) -> cache write of a complete 200.
+ */
+import { once } from 'node:events';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientConfig, GatewayConfig } from '../runtime/gateway-config';
+import { SecretUnavailableError } from '../runtime/secrets';
+import { Admission, refusal } from './admission';
+import { CacheEntryKind, cacheKey } from './cache-key';
+import { contentFlagged, GatewayError, unavailable, upstreamFailed } from './errors';
+import { extractUsage, meter, NOTHING_METERED, type Metered } from './metering';
+import type { CacheStatus } from './metrics';
+import { moderationInput, UpstreamPath, type PreparedRequest } from './policy';
+import { rateLimitHeaders } from './rate-limit-headers';
+import type { GatewayStore } from './store/types';
+import { SSE_KEEP_ALIVE, SseRelay, sseErrorFrame } from './streaming';
+import type { AttemptCounts, UpstreamClient, UpstreamResponse } from './upstream';
+
+/** What the request log and metrics learn about one exchange while it runs. */
+export interface Exchange {
+  readonly started: number;
+  client?: ClientConfig;
+  model?: string;
+  cache?: CacheStatus;
+  upstreamMs?: number;
+  timeToFirstTokenMs?: number;
+  metered: Metered;
+  budgetExceeded: boolean;
+  readonly attempts: AttemptCounts;
+  /** A stream ended early: upstream failed mid-way, or the caller went away. */
+  streamOutcome?: 'complete' | 'upstream_failed' | 'caller_aborted';
+}
+
+export interface ProxyOptions {
+  readonly config: GatewayConfig;
+  readonly store: GatewayStore;
+  readonly upstream: UpstreamClient;
+  /** Interval of `: keep-alive` comments while a stream waits for upstream, ms. */
+  readonly sseKeepAliveMs: number;
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
+
+export class Proxy {
+  private readonly admission: Admission;
+  private readonly cacheTtl: number;
+
+  constructor(private readonly options: ProxyOptions) {
+    this.admission = new Admission(options.config);
+    this.cacheTtl = options.config.cache.ttlSeconds;
+  }
+
+  /** Serves a prepared request. Throws GatewayError before anything was sent; handles errors itself after. */
+  async serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    exchange: Exchange,
+    client: ClientConfig,
+    prepared: PreparedRequest,
+  ): Promise<void> {
+    const { store, config } = this.options;
+    exchange.model = prepared.model;
+
+    const cacheable =
+      this.cacheTtl > 0 && prepared.deterministic && !bypassesCache(request.headers['cache-control']);
+    const key = cacheable
+      ? cacheKey({
+          version: config.cache.version,
+          clientId: client.id,
+          endpoint: prepared.endpoint,
+          stream: prepared.stream,
+          body: prepared.body,
+        })
+      : undefined;
+
+    const decision = await store.admit(this.admission.request(client, prepared, key));
+    const headers: Record<string, string> = rateLimitHeaders(decision.rateLimit);
+    if (!decision.ok) {
+      exchange.budgetExceeded = decision.reason === 'client_budget' || decision.reason === 'stage_budget';
+      const err = refusal(decision.reason, decision.retryAfterSeconds);
+      reply.headers(headers);
+      throw err;
+    }
+    const ticket = decision.ticket;
+
+    if (key !== undefined && decision.cached !== null) {
+      exchange.cache = 'HIT';
+      void store.settle(ticket, { tokens: 0, costNanos: 0 });
+      headers['x-cache-status'] = 'HIT';
+      reply.headers(headers);
+      const kind = decision.cached[0];
+      const payload = decision.cached.slice(1);
+      if (kind === CacheEntryKind.stream) reply.headers(SSE_HEADERS);
+      else reply.header('content-type', 'application/json');
+      return reply.code(200).send(payload) as unknown as void;
+    }
+    exchange.cache = key !== undefined && !decision.degraded ? 'MISS' : 'BYPASS';
+    headers['x-cache-status'] = exchange.cache;
+    const writeCacheKey = exchange.cache === 'MISS' ? key : undefined;
+
+    const controller = new AbortController();
+    const raw = reply.raw;
+    raw.once('close', () => {
+      if (!raw.writableFinished) controller.abort();
+    });
+
+    let settled = false;
+    const settle = (metered: Metered) => {
+      if (settled) return;
+      settled = true;
+      exchange.metered = metered;
+      void store.settle(ticket, {
+        tokens: metered.promptTokens + metered.completionTokens,
+        costNanos: metered.costNanos,
+      });
+    };
+    try {
+      if (prepared.endpoint === 'chat' && config.moderation.enabled) {
+        await this.moderate(prepared, controller.signal, exchange);
+      }
+      if (prepared.stream) {
+        await this.stream(reply, exchange, prepared, headers, controller.signal, writeCacheKey, settle);
+      } else {
+        await this.json(reply, exchange, prepared, headers, controller.signal, writeCacheKey, settle);
+      }
+    } catch (err) {
+      settle(controller.signal.aborted ? this.estimate(prepared, 0) : NOTHING_METERED);
+      if (!reply.sent && !raw.headersSent) reply.headers(headers);
+      throw mapUpstreamError(err);
+    } finally {
+      settle(NOTHING_METERED);
+    }
+  }
+
+  private async json(
+    reply: FastifyReply,
+    exchange: Exchange,
+    prepared: PreparedRequest,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    writeCacheKey: string | undefined,
+    settle: (m: Metered) => void,
+  ): Promise<void> {
+    const up = await this.options.upstream.post(
+      UpstreamPath[prepared.endpoint],
+      JSON.stringify(prepared.body),
+      signal,
+      exchange.attempts,
+    );
+    const text = await up.body.text();
+    exchange.upstreamMs = up.headersMs;
+    if (up.status === 200) {
+      const usage = extractUsage(text);
+      settle(usage ? meter(this.admission.price(prepared.model), usage) : NOTHING_METERED);
+      if (writeCacheKey)
+        void this.options.store.cacheSet(writeCacheKey, CacheEntryKind.json + text, this.cacheTtl);
+    } else {
+      settle(NOTHING_METERED);
+    }
+    reply.code(up.status).headers(headers).header('content-type', 'application/json').send(text);
+  }
+
+  private async stream(
+    reply: FastifyReply,
+    exchange: Exchange,
+    prepared: PreparedRequest,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    writeCacheKey: string | undefined,
+    settle: (m: Metered) => void,
+  ): Promise<void> {
+    const raw = reply.raw;
+    const body = {
+      ...prepared.body,
+      stream_options: { ...(prepared.body.stream_options as object | undefined), include_usage: true },
+    };
+    let open = false;
+    const openStream = () => {
+      if (open) return;
+      open = true;
+      reply.hijack();
+      raw.writeHead(200, { ...SSE_HEADERS, ...headers, 'x-request-id': String(reply.request.id) });
+    };
+    const keepAlive = setInterval(() => {
+      if (signal.aborted) return;
+      openStream();
+      raw.write(SSE_KEEP_ALIVE);
+    }, this.options.sseKeepAliveMs);
+
+    let up: UpstreamResponse;
+    try {
+      up = await this.options.upstream.post(
+        UpstreamPath.chat,
+        JSON.stringify(body),
+        signal,
+        exchange.attempts,
+      );
+    } catch (err) {
+      if (!open) throw err;
+      // Headers (and keep-alives) already went out: report in the stream, as OpenAI does.
+      settle(NOTHING_METERED);
+      exchange.streamOutcome = signal.aborted ? 'caller_aborted' : 'upstream_failed';
+      if (!signal.aborted) endWithError(raw, mapUpstreamError(err));
+      return;
+    } finally {
+      clearInterval(keepAlive);
+    }
+    exchange.upstreamMs = up.headersMs;
+
+    if (up.status !== 200) {
+      const text = await up.body.text();
+      settle(NOTHING_METERED);
+      if (!open) {
+        reply.code(up.status).headers(headers).header('content-type', 'application/json').send(text);
+        return;
+      }
+      endWithError(raw, upstreamFailed(`The upstream model API answered ${up.status}.`));
+      return;
+    }
+
+    openStream();
+    const relay = new SseRelay({
+      callerWantsUsage: prepared.callerWantsUsage,
+      capture: writeCacheKey !== undefined,
+    });
+    try {
+      for await (const chunk of up.body as AsyncIterable<Buffer>) {
+        const out = relay.push(chunk);
+        if (out.length === 0) continue;
+        exchange.timeToFirstTokenMs ??= performance.now() - exchange.started;
+        if (!raw.write(out)) await once(raw, 'drain', { signal });
+      }
+    } catch {
+      // the caller went away (signal) or upstream broke the stream: handled below
+    }
+    const price = this.admission.price(prepared.model);
+    settle(relay.usage ? meter(price, relay.usage) : this.estimate(prepared, relay.frames));
+    if (signal.aborted) {
+      exchange.streamOutcome = 'caller_aborted';
+      up.body.destroy();
+      return;
+    }
+    if (!relay.done) {
+      exchange.streamOutcome = 'upstream_failed';
+      endWithError(raw, upstreamFailed('The upstream model API ended the stream before it was complete.'));
+      return;
+    }
+    exchange.streamOutcome = 'complete';
+    raw.end();
+    if (writeCacheKey && !relay.errored) {
+      void this.options.store.cacheSet(writeCacheKey, CacheEntryKind.stream + relay.forwarded, this.cacheTtl);
+    }
+  }
+
+  private async moderate(prepared: PreparedRequest, signal: AbortSignal, exchange: Exchange): Promise<void> {
+    const input = moderationInput(prepared.body);
+    const up = await this.options.upstream.post(
+      '/moderations',
+      JSON.stringify({ model: this.options.config.moderation.model, input }),
+      signal,
+      exchange.attempts,
+    );
+    const text = await up.body.text();
+    if (up.status !== 200) throw upstreamFailed(`The moderation check failed with status ${up.status}.`);
+    let results: Array<{ flagged?: boolean }>;
+    try {
+      results = (JSON.parse(text) as { results?: Array<{ flagged?: boolean }> }).results ?? [];
+    } catch {
+      throw upstreamFailed('The moderation check returned an unreadable answer.');
+    }
+    if (results.some((r) => r.flagged === true)) throw contentFlagged();
+  }
+
+  /** What a call that produced no `usage` is assumed to have used: the prompt estimate and the frames sent. */
+  private estimate(prepared: PreparedRequest, completionTokens: number): Metered {
+    return meter(this.admission.price(prepared.model), {
+      prompt_tokens: prepared.promptTokens,
+      completion_tokens: completionTokens,
+    });
+  }
+}
+
+function bypassesCache(cacheControl: string | undefined): boolean {
+  return cacheControl !== undefined && /no-cache|no-store/i.test(cacheControl);
+}
+
+function endWithError(raw: FastifyReply['raw'], err: unknown): void {
+  if (raw.destroyed) return;
+  const e = err instanceof GatewayError ? err : upstreamFailed('The upstream model API failed.');
+  raw.end(sseErrorFrame(e.message, e.type, e.code));
+}
+
+/** Errors from the key provider and upstream, as the caller should see them. */
+export function mapUpstreamError(err: unknown): unknown {
+  if (err instanceof SecretUnavailableError) {
+    return unavailable('The gateway cannot read its upstream credentials yet; try again shortly.', 5);
+  }
+  return err;
+}
+
+export function isCallerAbort(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED')
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * Where the upstream API key comes from: `OPENAI_API_KEY` for local runs, or the Secrets Manager secret
+ * named by `OPENAI_API_KEY_SECRET_ARN` on AWS (through runtime/secrets, cached). `refresh()` bypasses every
+ * cache; the upstream client calls it once after a 401, so a rotated key is picked up without a restart.
+ */
+import { readSecretField, SecretField } from '../runtime/secrets';
+
+export interface UpstreamKeyProvider {
+  /** The current key (cached). */
+  get(): Promise<string>;
+  /** Reads the key again from its source, skipping caches. */
+  refresh(): Promise<string>;
+}
+
+export function staticKey(key: string): UpstreamKeyProvider {
+  return { get: async () => key, refresh: async () => key };
+}
+
+export interface SecretKeyOptions {
+  /** Reuse the value this long before reading the secret again, ms. @default 300000 */
+  readonly maxAgeMs?: number;
+  /** Secret reader, replaceable in tests. @default runtime/secrets readSecretField */
+  readonly read?: typeof readSecretField;
+}
+
+export function secretKey(arn: string, options: SecretKeyOptions = {}): UpstreamKeyProvider {
+  const read = options.read ?? readSecretField;
+  const maxAgeMs = options.maxAgeMs ?? 300_000;
+  let cached: { value: string; at: number } | undefined;
+  let inflight: Promise<string> | undefined;
+
+  const load = (forceFetch: boolean): Promise<string> => {
+    // Concurrent callers share one read; a failed read is not cached.
+    inflight ??= read(arn, SecretField.apiKey, { forceFetch })
+      .then((value) => {
+        cached = { value, at: Date.now() };
+        return value;
+      })
+      .finally(() => (inflight = undefined));
+    return inflight;
+  };
+
+  return {
+    get: async () => (cached && Date.now() - cached.at < maxAgeMs ? cached.value : load(false)),
+    refresh: () => load(true),
+  };
+}
