@@ -32,7 +32,7 @@ export class BadResponseError extends Error {
 
 /** Maps an error from the `openai` SDK, the secrets module or the handler's own checks to a cause. */
 export function describeFailure(err: unknown): FailureInfo {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorField(err, 'message') ?? String(err);
   if (err instanceof SecretUnavailableError) return { cause: 'secret', message };
   if (err instanceof BadResponseError) return { cause: 'bad_response', message };
   if (err instanceof HandlerConfigError) return { cause: 'config', message };
@@ -50,10 +50,30 @@ export function describeFailure(err: unknown): FailureInfo {
     if (status >= 500) return { cause: 'server_error', ...base };
     return { cause: 'client_error', ...base };
   }
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+  const name = errorField(err, 'name');
+  if (name === 'AbortError' || name === 'TimeoutError') {
     return { cause: 'timeout', message };
   }
+  if (isSocketError(err)) return { cause: 'connection', message };
   return { cause: 'unknown', message };
+}
+
+/** fetch (undici) reports a connection lost mid-body as `TypeError: terminated` with a socket error cause. */
+function isSocketError(err: unknown): boolean {
+  const cause = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined;
+  const code = errorField(cause, 'code');
+  if (code && (code.startsWith('UND_ERR') || code === 'ECONNRESET' || code === 'EPIPE')) return true;
+  return errorField(err, 'name') === 'TypeError' && errorField(err, 'message') === 'terminated';
+}
+
+/**
+ * A string property of an error-like value. Duck-typed on purpose: errors from Node internals (fetch)
+ * are not `instanceof Error` in another realm, such as a Jest sandbox.
+ */
+function errorField(err: unknown, field: 'name' | 'message' | 'code'): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const value = (err as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** True for a 401: the key was revoked or rotated, so a fresh read of the secret may help. */
