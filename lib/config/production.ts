@@ -1,0 +1,78 @@
+import { StageConfig } from './types';
+
+/**
+ * Production: at least two tasks across AZs, a multi-AZ cache with automatic failover, a NAT gateway
+ * and interface endpoints in every AZ, an internet-facing HTTPS ALB, and stateful resources retained.
+ * Forkers: replace the account ID, certificate, OpenAI organization and project, client key hash and on-call.
+ */
+export const productionConfig: StageConfig = {
+  name: 'Production',
+  production: true,
+  env: { account: '222222222222', region: 'us-east-1' },
+  gateway: {
+    clients: [
+      {
+        id: 'example-app',
+        // SHA-256 of the placeholder key "example-client-key-production"; replace with the hash of a real key.
+        keySha256: '773ccbe9b78a817cfe07d3db6eb335929335d537812f80287f8b481f6eaa38bb',
+        rpm: 600,
+        tpm: 400_000,
+        monthlyBudgetUsd: 500,
+      },
+    ],
+    models: {
+      'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, cachedInputUsdPer1M: 0.075 },
+      'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, cachedInputUsdPer1M: 1.25 },
+      'text-embedding-3-small': { inputUsdPer1M: 0.02, outputUsdPer1M: 0 },
+    },
+    aliases: { default: 'gpt-4o-mini', smart: 'gpt-4o', embeddings: 'text-embedding-3-small' },
+    limits: {
+      maxTokens: 4096,
+      defaultMaxTokens: 1024,
+      maxN: 1,
+      maxStopSequences: 4,
+      maxBodyBytes: 1024 * 1024,
+    },
+    rateLimits: { rpm: 1000, tpm: 800_000 },
+    budget: { monthlyUsd: 1000, notifyAtPercent: 80 },
+    cache: { ttlSeconds: 3600, version: '1' },
+    upstream: {
+      organization: 'org-REPLACE_WITH_YOUR_ORGANIZATION',
+      project: 'proj_REPLACE_WITH_YOUR_PRODUCTION_PROJECT',
+      timeoutMs: 60_000,
+      maxRetries: 2,
+      maxRetryAfterSeconds: 10,
+    },
+    moderation: { enabled: true, model: 'omni-moderation-latest' },
+    store: { fallback: 'local', commandTimeoutMs: 50 },
+  },
+  network: { maxAzs: 3, natGateways: 3, interfaceEndpoints: true },
+  service: {
+    cpu: 1024,
+    memoryMiB: 2048,
+    minTasks: 3,
+    maxTasks: 12,
+    targetCpuPercent: 50,
+    targetRequestsPerTarget: 1000,
+    internetFacing: true,
+    ingressCidrs: ['0.0.0.0/0'],
+    certificateArn: 'arn:aws:acm:us-east-1:222222222222:certificate/00000000-0000-0000-0000-000000000000',
+    idleTimeoutSeconds: 120,
+    stopTimeoutSeconds: 60,
+    deregistrationDelaySeconds: 60,
+    wafRequestsPer5MinPerIp: 3000,
+  },
+  cache: { nodeType: 'cache.m7g.large', nodes: 2, snapshotRetentionDays: 7 },
+  handlers: {
+    canaryModel: 'gpt-4o-mini',
+    keyRotationDays: 30,
+    batchInputRetentionDays: 30,
+    batchOutputRetentionDays: 90,
+  },
+  onCall: {
+    emails: ['oncall@example.com'],
+    pagerUrl: 'https://events.pagerduty.com/integration/REPLACE_ME/enqueue',
+  },
+  infraBudget: { monthlyUsd: 1500, notifyAtPercent: 80 },
+  logRetentionDays: 365,
+};

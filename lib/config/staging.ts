@@ -1,0 +1,73 @@
+import { StageConfig } from './types';
+
+/**
+ * Staging: the same shape as production, smaller and disposable. One task, one cache node, one NAT
+ * gateway, no interface endpoints, internal ALB on HTTP.
+ * Forkers: replace the account ID, the OpenAI organization and project, the client key hash and on-call.
+ */
+export const stagingConfig: StageConfig = {
+  name: 'Staging',
+  production: false,
+  env: { account: '111111111111', region: 'us-east-1' },
+  gateway: {
+    clients: [
+      {
+        id: 'example-app',
+        // SHA-256 of the placeholder key "example-client-key-staging"; replace with the hash of a real key.
+        keySha256: '3bcaafb7fdb17826ca69f37217b4e77ead5f5bc5739d7803a209ae457451e951',
+        rpm: 60,
+        tpm: 60_000,
+        monthlyBudgetUsd: 20,
+      },
+    ],
+    models: {
+      'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, cachedInputUsdPer1M: 0.075 },
+      'text-embedding-3-small': { inputUsdPer1M: 0.02, outputUsdPer1M: 0 },
+    },
+    aliases: { default: 'gpt-4o-mini', embeddings: 'text-embedding-3-small' },
+    limits: {
+      maxTokens: 4096,
+      defaultMaxTokens: 1024,
+      maxN: 1,
+      maxStopSequences: 4,
+      maxBodyBytes: 1024 * 1024,
+    },
+    rateLimits: { rpm: 120, tpm: 120_000 },
+    budget: { monthlyUsd: 50, notifyAtPercent: 80 },
+    cache: { ttlSeconds: 3600, version: '1' },
+    upstream: {
+      organization: 'org-REPLACE_WITH_YOUR_ORGANIZATION',
+      project: 'proj_REPLACE_WITH_YOUR_STAGING_PROJECT',
+      timeoutMs: 60_000,
+      maxRetries: 2,
+      maxRetryAfterSeconds: 10,
+    },
+    moderation: { enabled: false, model: 'omni-moderation-latest' },
+    store: { fallback: 'local', commandTimeoutMs: 50 },
+  },
+  network: { maxAzs: 2, natGateways: 1, interfaceEndpoints: false },
+  service: {
+    cpu: 256,
+    memoryMiB: 512,
+    minTasks: 1,
+    maxTasks: 2,
+    targetCpuPercent: 60,
+    targetRequestsPerTarget: 600,
+    internetFacing: false,
+    ingressCidrs: ['10.0.0.0/8'],
+    idleTimeoutSeconds: 120,
+    stopTimeoutSeconds: 30,
+    deregistrationDelaySeconds: 30,
+    wafRequestsPer5MinPerIp: 600,
+  },
+  cache: { nodeType: 'cache.t4g.micro', nodes: 1, snapshotRetentionDays: 0 },
+  handlers: {
+    canaryModel: 'gpt-4o-mini',
+    keyRotationDays: 30,
+    batchInputRetentionDays: 7,
+    batchOutputRetentionDays: 14,
+  },
+  onCall: { emails: ['oncall-staging@example.com'] },
+  infraBudget: { monthlyUsd: 150, notifyAtPercent: 80 },
+  logRetentionDays: 14,
+};

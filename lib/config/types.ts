@@ -1,0 +1,132 @@
+import type { GatewayConfig } from '../../runtime/gateway-config';
+
+/** The US regions the project deploys to: OpenAI serves from the US, so these keep the round trip short. */
+export const US_REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'] as const;
+export type UsRegion = (typeof US_REGIONS)[number];
+
+/**
+ * The gateway config document as a stage config holds it: everything but `stage`, which the stage's own
+ * name fills in. `parseGatewayConfig` validates it at synth time.
+ */
+export type GatewayDocument = Omit<GatewayConfig, 'stage'>;
+
+/** Where the stage deploys. */
+export interface StageEnvironment {
+  /** 12-digit AWS account ID. One account per stage keeps staging principals away from production. */
+  readonly account: string;
+  /** A US region (see `US_REGIONS`). */
+  readonly region: string;
+}
+
+/** The VPC of one stage. */
+export interface NetworkConfig {
+  /** Availability zones the VPC spans. Production needs at least 2. */
+  readonly maxAzs: number;
+  /** NAT gateways: 1 is cheaper, one per AZ survives the loss of an AZ. */
+  readonly natGateways: number;
+  /**
+   * Add interface endpoints (ECR, ECR Docker, CloudWatch Logs, Secrets Manager) in every AZ so image
+   * pulls, logs and secret reads skip the NAT gateway. Each costs about 7.30 USD a month per AZ; the S3
+   * and DynamoDB gateway endpoints are free and always present.
+   */
+  readonly interfaceEndpoints: boolean;
+}
+
+/** The gateway's ECS service and its load balancer. */
+export interface ServiceConfig {
+  /** Fargate task CPU units (256, 512, 1024, 2048, 4096). */
+  readonly cpu: number;
+  /** Fargate task memory in MiB; must be a size Fargate offers for `cpu`. */
+  readonly memoryMiB: number;
+  /** Fewest running tasks. Production needs at least 2 (one per AZ). */
+  readonly minTasks: number;
+  /** Most running tasks autoscaling may start. */
+  readonly maxTasks: number;
+  /** Average CPU percent the CPU scaling policy holds. */
+  readonly targetCpuPercent: number;
+  /** ALB requests per target per minute the request scaling policy holds. */
+  readonly targetRequestsPerTarget: number;
+  /** Internet-facing ALB (needs `certificateArn`) or internal to the VPC. */
+  readonly internetFacing: boolean;
+  /** CIDR ranges allowed to reach the ALB listener. */
+  readonly ingressCidrs: readonly string[];
+  /**
+   * ACM certificate for the HTTPS listener, in the stage's account and region. Without it the ALB
+   * listens on plain HTTP, which validation allows only for an internal ALB.
+   * @default none
+   */
+  readonly certificateArn?: string;
+  /** ALB idle timeout in seconds; long enough for a streamed completion between keep-alive comments. */
+  readonly idleTimeoutSeconds: number;
+  /** Seconds ECS waits after SIGTERM before SIGKILL (Fargate allows up to 120). */
+  readonly stopTimeoutSeconds: number;
+  /** Seconds the ALB lets in-flight requests finish on a deregistering task. */
+  readonly deregistrationDelaySeconds: number;
+  /** WAF rate-based rule: most requests one client IP may make in any 5 minutes. */
+  readonly wafRequestsPer5MinPerIp: number;
+}
+
+/** The ElastiCache replication group. */
+export interface CacheConfig {
+  /** Node type, e.g. `cache.t4g.micro`. */
+  readonly nodeType: string;
+  /** Nodes in the replication group: 1 primary plus replicas. Production needs at least 2 (automatic failover). */
+  readonly nodes: number;
+  /** Days of daily snapshots kept; 0 turns snapshots off. */
+  readonly snapshotRetentionDays: number;
+}
+
+/** The Lambda handlers. */
+export interface HandlersConfig {
+  /** Model or alias the canary calls once a minute; must have a price in the gateway document. */
+  readonly canaryModel: string;
+  /** Days between rotations of the OpenAI API key secret. */
+  readonly keyRotationDays: number;
+  /** Days batch input objects are kept. */
+  readonly batchInputRetentionDays: number;
+  /** Days batch output objects are kept. */
+  readonly batchOutputRetentionDays: number;
+}
+
+/** Who is told when something breaks. */
+export interface OnCallConfig {
+  /** Email addresses subscribed to the on-call topic (each must confirm the subscription). */
+  readonly emails: readonly string[];
+  /**
+   * HTTPS endpoint of the paging service (PagerDuty, Opsgenie, ...) subscribed to the on-call topic.
+   * @default none
+   */
+  readonly pagerUrl?: string;
+}
+
+/** AWS Budgets for the stage's AWS bill (OpenAI spend has its own budget in the gateway document). */
+export interface InfraBudgetConfig {
+  /** Monthly AWS cost of the stage in USD, counted by the `Stage` cost-allocation tag. */
+  readonly monthlyUsd: number;
+  /** Percent of `monthlyUsd` of actual cost at which on-call is notified. */
+  readonly notifyAtPercent: number;
+}
+
+/** Everything one environment needs. One object per stage, in `lib/config/<stage>.ts`. */
+export interface StageConfig {
+  /** Stage name: the `cdk.Stage` id, the `Stage` tag and metric dimension. Letters and digits. */
+  readonly name: string;
+  /** Production retains stateful resources and must run multi-AZ; staging may be smaller and disposable. */
+  readonly production: boolean;
+  readonly env: StageEnvironment;
+  /** The gateway config document (clients, models with prices, aliases, limits, OpenAI org and project). */
+  readonly gateway: GatewayDocument;
+  readonly network: NetworkConfig;
+  readonly service: ServiceConfig;
+  readonly cache: CacheConfig;
+  readonly handlers: HandlersConfig;
+  readonly onCall: OnCallConfig;
+  readonly infraBudget: InfraBudgetConfig;
+  /** Retention of every log group of the stage, in days (a value CloudWatch Logs accepts). */
+  readonly logRetentionDays: number;
+  /**
+   * Upstream base URL including `/v1`.
+   * @default 'https://api.openai.com/v1'
+   */
+  readonly openaiBaseUrl?: string;
+}

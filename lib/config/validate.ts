@@ -1,0 +1,233 @@
+import {
+  GatewayConfig,
+  GatewayConfigError,
+  parseGatewayConfig,
+  resolveModel,
+} from '../../runtime/gateway-config';
+import { StageConfig, US_REGIONS } from './types';
+
+/** A stage config is wrong. The message starts with the stage name and names the field. */
+export class StageConfigError extends Error {
+  constructor(stage: string, message: string) {
+    super(`${stage}: ${message}`);
+    this.name = 'StageConfigError';
+  }
+}
+
+/** Fargate CPU units to the memory sizes (MiB) Fargate accepts with them. */
+const FARGATE_MEMORY: Readonly<Record<number, (memoryMiB: number) => boolean>> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+};
+
+/** Retention periods CloudWatch Logs accepts. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const ACCOUNT_ID = /^\d{12}$/;
+const STAGE_NAME = /^[A-Z][A-Za-z0-9]{0,31}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+
+/** Fargate's longest stop timeout. */
+const MAX_STOP_TIMEOUT_SECONDS = 120;
+/** The gateway's shutdown must end this long before ECS sends SIGKILL. */
+export const SHUTDOWN_MARGIN_SECONDS = 5;
+
+/**
+ * Validates a stage config at synth time and returns the gateway document it carries, validated and
+ * with defaults filled, stamped with the stage name.
+ * @throws StageConfigError naming the stage and the first field that is wrong
+ */
+export function validateStageConfig(config: StageConfig): GatewayConfig {
+  const stage = config.name;
+  const fail = (message: string): never => {
+    throw new StageConfigError(stage, message);
+  };
+  if (!STAGE_NAME.test(stage)) {
+    throw new StageConfigError(
+      stage || '(unnamed)',
+      'name must start with a capital letter and hold only letters and digits (at most 32)',
+    );
+  }
+
+  const { account, region } = config.env;
+  if (!ACCOUNT_ID.test(account)) fail(`env.account must be a 12-digit AWS account ID, got "${account}"`);
+  if (!(US_REGIONS as readonly string[]).includes(region)) {
+    fail(`env.region "${region}" is not a US region; use one of ${US_REGIONS.join(', ')}`);
+  }
+
+  let gateway: GatewayConfig;
+  try {
+    gateway = parseGatewayConfig({ ...config.gateway, stage });
+  } catch (err) {
+    if (err instanceof GatewayConfigError) throw new StageConfigError(stage, err.message);
+    throw err;
+  }
+  validateGatewayConsistency(gateway, fail);
+  if (!gateway.upstream.organization)
+    fail('gateway.upstream.organization must name the OpenAI organization (org-...)');
+  if (!gateway.upstream.project)
+    fail('gateway.upstream.project must name the OpenAI project of this stage (proj_...)');
+  if (resolveModel(gateway, config.handlers.canaryModel) === undefined) {
+    fail(
+      `handlers.canaryModel "${config.handlers.canaryModel}" has no price in gateway.models and is no alias`,
+    );
+  }
+
+  validateNetwork(config, fail);
+  validateService(config, fail);
+  validateCache(config, fail);
+  validateOperations(config, fail);
+  return gateway;
+}
+
+function validateGatewayConsistency(gateway: GatewayConfig, fail: (message: string) => never): void {
+  gateway.clients.forEach((client, i) => {
+    if (client.rpm > gateway.rateLimits.rpm) {
+      fail(
+        `gateway.clients[${i}].rpm (${client.rpm}) must not exceed gateway.rateLimits.rpm (${gateway.rateLimits.rpm})`,
+      );
+    }
+    if (client.tpm > gateway.rateLimits.tpm) {
+      fail(
+        `gateway.clients[${i}].tpm (${client.tpm}) must not exceed gateway.rateLimits.tpm (${gateway.rateLimits.tpm})`,
+      );
+    }
+    if (gateway.limits.maxTokens > client.tpm) {
+      fail(
+        `gateway.limits.maxTokens (${gateway.limits.maxTokens}) must not exceed gateway.clients[${i}].tpm (${client.tpm}): ` +
+          'a request at the cap could never be admitted',
+      );
+    }
+  });
+}
+
+function validateNetwork(config: StageConfig, fail: (message: string) => never): void {
+  const { maxAzs, natGateways } = config.network;
+  if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 3)
+    fail(`network.maxAzs must be 1, 2 or 3, got ${maxAzs}`);
+  if (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > maxAzs) {
+    fail(`network.natGateways must be from 1 to network.maxAzs (${maxAzs}), got ${natGateways}`);
+  }
+  if (config.production && maxAzs < 2) fail(`network.maxAzs must be at least 2 in production, got ${maxAzs}`);
+}
+
+function validateService(config: StageConfig, fail: (message: string) => never): void {
+  const s = config.service;
+  const memoryFits = FARGATE_MEMORY[s.cpu];
+  if (!memoryFits) fail(`service.cpu must be one of ${Object.keys(FARGATE_MEMORY).join(', ')}, got ${s.cpu}`);
+  if (!memoryFits(s.memoryMiB))
+    fail(`service.memoryMiB ${s.memoryMiB} is not a Fargate size for service.cpu ${s.cpu}`);
+  if (!Number.isInteger(s.minTasks) || s.minTasks < 1)
+    fail(`service.minTasks must be an integer of at least 1, got ${s.minTasks}`);
+  if (!Number.isInteger(s.maxTasks) || s.maxTasks < s.minTasks) {
+    fail(`service.maxTasks (${s.maxTasks}) must be an integer of at least service.minTasks (${s.minTasks})`);
+  }
+  if (config.production && s.minTasks < 2) {
+    fail(`service.minTasks must be at least 2 in production (one task per AZ), got ${s.minTasks}`);
+  }
+  if (s.targetCpuPercent < 10 || s.targetCpuPercent > 90) {
+    fail(`service.targetCpuPercent must be from 10 to 90, got ${s.targetCpuPercent}`);
+  }
+  if (!Number.isInteger(s.targetRequestsPerTarget) || s.targetRequestsPerTarget < 1) {
+    fail(`service.targetRequestsPerTarget must be a positive integer, got ${s.targetRequestsPerTarget}`);
+  }
+  if (s.internetFacing && !s.certificateArn) {
+    fail(
+      'service.certificateArn is required when service.internetFacing is true: callers send API keys in every request',
+    );
+  }
+  if (s.certificateArn !== undefined) {
+    const match = /^arn:aws:acm:([a-z0-9-]+):(\d{12}):certificate\/[A-Za-z0-9-]+$/.exec(s.certificateArn);
+    if (!match) fail(`service.certificateArn must be an ACM certificate ARN, got "${s.certificateArn}"`);
+    else if (match[1] !== config.env.region || match[2] !== config.env.account) {
+      fail(
+        `service.certificateArn must be in the stage's account ${config.env.account} and region ${config.env.region}`,
+      );
+    }
+  }
+  if (s.ingressCidrs.length === 0) fail('service.ingressCidrs must name at least one CIDR range');
+  s.ingressCidrs.forEach((cidr, i) => {
+    if (!CIDR.test(cidr))
+      fail(`service.ingressCidrs[${i}] must be an IPv4 CIDR such as 10.0.0.0/8, got "${cidr}"`);
+  });
+  if (!Number.isInteger(s.idleTimeoutSeconds) || s.idleTimeoutSeconds < 60 || s.idleTimeoutSeconds > 4000) {
+    fail(`service.idleTimeoutSeconds must be an integer from 60 to 4000, got ${s.idleTimeoutSeconds}`);
+  }
+  if (
+    !Number.isInteger(s.stopTimeoutSeconds) ||
+    s.stopTimeoutSeconds <= SHUTDOWN_MARGIN_SECONDS ||
+    s.stopTimeoutSeconds > MAX_STOP_TIMEOUT_SECONDS
+  ) {
+    fail(
+      `service.stopTimeoutSeconds must be an integer above ${SHUTDOWN_MARGIN_SECONDS} and at most ${MAX_STOP_TIMEOUT_SECONDS}, got ${s.stopTimeoutSeconds}`,
+    );
+  }
+  if (
+    !Number.isInteger(s.deregistrationDelaySeconds) ||
+    s.deregistrationDelaySeconds < 0 ||
+    s.deregistrationDelaySeconds > 3600
+  ) {
+    fail(
+      `service.deregistrationDelaySeconds must be an integer from 0 to 3600, got ${s.deregistrationDelaySeconds}`,
+    );
+  }
+  if (!Number.isInteger(s.wafRequestsPer5MinPerIp) || s.wafRequestsPer5MinPerIp < 10) {
+    fail(
+      `service.wafRequestsPer5MinPerIp must be an integer of at least 10 (the WAF minimum), got ${s.wafRequestsPer5MinPerIp}`,
+    );
+  }
+}
+
+function validateCache(config: StageConfig, fail: (message: string) => never): void {
+  const c = config.cache;
+  if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(c.nodeType))
+    fail(`cache.nodeType must look like cache.t4g.micro, got "${c.nodeType}"`);
+  if (!Number.isInteger(c.nodes) || c.nodes < 1 || c.nodes > 6)
+    fail(`cache.nodes must be an integer from 1 to 6, got ${c.nodes}`);
+  if (config.production && c.nodes < 2) {
+    fail(`cache.nodes must be at least 2 in production (multi-AZ with automatic failover), got ${c.nodes}`);
+  }
+  if (
+    !Number.isInteger(c.snapshotRetentionDays) ||
+    c.snapshotRetentionDays < 0 ||
+    c.snapshotRetentionDays > 35
+  ) {
+    fail(`cache.snapshotRetentionDays must be an integer from 0 to 35, got ${c.snapshotRetentionDays}`);
+  }
+}
+
+function validateOperations(config: StageConfig, fail: (message: string) => never): void {
+  const h = config.handlers;
+  if (!Number.isInteger(h.keyRotationDays) || h.keyRotationDays < 1 || h.keyRotationDays > 1000) {
+    fail(`handlers.keyRotationDays must be an integer from 1 to 1000, got ${h.keyRotationDays}`);
+  }
+  for (const field of ['batchInputRetentionDays', 'batchOutputRetentionDays'] as const) {
+    if (!Number.isInteger(h[field]) || h[field] < 1)
+      fail(`handlers.${field} must be a positive integer, got ${h[field]}`);
+  }
+  const { emails, pagerUrl } = config.onCall;
+  if (emails.length === 0 && pagerUrl === undefined)
+    fail('onCall must name at least one email or a pagerUrl');
+  emails.forEach((email, i) => {
+    if (!EMAIL.test(email)) fail(`onCall.emails[${i}] must be an email address, got "${email}"`);
+  });
+  if (pagerUrl !== undefined && !/^https:\/\/[^\s/]+/.test(pagerUrl))
+    fail(`onCall.pagerUrl must be an https:// URL, got "${pagerUrl}"`);
+  const b = config.infraBudget;
+  if (!(b.monthlyUsd > 0)) fail(`infraBudget.monthlyUsd must be above 0, got ${b.monthlyUsd}`);
+  if (!(b.notifyAtPercent >= 1 && b.notifyAtPercent <= 100)) {
+    fail(`infraBudget.notifyAtPercent must be from 1 to 100, got ${b.notifyAtPercent}`);
+  }
+  if (!LOG_RETENTION_DAYS.includes(config.logRetentionDays)) {
+    fail(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${config.logRetentionDays}`);
+  }
+  if (config.openaiBaseUrl !== undefined && !/^https:\/\/[^\s]+\/v1$/.test(config.openaiBaseUrl)) {
+    fail(`openaiBaseUrl must be an https:// URL ending in /v1, got "${config.openaiBaseUrl}"`);
+  }
+}

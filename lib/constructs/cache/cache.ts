@@ -1,0 +1,120 @@
+import { Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { SecretField } from '../../../runtime/secrets';
+
+export interface GatewayCacheProps {
+  readonly vpc: ec2.IVpc;
+  /** Node type, e.g. `cache.t4g.micro`. */
+  readonly nodeType: string;
+  /** Nodes: 1 primary plus replicas. 2 or more turns on Multi-AZ with automatic failover. */
+  readonly nodes: number;
+  /** Secret holding the AUTH token under `authToken`; the template gets only a dynamic reference to it. */
+  readonly authSecret: secretsmanager.ISecret;
+  /** Key that encrypts the data at rest. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Days of daily snapshots kept; 0 turns snapshots off.
+   * @default 0
+   */
+  readonly snapshotRetentionDays?: number;
+  /**
+   * Port the cache listens on (not the well-known 6379).
+   * @default 6380
+   */
+  readonly port?: number;
+  /**
+   * What happens to the replication group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The gateway's Valkey replication group: TLS required in transit, KMS at rest, AUTH token from Secrets
+ * Manager, private subnets only, reachable only from what `allowFrom` names. With two or more nodes it
+ * runs Multi-AZ with automatic failover.
+ */
+export class GatewayCache extends Construct {
+  readonly replicationGroup: elasticache.CfnReplicationGroup;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly port: number;
+  /** `rediss://host:port` of the primary endpoint: TLS, as the gateway's ioredis client needs. */
+  readonly url: string;
+  /** Member cluster IDs (`<group>-001`, ...), the `CacheClusterId` dimension of the node metrics. */
+  readonly memberClusterIds: string[];
+
+  constructor(scope: Construct, id: string, props: GatewayCacheProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.nodes) || props.nodes < 1 || props.nodes > 6) {
+      throw new Error(`GatewayCache: nodes must be an integer from 1 to 6, got ${props.nodes}`);
+    }
+    const retention = props.snapshotRetentionDays ?? 0;
+    if (!Number.isInteger(retention) || retention < 0 || retention > 35) {
+      throw new Error(
+        `GatewayCache: snapshotRetentionDays must be an integer from 0 to 35, got ${retention}`,
+      );
+    }
+    this.port = props.port ?? 6380;
+    if (this.port === 6379) throw new Error('GatewayCache: port must not be the well-known 6379');
+    const multiAz = props.nodes >= 2;
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Gateway cache: ingress only from the security groups allowed by GatewayCache.allowFrom',
+      allowAllOutbound: false,
+    });
+    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'Subnets', {
+      description: 'Private subnets of the gateway cache',
+      subnetIds: props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+    });
+
+    this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
+      replicationGroupDescription: 'OpenAI gateway cache, rate limits and spend counters',
+      engine: 'valkey',
+      engineVersion: '8.0',
+      cacheNodeType: props.nodeType,
+      numCacheClusters: props.nodes,
+      multiAzEnabled: multiAz,
+      automaticFailoverEnabled: multiAz,
+      port: this.port,
+      cacheSubnetGroupName: subnetGroup.ref,
+      securityGroupIds: [this.securityGroup.securityGroupId],
+      atRestEncryptionEnabled: true,
+      kmsKeyId: props.encryptionKey.keyArn,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: 'required',
+      // A CloudFormation dynamic reference: CloudFormation resolves it at deploy time, the template holds only the ARN.
+      authToken: Fn.join('', [
+        '{{resolve:secretsmanager:',
+        props.authSecret.secretArn,
+        `:SecretString:${SecretField.authToken}}}`,
+      ]),
+      snapshotRetentionLimit: retention,
+      autoMinorVersionUpgrade: true,
+    });
+    this.replicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+
+    const host = this.replicationGroup.attrPrimaryEndPointAddress;
+    this.url = `rediss://${host}:${this.replicationGroup.attrPrimaryEndPointPort}`;
+    this.memberClusterIds = Array.from({ length: props.nodes }, (_, i) =>
+      Fn.join('-', [this.replicationGroup.ref, String(i + 1).padStart(3, '0')]),
+    );
+
+    if (!multiAz) {
+      Validations.of(this.replicationGroup).acknowledge({
+        id: 'AwsSolutions-AEC4',
+        reason:
+          'Single-node cache by stage config (staging): losing it costs cached responses and counters for minutes, not data; production validation requires 2+ nodes with Multi-AZ.',
+      });
+    }
+  }
+
+  /** Lets `peer` connect to the cache port. Nothing else can. */
+  allowFrom(peer: ec2.IConnectable, description: string): void {
+    this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(this.port), description);
+  }
+}

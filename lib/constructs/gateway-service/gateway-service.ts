@@ -1,0 +1,299 @@
+import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { GatewayConfig } from '../../../runtime/gateway-config';
+import { GATEWAY_CONTAINER_PORT, GatewayEnv, GatewayPaths } from '../../../runtime/gateway-env';
+import { GatewayWebAcl } from './waf';
+
+/** Extra time the gateway keeps idle connections open beyond the ALB idle timeout, so the ALB closes first. */
+export const KEEP_ALIVE_MARGIN_MS = 5_000;
+/** Time the gateway's own shutdown leaves before ECS's SIGKILL. */
+export const SHUTDOWN_MARGIN_MS = 5_000;
+/** How often the gateway writes its aggregated EMF metrics. */
+export const METRICS_FLUSH_MS = 60_000;
+/** Fargate's longest stop timeout. */
+const MAX_STOP_TIMEOUT_SECONDS = 120;
+
+export interface GatewayServiceProps {
+  readonly vpc: ec2.IVpc;
+  /** The gateway image (built from `service/` by `bundleGateway`). */
+  readonly image: ecs.ContainerImage;
+  /** The validated gateway document; it reaches the container as JSON and holds only key hashes. */
+  readonly gatewayConfig: GatewayConfig;
+  /** Secret with the OpenAI project key; the task role may read it. */
+  readonly apiKeySecret: secretsmanager.ISecret;
+  /** Secret with the cache AUTH token; the task role may read it. */
+  readonly redisAuthSecret: secretsmanager.ISecret;
+  /** `rediss://host:port` of the cache. */
+  readonly redisUrl: string;
+  /**
+   * Upstream base URL including `/v1`.
+   * @default 'https://api.openai.com/v1'
+   */
+  readonly openaiBaseUrl?: string;
+  /** Fargate task CPU units. */
+  readonly cpu: number;
+  /** Fargate task memory in MiB. */
+  readonly memoryMiB: number;
+  /** Fewest tasks; also the desired count at creation. */
+  readonly minTasks: number;
+  /** Most tasks. */
+  readonly maxTasks: number;
+  /** Average CPU percent the CPU scaling policy holds. */
+  readonly targetCpuPercent: number;
+  /** Requests per target per minute the request scaling policy holds. */
+  readonly targetRequestsPerTarget: number;
+  /** Internet-facing ALB in the public subnets, or internal in the private subnets. */
+  readonly internetFacing: boolean;
+  /** CIDR ranges allowed to reach the listener(s). */
+  readonly ingressCidrs: readonly string[];
+  /**
+   * ACM certificate: HTTPS on 443 plus a redirect from 80. Without one, plain HTTP on 80 (internal ALBs only).
+   * @default none
+   */
+  readonly certificateArn?: string;
+  /** ALB idle timeout; the gateway's keep-alive timeout is set 5 s above it. */
+  readonly idleTimeout: Duration;
+  /** Time from SIGTERM to SIGKILL; the gateway's shutdown timeout is set 5 s below it. */
+  readonly stopTimeout: Duration;
+  /** Time the ALB lets in-flight requests finish on a deregistering task. */
+  readonly deregistrationDelay: Duration;
+  /** WAF rate-based rule: requests per IP per 5 minutes. */
+  readonly wafRequestsPer5MinPerIp: number;
+  /** Bucket for ALB access logs (SSE-S3, as ALB log delivery requires). */
+  readonly accessLogBucket: s3.IBucket;
+  /** Retention of the container log group. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The gateway: ECS Fargate tasks in the private subnets behind an Application Load Balancer with WAF,
+ * access logs, a readiness health check, CPU and request-count autoscaling, and a deployment circuit
+ * breaker that rolls back. The container gets ARNs, never secret values.
+ */
+export class GatewayService extends Construct {
+  readonly cluster: ecs.Cluster;
+  readonly service: ecs.FargateService;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  readonly logGroup: logs.LogGroup;
+  readonly webAcl: GatewayWebAcl;
+  /** `https://...` or `http://...` of the ALB. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: GatewayServiceProps) {
+    super(scope, id);
+    validateProps(props);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryMiB,
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.ARM64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy });
+
+    const environment: Record<string, string> = {
+      [GatewayEnv.port]: String(GATEWAY_CONTAINER_PORT),
+      [GatewayEnv.configJson]: JSON.stringify(props.gatewayConfig),
+      [GatewayEnv.openaiBaseUrl]: props.openaiBaseUrl ?? 'https://api.openai.com/v1',
+      [GatewayEnv.openaiApiKeySecretArn]: props.apiKeySecret.secretArn,
+      [GatewayEnv.redisUrl]: props.redisUrl,
+      [GatewayEnv.redisAuthSecretArn]: props.redisAuthSecret.secretArn,
+      [GatewayEnv.keepAliveTimeoutMs]: String(props.idleTimeout.toMilliseconds() + KEEP_ALIVE_MARGIN_MS),
+      [GatewayEnv.shutdownTimeoutMs]: String(props.stopTimeout.toMilliseconds() - SHUTDOWN_MARGIN_MS),
+      [GatewayEnv.metricsFlushMs]: String(METRICS_FLUSH_MS),
+    };
+    const container = this.taskDefinition.addContainer('gateway', {
+      image: props.image,
+      essential: true,
+      portMappings: [{ containerPort: GATEWAY_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
+      environment,
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: this.logGroup,
+        streamPrefix: 'gateway',
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+        maxBufferSize: Size.mebibytes(25),
+      }),
+      stopTimeout: props.stopTimeout,
+      readonlyRootFilesystem: true,
+      healthCheck: {
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${GATEWAY_CONTAINER_PORT}${GatewayPaths.health}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+        ],
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(3),
+        startPeriod: Duration.seconds(10),
+        retries: 3,
+      },
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The environment holds only ARNs, endpoints, timeouts and the validated gateway config (client key SHA-256 hashes, no keys); secret values are read at run time from Secrets Manager by ARN.',
+    });
+    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The execution role needs ecr:GetAuthorizationToken, which has no resource-level permissions; image pulls and log writes are scoped to the repository and log group.',
+    });
+    props.apiKeySecret.grantRead(this.taskDefinition.taskRole);
+    props.redisAuthSecret.grantRead(this.taskDefinition.taskRole);
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
+      vpc: props.vpc,
+      internetFacing: props.internetFacing,
+      vpcSubnets: {
+        subnetType: props.internetFacing ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+      },
+      idleTimeout: props.idleTimeout,
+      dropInvalidHeaderFields: true,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+    });
+    this.loadBalancer.logAccessLogs(props.accessLogBucket, 'alb');
+    this.webAcl = new GatewayWebAcl(this, 'Waf', {
+      loadBalancerArn: this.loadBalancer.loadBalancerArn,
+      requestsPer5MinPerIp: props.wafRequestsPer5MinPerIp,
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.minTasks,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: false,
+      healthCheckGracePeriod: Duration.seconds(30),
+      availabilityZoneRebalancing: ecs.AvailabilityZoneRebalancing.ENABLED,
+    });
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
+      vpc: props.vpc,
+      port: GATEWAY_CONTAINER_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      targets: [
+        this.service.loadBalancerTarget({
+          containerName: container.containerName,
+          containerPort: GATEWAY_CONTAINER_PORT,
+        }),
+      ],
+      deregistrationDelay: props.deregistrationDelay,
+      healthCheck: {
+        path: GatewayPaths.ready,
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+
+    const open = false;
+    if (props.certificateArn) {
+      const https = this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        defaultTargetGroups: [this.targetGroup],
+        open,
+      });
+      const redirect = this.loadBalancer.addListener('HttpRedirect', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+        open,
+      });
+      for (const cidr of props.ingressCidrs) {
+        https.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTPS from ${cidr}`);
+        redirect.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTP to HTTPS redirect from ${cidr}`);
+      }
+      this.url = `https://${this.loadBalancer.loadBalancerDnsName}`;
+    } else {
+      const http = this.loadBalancer.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        defaultTargetGroups: [this.targetGroup],
+        open,
+      });
+      for (const cidr of props.ingressCidrs)
+        http.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTP from ${cidr}`);
+      this.url = `http://${this.loadBalancer.loadBalancerDnsName}`;
+    }
+
+    if (props.ingressCidrs.includes('0.0.0.0/0')) {
+      Validations.of(this.loadBalancer).acknowledge({
+        id: 'AwsSolutions-EC23',
+        reason:
+          'Public API by stage config (service.ingressCidrs 0.0.0.0/0, internet-facing): only HTTPS and its redirect are open, behind WAF rate limits, and every request needs a client API key.',
+      });
+    }
+
+    const scaling = this.service.autoScaleTaskCount({
+      minCapacity: props.minTasks,
+      maxCapacity: props.maxTasks,
+    });
+    scaling.scaleOnCpuUtilization('Cpu', {
+      targetUtilizationPercent: props.targetCpuPercent,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+    scaling.scaleOnRequestCount('Requests', {
+      requestsPerTarget: props.targetRequestsPerTarget,
+      targetGroup: this.targetGroup,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+  }
+
+  /** Security group of the tasks, for the cache to allow. */
+  get connections(): ec2.Connections {
+    return this.service.connections;
+  }
+}
+
+function validateProps(props: GatewayServiceProps): void {
+  const fail = (message: string): never => {
+    throw new Error(`GatewayService: ${message}`);
+  };
+  if (!Number.isInteger(props.minTasks) || props.minTasks < 1)
+    fail(`minTasks must be an integer of at least 1, got ${props.minTasks}`);
+  if (!Number.isInteger(props.maxTasks) || props.maxTasks < props.minTasks) {
+    fail(`maxTasks (${props.maxTasks}) must be an integer of at least minTasks (${props.minTasks})`);
+  }
+  if (props.internetFacing && !props.certificateArn)
+    fail('an internet-facing load balancer needs certificateArn (HTTPS)');
+  if (props.ingressCidrs.length === 0) fail('ingressCidrs must name at least one CIDR range');
+  const stopSeconds = props.stopTimeout.toSeconds();
+  if (stopSeconds * 1000 <= SHUTDOWN_MARGIN_MS || stopSeconds > MAX_STOP_TIMEOUT_SECONDS) {
+    fail(
+      `stopTimeout must be above ${SHUTDOWN_MARGIN_MS / 1000} s and at most ${MAX_STOP_TIMEOUT_SECONDS} s, got ${stopSeconds} s`,
+    );
+  }
+}

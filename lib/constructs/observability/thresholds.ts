@@ -1,0 +1,76 @@
+/** Alarm thresholds of one stage. Named so a stage can override one without repeating the others. */
+export interface AlarmThresholds {
+  /** ALB p99 target response time over 5 minutes, seconds (non-streamed completions can take long). */
+  readonly albTargetP99Seconds: number;
+  /** ALB-generated 5xx as a percent of requests over 5 minutes. */
+  readonly alb5xxPercent: number;
+  /** Target (gateway) 5xx as a percent of requests over 5 minutes. */
+  readonly target5xxPercent: number;
+  /** Gateway upstream latency p99 over 5 minutes, ms. */
+  readonly upstreamLatencyP99Ms: number;
+  /** Gateway time to first token p99 over 5 minutes, ms. */
+  readonly timeToFirstTokenP99Ms: number;
+  /** Minutes out of the last 5 in which the canary failed or did not report. */
+  readonly canaryFailedMinutesOf5: number;
+  /** Canary time to first token (p90 over 5 minutes), ms. */
+  readonly canaryTimeToFirstTokenMs: number;
+  /** Upstream 429s as a percent of gateway requests over 5 minutes. */
+  readonly upstream429Percent: number;
+  /** Redis command failures and circuit-open requests in 5 minutes. */
+  readonly cacheErrorsPer5Min: number;
+  /** Keys evicted for lack of memory across the cache nodes in 5 minutes. */
+  readonly cacheEvictionsPer5Min: number;
+  /** ECS service average CPU percent, 3 periods of 5 minutes. */
+  readonly ecsCpuPercent: number;
+  /** ECS service average memory percent, 3 periods of 5 minutes. */
+  readonly ecsMemoryPercent: number;
+  /** Unhealthy targets, 3 minutes in a row. */
+  readonly unhealthyTargets: number;
+  /** Errors of one Lambda handler in 5 minutes. */
+  readonly lambdaErrorsPer5Min: number;
+  /** Throttles of one Lambda handler in 5 minutes. */
+  readonly lambdaThrottlesPer5Min: number;
+}
+
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
+  albTargetP99Seconds: 30,
+  alb5xxPercent: 1,
+  target5xxPercent: 5,
+  upstreamLatencyP99Ms: 30_000,
+  timeToFirstTokenP99Ms: 5_000,
+  canaryFailedMinutesOf5: 3,
+  canaryTimeToFirstTokenMs: 3_000,
+  upstream429Percent: 5,
+  cacheErrorsPer5Min: 10,
+  cacheEvictionsPer5Min: 100,
+  ecsCpuPercent: 85,
+  ecsMemoryPercent: 85,
+  unhealthyTargets: 1,
+  lambdaErrorsPer5Min: 1,
+  lambdaThrottlesPer5Min: 1,
+};
+
+/**
+ * Runbook sections, by the explicit anchor each section of docs/runbook.md carries. Each alarm links
+ * to one; a test checks that every anchor exists in the runbook.
+ */
+export const RUNBOOK_SECTIONS = {
+  albTargetLatency: 'alb-target-latency',
+  alb5xx: 'alb-5xx',
+  target5xx: 'target-5xx',
+  upstreamLatency: 'upstream-latency',
+  timeToFirstToken: 'time-to-first-token',
+  canaryFailure: 'canary-failure',
+  canaryTimeToFirstToken: 'canary-time-to-first-token',
+  upstream429: 'upstream-429',
+  spend: 'spend-threshold',
+  cacheErrors: 'cache-errors',
+  cacheEvictions: 'cache-evictions',
+  ecsCpu: 'ecs-cpu',
+  ecsMemory: 'ecs-memory',
+  unhealthyTargets: 'unhealthy-targets',
+  lambdaErrors: 'lambda-errors',
+  lambdaThrottles: 'lambda-throttles',
+  budget: 'aws-budget',
+} as const;
+export type RunbookSection = keyof typeof RUNBOOK_SECTIONS;

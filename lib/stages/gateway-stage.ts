@@ -1,0 +1,226 @@
+import {
+  Annotations,
+  DefaultStackSynthesizer,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  StackProps,
+  Stage,
+  StageProps,
+  Tags,
+} from 'aws-cdk-lib';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
+import type { GatewayConfig } from '../../runtime/gateway-config';
+import { APPLICATION, PLACEHOLDER_CLIENT_KEYS, RUNBOOK_URL } from '../config/project';
+import { StageConfig } from '../config/types';
+import { validateStageConfig } from '../config/validate';
+import { StageBudget } from '../constructs/budgets/stage-budget';
+import { GatewayCache } from '../constructs/cache/cache';
+import { GatewayService } from '../constructs/gateway-service/gateway-service';
+import { GatewayHandlers } from '../constructs/handlers/gateway-handlers';
+import { Network } from '../constructs/network/network';
+import { AccessLogBucket } from '../constructs/observability/access-log-bucket';
+import { Observability } from '../constructs/observability/observability';
+import { OnCallTopic } from '../constructs/observability/on-call-topic';
+import { StageSecrets } from '../constructs/secrets/secrets';
+
+/** Tag keys on every resource; `Stage` is also the cost-allocation tag the stage's budget counts. */
+export const TAG_KEYS = { application: 'Application', stage: 'Stage' } as const;
+
+/** Days the access logs (ALB, batch bucket) are kept. */
+const ACCESS_LOG_DAYS = { production: 365, staging: 30 } as const;
+
+export interface GatewayStageProps extends Omit<StageProps, 'env' | 'stageName'> {
+  /** The stage config; validated here, before any construct is made. */
+  readonly config: StageConfig;
+  /** Folder with the gateway image's build context (`bundleGateway`'s output: Dockerfile and index.js). */
+  readonly gatewayImageDirectory: string;
+  /** Folder with one `<handler>/index.ts` per Lambda handler. */
+  readonly lambdaRoot: string;
+}
+
+/** One environment (staging or production): its config validated, its stack composed, everything tagged. */
+export class GatewayStage extends Stage {
+  readonly gatewayStack: GatewayStack;
+
+  constructor(scope: Construct, props: GatewayStageProps) {
+    const gatewayConfig = validateStageConfig(props.config);
+    super(scope, props.config.name, { ...props, env: props.config.env });
+    this.gatewayStack = new GatewayStack(this, 'Gateway', {
+      config: props.config,
+      gatewayConfig,
+      gatewayImageDirectory: props.gatewayImageDirectory,
+      lambdaRoot: props.lambdaRoot,
+      terminationProtection: props.config.production,
+      description: `${APPLICATION} ${props.config.name}: OpenAI gateway, handlers, alarms and budget`,
+    });
+    Tags.of(this).add(TAG_KEYS.application, APPLICATION);
+    Tags.of(this).add(TAG_KEYS.stage, props.config.name);
+    warnOnPlaceholderKeys(this.gatewayStack, gatewayConfig);
+  }
+}
+
+export interface GatewayStackProps extends StackProps {
+  readonly config: StageConfig;
+  /** `config.gateway`, validated, with defaults and the stage name. */
+  readonly gatewayConfig: GatewayConfig;
+  readonly gatewayImageDirectory: string;
+  readonly lambdaRoot: string;
+}
+
+/**
+ * Everything of one stage in one stack: the secret rotation schedule, the cache's security group rules
+ * and the secrets' resource policies all point both ways between the data and the compute, which
+ * separate stacks would turn into cross-stack cycles. Stateful resources carry RETAIN in production.
+ */
+export class GatewayStack extends Stack {
+  readonly network: Network;
+  readonly secrets: StageSecrets;
+  readonly cache: GatewayCache;
+  readonly gateway: GatewayService;
+  readonly handlers: GatewayHandlers;
+  readonly onCall: OnCallTopic;
+  readonly observability: Observability;
+  readonly budget: StageBudget;
+
+  constructor(scope: Construct, id: string, props: GatewayStackProps) {
+    super(scope, id, props);
+    const { config, gatewayConfig } = props;
+    const removalPolicy = config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.network = new Network(this, 'Network', {
+      ...config.network,
+      flowLogRetention: logRetention,
+      removalPolicy,
+    });
+    const vpc = this.network.vpc;
+    this.secrets = new StageSecrets(this, 'Secrets', { stage: config.name, removalPolicy });
+    const accessLogs = new AccessLogBucket(this, 'AccessLogs', {
+      retentionDays: config.production ? ACCESS_LOG_DAYS.production : ACCESS_LOG_DAYS.staging,
+      removalPolicy,
+    });
+
+    this.cache = new GatewayCache(this, 'Cache', {
+      vpc,
+      nodeType: config.cache.nodeType,
+      nodes: config.cache.nodes,
+      snapshotRetentionDays: config.cache.snapshotRetentionDays,
+      authSecret: this.secrets.redisAuth,
+      encryptionKey: this.secrets.key,
+      removalPolicy,
+    });
+
+    this.gateway = new GatewayService(this, 'Gateway', {
+      vpc,
+      image: ecs.ContainerImage.fromAsset(props.gatewayImageDirectory, { platform: Platform.LINUX_ARM64 }),
+      gatewayConfig,
+      apiKeySecret: this.secrets.apiKey,
+      redisAuthSecret: this.secrets.redisAuth,
+      redisUrl: this.cache.url,
+      openaiBaseUrl: config.openaiBaseUrl,
+      cpu: config.service.cpu,
+      memoryMiB: config.service.memoryMiB,
+      minTasks: config.service.minTasks,
+      maxTasks: config.service.maxTasks,
+      targetCpuPercent: config.service.targetCpuPercent,
+      targetRequestsPerTarget: config.service.targetRequestsPerTarget,
+      internetFacing: config.service.internetFacing,
+      ingressCidrs: config.service.ingressCidrs,
+      certificateArn: config.service.certificateArn,
+      idleTimeout: Duration.seconds(config.service.idleTimeoutSeconds),
+      stopTimeout: Duration.seconds(config.service.stopTimeoutSeconds),
+      deregistrationDelay: Duration.seconds(config.service.deregistrationDelaySeconds),
+      wafRequestsPer5MinPerIp: config.service.wafRequestsPer5MinPerIp,
+      accessLogBucket: accessLogs.bucket,
+      logRetention,
+      removalPolicy,
+    });
+    this.cache.allowFrom(this.gateway.connections, 'Gateway tasks');
+
+    this.handlers = new GatewayHandlers(this, 'Handlers', {
+      stage: config.name,
+      lambdaRoot: props.lambdaRoot,
+      gatewayConfig,
+      canaryModel: config.handlers.canaryModel,
+      openaiBaseUrl: config.openaiBaseUrl,
+      apiKeySecret: this.secrets.apiKey,
+      adminKeySecret: this.secrets.adminKey,
+      encryptionKey: this.secrets.key,
+      keyRotationDays: config.handlers.keyRotationDays,
+      batchInputRetentionDays: config.handlers.batchInputRetentionDays,
+      batchOutputRetentionDays: config.handlers.batchOutputRetentionDays,
+      accessLogBucket: accessLogs.bucket,
+      logRetention,
+      removalPolicy,
+    });
+
+    const taskRoleArn = this.gateway.taskDefinition.taskRole.roleArn;
+    const cloudFormationRoleArn = Fn.sub(
+      (this.synthesizer as DefaultStackSynthesizer).cloudFormationExecutionRoleArn,
+    );
+    this.secrets.restrictReadsTo({
+      apiKey: [
+        taskRoleArn,
+        this.handlers.canary.role.roleArn,
+        this.handlers.keyRotation.role.roleArn,
+        this.handlers.batch.role.roleArn,
+      ],
+      adminKey: [this.handlers.spendReconciliation.role.roleArn, this.handlers.keyRotation.role.roleArn],
+      // CloudFormation resolves the cache's AUTH token dynamic reference with its execution role.
+      redisAuth: [taskRoleArn, cloudFormationRoleArn],
+    });
+
+    this.onCall = new OnCallTopic(this, 'OnCall', {
+      stage: config.name,
+      emails: config.onCall.emails,
+      pagerUrl: config.onCall.pagerUrl,
+      removalPolicy,
+    });
+    this.observability = new Observability(this, 'Observability', {
+      stage: config.name,
+      alarmNamePrefix: APPLICATION,
+      runbookUrl: RUNBOOK_URL,
+      topic: this.onCall.topic,
+      loadBalancer: this.gateway.loadBalancer,
+      targetGroup: this.gateway.targetGroup,
+      service: this.gateway.service,
+      cacheClusterIds: this.cache.memberClusterIds,
+      handlers: this.handlers.all,
+      monthlyBudgetUsd: gatewayConfig.budget.monthlyUsd,
+      notifyAtPercent: gatewayConfig.budget.notifyAtPercent,
+    });
+    this.budget = new StageBudget(this, 'Budget', {
+      budgetName: `${APPLICATION}-${config.name}-monthly`,
+      monthlyUsd: config.infraBudget.monthlyUsd,
+      notifyAtPercent: config.infraBudget.notifyAtPercent,
+      tagKey: TAG_KEYS.stage,
+      tagValue: config.name,
+      topic: this.onCall.topic,
+    });
+  }
+}
+
+/** The example configs' client keys are public; a stage that still accepts one gets a synth warning. */
+function warnOnPlaceholderKeys(stack: Stack, gatewayConfig: GatewayConfig): void {
+  const placeholderHashes = new Map(
+    Object.values(PLACEHOLDER_CLIENT_KEYS).map((key) => [
+      createHash('sha256').update(key).digest('hex'),
+      key,
+    ]),
+  );
+  for (const client of gatewayConfig.clients) {
+    const key = placeholderHashes.get(client.keySha256);
+    if (key) {
+      Annotations.of(stack).addWarningV2(
+        '@blueprint:placeholderClientKey',
+        `client "${client.id}" accepts the documented placeholder key "${key}": put the SHA-256 of a real key in its keySha256 before deploying`,
+      );
+    }
+  }
+}
