@@ -182,12 +182,22 @@ export class RedisStore {
     return spent === null ? 0 : Number(spent);
   }
 
+  /** Quits (or, when not connected, disconnects) and waits until the client has ended, at most a second. */
   async close(): Promise<void> {
-    if (this.redis.status === 'ready') {
-      await this.redis.quit().catch(() => this.redis.disconnect());
+    const redis = this.redis;
+    if (redis.status === 'end') return;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise<void>((resolve) => {
+      redis.once('end', resolve);
+      timer = setTimeout(resolve, 1_000);
+    });
+    if (redis.status === 'ready') {
+      await redis.quit().catch(() => redis.disconnect());
     } else {
-      this.redis.disconnect();
+      redis.disconnect();
     }
+    await ended;
+    clearTimeout(timer);
   }
 
   /** Precomputed key strings of a client. */
@@ -214,6 +224,21 @@ export class RedisStore {
       this.stageSpendKey = `${this.prefix}spend:${month}:s`;
       this.stageSpendMonth = month;
     }
+  }
+
+  /** Resolves true once the client is connected and ready, or false after `timeoutMs`. */
+  async whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status === 'ready') return true;
+    let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    const ready = await new Promise<boolean>((resolve) => {
+      onReady = () => resolve(true);
+      this.redis.once('ready', onReady);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    clearTimeout(timer);
+    if (onReady !== undefined) this.redis.off('ready', onReady);
+    return ready;
   }
 
   /**

@@ -57,6 +57,14 @@ export class ResilientStore implements GatewayStore {
     return this.primary.commandsSent;
   }
 
+  /**
+   * Resolves true once Redis is connected, or false after `timeoutMs`. The gateway may await it at
+   * start so that its first requests do not go to the fallback; it works without.
+   */
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    return this.primary.whenReady(timeoutMs);
+  }
+
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
     if (!this.breaker.allow()) return this.fallbackAdmit(request, new CircuitOpenError('admit'));
     try {

@@ -3,7 +3,7 @@
  * the Redis store on a real redis-server (with the `closed` fallback, so a Redis problem fails the
  * test instead of hiding behind the local fallback).
  */
-import type { AdmissionDecision, GatewayStore } from '../../../service/store';
+import { ResilientStore, type AdmissionDecision, type GatewayStore } from '../../../service/store';
 import { RedisServer } from '../../support/redis-server';
 import {
   memoryFactory,
@@ -42,9 +42,10 @@ describe.each(factories)('$name', (factory) => {
   const open: GatewayStore[] = [];
   let clock: TestClock;
   let stage: string;
-  const newStore = (options: { stage?: string } = {}): GatewayStore => {
+  const newStore = async (options: { stage?: string } = {}): Promise<GatewayStore> => {
     const store = factory.create({ stage: options.stage ?? stage, clock });
     open.push(store);
+    if (store instanceof ResilientStore) expect(await store.whenConnected(10_000)).toBe(true);
     return store;
   };
 
@@ -59,7 +60,7 @@ describe.each(factories)('$name', (factory) => {
 
   describe('requests per minute', () => {
     it('admits a client up to its RPM, then refuses with reason requests and the wait for one request', async () => {
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, rpm: 3 };
       const snapshots = [];
       for (let i = 0; i < 3; i++) snapshots.push(admitted(await store.admit(request({ client }))).rateLimit);
@@ -83,7 +84,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('limits the stage across clients', async () => {
-      const store = newStore();
+      const store = await newStore();
       const stageLimits = { ...roomy, rpm: 2 };
       admitted(await store.admit(request({ clientId: 'a', stage: stageLimits })));
       admitted(await store.admit(request({ clientId: 'b', stage: stageLimits })));
@@ -99,7 +100,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('keeps clients apart', async () => {
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, rpm: 1 };
       admitted(await store.admit(request({ clientId: 'a', client })));
       expect(refused(await store.admit(request({ clientId: 'a', client }))).reason).toBe('requests');
@@ -109,7 +110,7 @@ describe.each(factories)('$name', (factory) => {
 
   describe('tokens per minute', () => {
     it('reserves tokens against the client TPM and refuses with the wait for the missing tokens', async () => {
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, tpm: 1_000 };
       expect(admitted(await store.admit(request({ client, tokens: 400 }))).rateLimit).toMatchObject({
         limitTokens: 1_000,
@@ -126,7 +127,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('limits the stage TPM across clients', async () => {
-      const store = newStore();
+      const store = await newStore();
       const stageLimits = { ...roomy, tpm: 500 };
       admitted(await store.admit(request({ clientId: 'a', stage: stageLimits, tokens: 300 })));
       const refusal = refused(await store.admit(request({ clientId: 'b', stage: stageLimits, tokens: 300 })));
@@ -135,7 +136,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('names the check with the longest wait when several refuse, so the retry is not refused again', async () => {
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, rpm: 60, tpm: 100 };
       admitted(await store.admit(request({ client, tokens: 100 })));
       const refusal = refused(await store.admit(request({ client, tokens: 100 })));
@@ -147,7 +148,7 @@ describe.each(factories)('$name', (factory) => {
 
   describe('settle', () => {
     it('gives unused tokens back to the client and the stage', async () => {
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, tpm: 1_000 };
       const stageLimits = { ...roomy, tpm: 2_000 };
       const { ticket } = admitted(await store.admit(request({ client, stage: stageLimits, tokens: 1_000 })));
@@ -166,7 +167,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('takes tokens used beyond the reservation', async () => {
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, tpm: 1_000 };
       const { ticket } = admitted(await store.admit(request({ client, tokens: 100 })));
       await store.settle(ticket, { tokens: 600, costNanos: ticket.costNanos });
@@ -174,7 +175,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('replaces the reserved cost with the actual cost in both budgets', async () => {
-      const store = newStore();
+      const store = await newStore();
       const { ticket } = admitted(await store.admit(request({ costNanos: 10_000 })));
       expect(await store.monthToDateSpendNanos()).toBe(10_000);
       await store.settle(ticket, { tokens: ticket.tokens, costNanos: 2_500 });
@@ -186,7 +187,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('settles a cache hit to zero', async () => {
-      const store = newStore();
+      const store = await newStore();
       const { ticket } = admitted(await store.admit(request({ costNanos: 5_000, tokens: 500 })));
       await store.settle(ticket, { tokens: 0, costNanos: 0 });
       expect(await store.monthToDateSpendNanos()).toBe(0);
@@ -198,7 +199,7 @@ describe.each(factories)('$name', (factory) => {
 
   describe('budgets', () => {
     it('admits while counter + cost fits the client budget, then refuses until next month', async () => {
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, budgetNanos: 3_000 };
       admitted(await store.admit(request({ client, costNanos: 1_000 })));
       admitted(await store.admit(request({ client, costNanos: 2_000 }))); // exactly the budget
@@ -209,7 +210,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('refuses on the stage budget across clients', async () => {
-      const store = newStore();
+      const store = await newStore();
       const stageLimits = { ...roomy, budgetNanos: 5_000 };
       admitted(await store.admit(request({ clientId: 'a', stage: stageLimits, costNanos: 4_000 })));
       expect(
@@ -219,7 +220,7 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('reserves nothing when any check refuses', async () => {
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, rpm: 10, tpm: 1_000, budgetNanos: 1_000 };
       admitted(await store.admit(request({ client, tokens: 100, costNanos: 600 })));
       refused(await store.admit(request({ client, tokens: 500, costNanos: 600 })));
@@ -230,7 +231,7 @@ describe.each(factories)('$name', (factory) => {
 
     it('starts a new month at 00:00 UTC, and settles a ticket into the month it was reserved in', async () => {
       clock.ms = Date.UTC(2026, 0, 31, 23, 59, 50);
-      const store = newStore();
+      const store = await newStore();
       const client = { ...roomy, budgetNanos: 1_000 };
       const { ticket } = admitted(await store.admit(request({ client, costNanos: 1_000 })));
       expect(ticket.month).toBe('2026-01');
@@ -250,7 +251,10 @@ describe.each(factories)('$name', (factory) => {
 
     it('admits exactly as many concurrent requests as the budget fits, across replicas', async () => {
       // Five store instances play five gateway replicas sharing the backend (for Redis).
-      const replicas = factory === memoryFactory ? [newStore()] : Array.from({ length: 5 }, () => newStore());
+      const replicas =
+        factory === memoryFactory
+          ? [await newStore()]
+          : await Promise.all(Array.from({ length: 5 }, () => newStore()));
       const client = { ...roomy, budgetNanos: 10_000 };
       const decisions = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
@@ -266,7 +270,7 @@ describe.each(factories)('$name', (factory) => {
 
   describe('cache', () => {
     it('returns the entry under the cache key in the admission, and null on a miss or without a key', async () => {
-      const store = newStore();
+      const store = await newStore();
       await store.cacheSet('req-1', '{"id":"chatcmpl-1"}', 60);
       expect(admitted(await store.admit(request({ cacheKey: 'req-1' }))).cached).toBe('{"id":"chatcmpl-1"}');
       expect(admitted(await store.admit(request({ cacheKey: 'req-2' }))).cached).toBeNull();
@@ -274,16 +278,16 @@ describe.each(factories)('$name', (factory) => {
     });
 
     it('keeps entries per stage', async () => {
-      const a = newStore();
-      const b = newStore({ stage: uniqueStage() });
+      const a = await newStore();
+      const b = await newStore({ stage: uniqueStage() });
       await a.cacheSet('same-key', 'from-a', 60);
       expect(admitted(await b.admit(request({ cacheKey: 'same-key' }))).cached).toBeNull();
     });
   });
 
   it('keeps the counters of two stages apart', async () => {
-    const a = newStore();
-    const b = newStore({ stage: uniqueStage() });
+    const a = await newStore();
+    const b = await newStore({ stage: uniqueStage() });
     const limits = { rpm: 1, tpm: 100, budgetNanos: 1_000 };
     admitted(await a.admit(request({ client: limits, stage: limits, tokens: 100, costNanos: 1_000 })));
     refused(await a.admit(request({ client: limits, stage: limits, tokens: 100, costNanos: 1_000 })));
@@ -293,7 +297,7 @@ describe.each(factories)('$name', (factory) => {
   });
 
   it('counts the exact limit even when 60 s / limit is not a whole number of ms', async () => {
-    const store = newStore();
+    const store = await newStore();
     const client = { ...roomy, rpm: 7, tpm: 7 };
     for (let i = 0; i < 7; i++) admitted(await store.admit(request({ client, tokens: 1 })));
     expect(refused(await store.admit(request({ client, tokens: 1 }))).reason).toBe('requests');
