@@ -359,7 +359,8 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
     }
     const size = `${fmt(l.bundleKb, 1)} KB minified (${l.source})`;
     out.push(targetRow('6', `lambda ${l.handler} bundle`, size, t(`lambda-size-${l.handler}`)));
-    const load = `+${fmt(l.addedLoadMs, 1)} ms (${fmt(l.loadMs, 1)} ms vs bare node ${fmt(l.bareNodeMs, 1)} ms)`;
+    const sdk = l.externals.length ? `, of which ${fmt(l.externalsLoadMs, 1)} ms @aws-sdk clients` : '';
+    const load = `+${fmt(l.addedLoadMs, 1)} ms (${fmt(l.loadMs, 1)} vs bare node ${fmt(l.bareNodeMs, 1)})${sdk}`;
     out.push(targetRow('6', `lambda ${l.handler} cold load`, load, t(`lambda-load-${l.handler}`)));
   }
   if (r.synth) {

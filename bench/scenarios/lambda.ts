@@ -20,6 +20,10 @@ export interface LambdaFigure {
   readonly bareNodeMs: number;
   /** loadMs - bareNodeMs. */
   readonly addedLoadMs: number;
+  /** External packages the bundle requires (the `@aws-sdk/*` clients the Lambda runtime provides). */
+  readonly externals: readonly string[];
+  /** Of addedLoadMs, what requiring only the externals costs, ms. */
+  readonly externalsLoadMs: number;
   /** Set when the bundle could not be built or loaded. */
   readonly error?: string;
 }
@@ -64,7 +68,14 @@ export function runLambda(
           logLevel: 'error',
         });
       }
-      const { loadMs, bareNodeMs } = measureLoad(bundle, ctx.settings.lambdaLoadSamples);
+      const externals = [
+        ...new Set([...readFileSync(bundle, 'utf8').matchAll(/require\("(@[^"]+)"\)/g)].map((m) => m[1])),
+      ];
+      const { loadMs, bareNodeMs, externalsMs } = measureLoad(
+        bundle,
+        externals,
+        ctx.settings.lambdaLoadSamples,
+      );
       const figure: LambdaFigure = {
         handler,
         source,
@@ -72,10 +83,12 @@ export function runLambda(
         loadMs,
         bareNodeMs,
         addedLoadMs: loadMs - bareNodeMs,
+        externals,
+        externalsLoadMs: externalsMs - bareNodeMs,
       };
       figures.push(figure);
       log(
-        `  ${handler.padEnd(22)} ${round(figure.bundleKb, 1)} KB (${source}), +${round(figure.addedLoadMs, 1)} ms to load`,
+        `  ${handler.padEnd(22)} ${round(figure.bundleKb, 1)} KB (${source}), +${round(figure.addedLoadMs, 1)} ms to load, of which ${round(figure.externalsLoadMs, 1)} ms ${externals.join(' ')}`,
       );
     } catch (err) {
       const message = (err as Error).message.split('\n').slice(0, 3).join(' ');
@@ -86,6 +99,8 @@ export function runLambda(
         loadMs: NaN,
         bareNodeMs: NaN,
         addedLoadMs: NaN,
+        externals: [],
+        externalsLoadMs: NaN,
         error: message,
       });
       log(`  ${handler}: ${message}`);
@@ -103,8 +118,15 @@ const LAMBDA_LIKE_ENV = {
   POWERTOOLS_METRICS_NAMESPACE: 'Bench',
 };
 
-/** Alternates bare `node` and `node` requiring the bundle, pinned to the server core, and takes medians. */
-function measureLoad(bundle: string, samples: number): { loadMs: number; bareNodeMs: number } {
+/**
+ * Alternates bare `node`, `node` requiring only the bundle's externals, and `node` requiring the
+ * bundle, pinned to the server core, and takes medians.
+ */
+function measureLoad(
+  bundle: string,
+  externals: readonly string[],
+  samples: number,
+): { loadMs: number; bareNodeMs: number; externalsMs: number } {
   const run = (script: string): number => {
     const start = performance.now();
     const out = spawnSync('taskset', ['-c', String(SERVER_CORE), process.execPath, '-e', script], {
@@ -117,15 +139,18 @@ function measureLoad(bundle: string, samples: number): { loadMs: number; bareNod
     return ms;
   };
   const load = `const m = require(${JSON.stringify(bundle)}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`;
+  const loadExternals = externals.map((m) => `require(${JSON.stringify(m)});`).join('') || '0';
   run('0');
   run(load);
   const bare: number[] = [];
   const loaded: number[] = [];
+  const external: number[] = [];
   for (let i = 0; i < samples; i++) {
     bare.push(run('0'));
+    external.push(run(loadExternals));
     loaded.push(run(load));
   }
-  return { loadMs: median(loaded), bareNodeMs: median(bare) };
+  return { loadMs: median(loaded), bareNodeMs: median(bare), externalsMs: median(external) };
 }
 
 /** Finds each handler's asset folder in a cloud assembly through the Lambda functions' `aws:asset:path` metadata. */

@@ -19,7 +19,7 @@ export interface RateLimitRun {
   readonly upstream429s: number;
   /** Requests the upstream served. */
   readonly upstreamServed: number;
-  /** Most the upstream could serve while callers were sending: its burst plus its rate over the window. */
+  /** Most the upstream could serve from the first request to the last answer: its burst plus its rate. */
   readonly upstreamCapacity: number;
   /** From the first request to the last answer (later than the window when the gateway waits to retry). */
   readonly elapsedMs: number;
@@ -109,7 +109,7 @@ export async function runRateLimit(
           otherStatuses: other,
           upstream429s: stats.refused,
           upstreamServed: stats.forwarded,
-          upstreamCapacity: Math.floor(Math.max(1, rpm / 60) + (rpm / 60) * (durationMs / 1000)),
+          upstreamCapacity: Math.floor(Math.max(1, rpm / 60) + (rpm / 60) * elapsedS),
           elapsedMs: elapsedS * 1000,
           servedP50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? Number.NaN,
           servedP99Ms:
