@@ -1,0 +1,180 @@
+import OpenAI from 'openai';
+import { createHash } from 'node:crypto';
+import { chatBody, GatewayHarness, KEYS } from '../support/gateway-harness';
+import { MemoryStore } from '../../service/store';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const client = (id: string, key: string, extra: Record<string, unknown>) => ({
+  id,
+  keySha256: sha(key),
+  rpm: 1000,
+  tpm: 1_000_000,
+  monthlyBudgetUsd: 1,
+  ...extra,
+});
+
+type ApiError = InstanceType<typeof OpenAI.APIError>;
+
+describe('gateway rate limits and budgets', () => {
+  it('refuses the request over the client RPM with 429 rate_limit_exceeded, Retry-After and OpenAI headers', async () => {
+    const h = await GatewayHarness.start({ config: { clients: [client('app', KEYS.app, { rpm: 2 })] } });
+    try {
+      const sdk = h.client();
+      const { response } = await sdk.chat.completions.create(chatBody()).withResponse();
+      expect(response.headers.get('x-ratelimit-limit-requests')).toBe('2');
+      expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('1');
+      expect(Number(response.headers.get('x-ratelimit-limit-tokens'))).toBe(1_000_000);
+      expect(Number(response.headers.get('x-ratelimit-remaining-tokens'))).toBeLessThan(1_000_000);
+      await sdk.chat.completions.create(chatBody());
+      const err = (await sdk.chat.completions.create(chatBody()).catch((e: unknown) => e)) as ApiError;
+      expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(err).toMatchObject({ code: 'rate_limit_exceeded', type: 'requests' });
+      expect(Number(err.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(err.headers?.get('x-ratelimit-remaining-requests')).toBe('0');
+      expect(h.fake.received).toBe(2);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('refuses a request whose token reservation exceeds the TPM with 429 (tokens)', async () => {
+    const h = await GatewayHarness.start({ config: { clients: [client('app', KEYS.app, { tpm: 500 })] } });
+    try {
+      const err = await h
+        .client()
+        .chat.completions.create(chatBody('x', { max_tokens: 900 }))
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'tokens' });
+      await expect(
+        h.client().chat.completions.create(chatBody('x', { max_tokens: 50 })),
+      ).resolves.toBeDefined();
+      expect(h.fake.received).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('enforces the stage RPM across clients', async () => {
+    const h = await GatewayHarness.start({ config: { rateLimits: { rpm: 1, tpm: 1_000_000 } } });
+    try {
+      await h.client(KEYS.app).chat.completions.create(chatBody());
+      const err = await h
+        .client(KEYS.other)
+        .chat.completions.create(chatBody())
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('refuses with 429 insufficient_quota once the client budget cannot cover the worst case', async () => {
+    // Worst case of a default request: ~10 prompt tokens x 150 + 100 completion tokens x 600 nano-dollars.
+    const h = await GatewayHarness.start({
+      config: { clients: [client('app', KEYS.app, { monthlyBudgetUsd: 0.00005 })] },
+    });
+    try {
+      h.lines.length = 0;
+      const err = await h
+        .client()
+        .chat.completions.create(chatBody())
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(err).toMatchObject({ code: 'insufficient_quota', type: 'insufficient_quota' });
+      expect(h.fake.received).toBe(0);
+      // A smaller worst case fits.
+      await expect(
+        h.client().chat.completions.create(chatBody('x', { max_tokens: 10 })),
+      ).resolves.toBeDefined();
+      h.gateway.metrics.flush();
+      const stageLine = h.logs().find((l) => l._aws && !('Model' in l) && !('Client' in l));
+      expect(stageLine).toMatchObject({ BudgetExceeded: 1, Throttled: 1, Requests: 2 });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('refuses every client once the stage budget is spent', async () => {
+    const h = await GatewayHarness.start({
+      config: {
+        budget: { monthlyUsd: 0.00005, notifyAtPercent: 80 },
+        clients: [
+          client('app', KEYS.app, { monthlyBudgetUsd: 0.00005 }),
+          client('other', KEYS.other, { monthlyBudgetUsd: 0.00001 }),
+        ],
+      },
+    });
+    try {
+      for (const key of [KEYS.app, KEYS.other]) {
+        const err = await h
+          .client(key)
+          .chat.completions.create(chatBody())
+          .catch((e: unknown) => e);
+        expect(err).toMatchObject({ status: 429, code: 'insufficient_quota' });
+      }
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('settles the reservation to the actual usage x price, and concurrent requests never overspend', async () => {
+    const store = new MemoryStore();
+    const budgetNanos = 200_000; // 0.0002 USD: a default request reserves ~61,500 and really costs ~7,000
+    const h = await GatewayHarness.start({
+      store,
+      config: {
+        budget: { monthlyUsd: 0.0002, notifyAtPercent: 80 },
+        clients: [client('app', KEYS.app, { monthlyBudgetUsd: 0.0002 })],
+      },
+    });
+    try {
+      h.fake.enqueue({ usage: { prompt_tokens: 10, completion_tokens: 9 } });
+      await h.client().chat.completions.create(chatBody());
+      const actual = 10 * 150 + 9 * 600;
+      await h.fake.waitFor(() => true);
+      expect(await store.monthToDateSpendNanos()).toBe(actual);
+
+      h.fake.behaviour = { ...h.fake.behaviour, delayMs: 50 };
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () => h.client().chat.completions.create(chatBody())),
+      );
+      const admitted = results.filter((r) => r.status === 'fulfilled').length;
+      const refused = results.filter(
+        (r) => r.status === 'rejected' && (r.reason as ApiError).code === 'insufficient_quota',
+      ).length;
+      expect(admitted + refused).toBe(10);
+      expect(admitted).toBeGreaterThanOrEqual(2);
+      expect(refused).toBeGreaterThanOrEqual(1);
+      // Worst-case reservations: what was admitted always fits the budget once settled.
+      expect(await store.monthToDateSpendNanos()).toBeLessThanOrEqual(budgetNanos);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('publishes spend and request metrics as EMF on flush', async () => {
+    const h = await GatewayHarness.start();
+    try {
+      await h.client().chat.completions.create(chatBody());
+      await h.client().chat.completions.create(chatBody('x', { temperature: 0 }));
+      await h.client().chat.completions.create(chatBody('x', { temperature: 0 }));
+      h.lines.length = 0;
+      await h.gateway.flushMetrics();
+      const emf = h.logs().filter((l) => l._aws);
+      expect(emf).toHaveLength(3);
+      const stage = emf.find((l) => !('Model' in l) && !('Client' in l))!;
+      expect(stage).toMatchObject({ Stage: 'test', Requests: 3, CacheHits: 1, CacheMisses: 1 });
+      expect(stage.MonthToDateSpendUsd).toBeGreaterThan(0);
+      expect(stage.CostUsd).toBeCloseTo(stage.MonthToDateSpendUsd as number, 9);
+      const byModel = emf.find((l) => l.Model === 'gpt-4o-mini')!;
+      expect(
+        (byModel._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0]
+          .Dimensions,
+      ).toEqual([['Stage', 'Model']]);
+      expect(byModel.Latency).toMatchObject({ Count: 3 });
+      expect(emf.find((l) => l.Client === 'app')).toMatchObject({ Requests: 3 });
+    } finally {
+      await h.stop();
+    }
+  });
+});
