@@ -8,7 +8,15 @@ export type BatchAction =
   | { readonly kind: 'submit'; readonly bucket: string; readonly key: string; readonly etag?: string }
   | { readonly kind: 'poll' };
 
-const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null;
+const field = (v: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((at, name) => (isObject(at) ? at[name] : undefined), v);
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+function submit(bucket: unknown, key: string, etag: unknown): BatchAction {
+  return { kind: 'submit', bucket: text(bucket), key, ...(text(etag) ? { etag: text(etag) } : {}) };
+}
 
 /**
  * Reads the invocation event: an S3 event notification, an EventBridge "Object Created" event, a
@@ -17,24 +25,22 @@ const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object'
 export function actionsOf(event: unknown): BatchAction[] {
   if (!isObject(event)) return [];
   if (Array.isArray(event.Records)) {
-    return event.Records.filter((r: unknown) => isObject(r) && isObject(r.s3)).map((r: any) => ({
-      // eslint-disable-line @typescript-eslint/no-explicit-any
-      kind: 'submit' as const,
-      bucket: String(r.s3.bucket?.name ?? ''),
+    return event.Records.filter((r) => isObject(field(r, 's3'))).map((r) =>
       // S3 notifications URL-encode keys, with '+' for spaces.
-      key: decodeURIComponent(String(r.s3.object?.key ?? '').replace(/\+/g, ' ')),
-      ...(r.s3.object?.eTag ? { etag: String(r.s3.object.eTag) } : {}),
-    }));
+      submit(
+        field(r, 's3', 'bucket', 'name'),
+        decodeURIComponent(text(field(r, 's3', 'object', 'key')).replace(/\+/g, ' ')),
+        field(r, 's3', 'object', 'eTag'),
+      ),
+    );
   }
-  if (event.source === 'aws.s3' && event['detail-type'] === 'Object Created' && isObject(event.detail)) {
-    const { bucket, object } = event.detail;
+  if (event.source === 'aws.s3' && event['detail-type'] === 'Object Created') {
     return [
-      {
-        kind: 'submit',
-        bucket: String(bucket?.name ?? ''),
-        key: String(object?.key ?? ''),
-        ...(object?.etag ? { etag: String(object.etag) } : {}),
-      },
+      submit(
+        field(event, 'detail', 'bucket', 'name'),
+        text(field(event, 'detail', 'object', 'key')),
+        field(event, 'detail', 'object', 'etag'),
+      ),
     ];
   }
   if (event['detail-type'] === 'Scheduled Event' || event.action === 'poll') return [{ kind: 'poll' }];

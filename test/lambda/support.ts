@@ -9,7 +9,6 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
   UpdateSecretVersionStageCommand,
-  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { Dimension, METRIC_NAMESPACE } from '../../runtime/metric-names';
@@ -130,8 +129,8 @@ export class InMemorySecret {
   }
 
   /** Routes the client mock's rotation calls to this secret. */
-  install(mock: AwsStub<any, any, SecretsManagerClient>): void {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  install(mock: AwsStub<any, any, any>): void {
     const notFound = () =>
       new ResourceNotFoundException({
         message: "Secrets Manager can't find the specified secret value",
