@@ -259,15 +259,13 @@ export class FakeOpenAIAdmin {
       const after = ctx.request.query.get('after');
       const from = after ? all.findIndex((a) => a.id === after) + 1 : 0;
       const limit = Number(ctx.request.query.get('limit') ?? 20);
-      const page = all
-        .slice(from, from + limit)
-        .map((a) => ({
-          object: 'organization.project.service_account',
-          id: a.id,
-          name: a.name,
-          role: 'member',
-          created_at: a.createdAt,
-        }));
+      const page = all.slice(from, from + limit).map((a) => ({
+        object: 'organization.project.service_account',
+        id: a.id,
+        name: a.name,
+        role: 'member',
+        created_at: a.createdAt,
+      }));
       ctx.json(200, {
         object: 'list',
         data: page,
