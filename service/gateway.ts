@@ -9,7 +9,7 @@ import type { GatewayConfig } from '../runtime/gateway-config';
 import { buildApp } from './app';
 import { LogSink } from './log-sink';
 import { GatewayMetrics } from './metrics';
-import { createStore } from './store';
+import { createStore, type CreateStoreOptions } from './store';
 import type { GatewayStore } from './store/types';
 import { UpstreamClient } from './upstream';
 import type { UpstreamKeyProvider } from './upstream-key';
@@ -24,6 +24,8 @@ export interface GatewayOptions {
   /** @default none: the in-memory store */
   readonly redisUrl?: string;
   readonly redisAuthToken?: string;
+  /** Circuit breaker around Redis. @default the store's (3 failures, 1000 ms) */
+  readonly circuit?: CreateStoreOptions['circuit'];
   /** Where JSON logs and EMF lines go. @default a buffered stdout writer */
   readonly sink?: { write(line: string): void; flushSync?(): void };
   /** @default 'info' */
@@ -66,6 +68,7 @@ export class Gateway {
         config,
         redisUrl: options.redisUrl,
         redisAuthToken: options.redisAuthToken,
+        circuit: options.circuit,
         onError: () => metrics.storeError(),
       });
     const upstream = new UpstreamClient({

@@ -7,7 +7,6 @@ import OpenAI from 'openai';
 import { createHash } from 'node:crypto';
 import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { Gateway, type GatewayOptions } from '../../service/gateway';
-import { createStore } from '../../service/store';
 import type { GatewayStore } from '../../service/store/types';
 import { staticKey, type UpstreamKeyProvider } from '../../service/upstream-key';
 import { FakeOpenAI } from './fake-openai';
@@ -83,6 +82,8 @@ export interface HarnessOptions {
   readonly store?: GatewayStore;
   /** Use a Redis-backed store at this URL. */
   readonly redisUrl?: string;
+  /** AUTH token for that Redis. */
+  readonly redisAuthToken?: string;
   /** Share a running fake upstream. */
   readonly fake?: FakeOpenAI;
   readonly upstreamKey?: UpstreamKeyProvider;
@@ -107,13 +108,14 @@ export class GatewayHarness {
     if (ownsFake) await fake.start();
     const config = parseGatewayConfig(testConfigDocument(options.config));
     const lines: string[] = [];
-    const store =
-      options.store ?? createStore({ config, redisUrl: options.redisUrl, circuit: { cooldownMs: 200 } });
     const gateway = await Gateway.create({
       config,
       openaiBaseUrl: fake.url,
       upstreamKey: options.upstreamKey ?? staticKey(UPSTREAM_KEY),
-      store,
+      store: options.store,
+      redisUrl: options.redisUrl,
+      redisAuthToken: options.redisAuthToken,
+      circuit: { cooldownMs: 200 },
       sink: { write: (line) => void lines.push(line.trimEnd()) },
       logLevel: 'info',
       retryBaseDelayMs: 1,
@@ -122,7 +124,7 @@ export class GatewayHarness {
       ...options.gateway,
     });
     const url = await gateway.listen(0, '127.0.0.1');
-    const h = new GatewayHarness(gateway, fake, config, url, store);
+    const h = new GatewayHarness(gateway, fake, config, url, gateway.store);
     h.ownsFake = ownsFake;
     (h as { lines: string[] }).lines = lines;
     return h;
