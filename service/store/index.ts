@@ -4,7 +4,7 @@
  * otherwise an in-process `MemoryStore`.
  */
 import type { GatewayConfig } from '../../runtime/gateway-config';
-import { CircuitBreaker, type CircuitState } from './circuit-breaker';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
 import { StoreOperationError } from './errors';
 import { MemoryStore } from './memory-store';
 import { connectRedis } from './redis-connection';
@@ -28,10 +28,11 @@ export interface CreateStoreOptions {
   /** Told when the circuit around Redis opens, half-opens or closes (for logs). */
   readonly onCircuitStateChange?: (state: CircuitState) => void;
   /**
-   * Consecutive failures that open the circuit, and how long it stays open before a probe.
-   * @default 3 failures, 1000 ms
+   * Consecutive failures that open the circuit, how long it stays open before a probe, and (for
+   * tests) the breaker's clock.
+   * @default 3 failures, 1000 ms, Date.now
    */
-  readonly circuit?: { readonly failureThreshold?: number; readonly cooldownMs?: number };
+  readonly circuit?: Omit<CircuitBreakerOptions, 'onStateChange'>;
   /**
    * Clock for tests. With Redis it replaces the server's clock in the scripts.
    * @default Date.now (and Redis server time for rate limits)

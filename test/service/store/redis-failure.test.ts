@@ -47,6 +47,14 @@ async function startServer(password?: string): Promise<RedisServer> {
   return server;
 }
 
+/** The breakers' clock: a cooldown passes only when a test says so. */
+const breakerClock = { ms: 0 };
+const COOLDOWN_MS = 1_000;
+/** Lets the open circuit's cooldown pass, so that the next call probes Redis. */
+function coolDown(): void {
+  breakerClock.ms += COOLDOWN_MS;
+}
+
 function guardedStore(
   redisUrl: string,
   fallback: StoreFallback,
@@ -57,7 +65,7 @@ function guardedStore(
     config: gatewayConfig(uniqueStage(), { fallback, commandTimeoutMs: 100 }),
     redisUrl,
     onError: (operation, error) => reported.push({ operation, error }),
-    circuit: { failureThreshold: 3, cooldownMs: 100 },
+    circuit: { failureThreshold: 3, cooldownMs: COOLDOWN_MS, now: () => breakerClock.ms },
     ...extra,
   });
   if (!(store instanceof ResilientStore))
@@ -66,13 +74,21 @@ function guardedStore(
   return { store, reported };
 }
 
-/** Calls `attempt` until it returns true (the breaker's cooldown is real time), failing after `limitMs`. */
+/** Calls `attempt` until it returns true (a server needs a moment to come back), failing after `limitMs`. */
 async function eventually(attempt: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
   const giveUpAt = Date.now() + limitMs;
   while (!(await attempt())) {
     if (Date.now() > giveUpAt) throw new Error('condition not reached');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** After Redis is back: lets cooldowns pass until an admission is answered by Redis again. */
+async function recovers(store: ResilientStore): Promise<void> {
+  await eventually(async () => {
+    coolDown();
+    return !(await store.admit(request())).degraded;
+  });
 }
 
 /** Admissions until the circuit opens; returns their decisions. */
@@ -109,8 +125,16 @@ describe('Redis hung (SIGSTOP)', () => {
     expect(reported.filter((r) => r.error instanceof CircuitOpenError).length).toBeGreaterThanOrEqual(10);
     expect(await store.monthToDateSpendNanos()).toBeUndefined();
 
+    // After the cooldown one call probes Redis, still hung: it times out and the circuit reopens.
+    coolDown();
+    expect(await store.admit(request({ client }))).toMatchObject({ degraded: true });
+    expect(store.redisCommandsSent).toBe(sentWhenOpened + 1);
+    expect(store.circuitState).toBe('open');
+    await store.admit(request({ client }));
+    expect(store.redisCommandsSent).toBe(sentWhenOpened + 1);
+
     server.resume();
-    await eventually(async () => !(await store.admit(request())).degraded);
+    await recovers(store);
     expect(store.circuitState).toBe('closed');
     expect(store.redisCommandsSent).toBeGreaterThan(sentWhenOpened);
     expect(await store.monthToDateSpendNanos()).toBeGreaterThan(0);
@@ -164,7 +188,7 @@ describe('Redis killed (SIGKILL) and restarted', () => {
     expect(reported.some((r) => r.error instanceof StoreOperationError)).toBe(true);
 
     await server.restart();
-    await eventually(async () => !(await store.admit(request())).degraded);
+    await recovers(store);
     expect(store.circuitState).toBe('closed');
   });
 });
