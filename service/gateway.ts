@@ -122,7 +122,11 @@ export class Gateway {
     const deadline = new Promise<'timeout'>(
       (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
     );
+    // close() drops the connections idle now; a keep-alive connection whose request (or stream) ends
+    // later would otherwise linger until its keep-alive timeout, so keep closing idle ones.
+    const sweep = setInterval(() => this.app.server.closeIdleConnections(), 50);
     const outcome = await Promise.race([this.app.close().then(() => 'closed' as const), deadline]);
+    clearInterval(sweep);
     clearTimeout(timer);
     if (outcome === 'timeout') {
       this.app.log.warn({ timeoutMs }, 'shutdown timeout reached; closing the remaining connections');
