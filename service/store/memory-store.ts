@@ -1,13 +1,12 @@
 import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs } from './gcra';
 import { LruCache, type LruCacheOptions } from './lru-cache';
-import { msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
-import { REJECT_ORDER, ticketFor } from './snapshot';
+import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
+import { pickRefusal, ticketFor } from './snapshot';
 import type {
   AdmissionDecision,
   AdmissionRequest,
   GatewayStore,
   RateLimitSnapshot,
-  RejectReason,
   ScopeLimits,
   Ticket,
 } from './types';
@@ -41,6 +40,7 @@ export class MemoryStore implements GatewayStore {
   private readonly spend = new Map<string, Map<string, number>>();
   private readonly cache: LruCache;
   private currentMonth = '';
+  private readonly months = new MonthCache();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -67,24 +67,18 @@ export class MemoryStore implements GatewayStore {
     const clientSpend = spend.get(`c:${clientId}`) ?? 0;
     const stageSpend = spend.get('s') ?? 0;
 
-    const untilNextMonth = msUntilNextUtcMonth(now);
-    const waits: Record<RejectReason, number> = {
-      requests: Math.max(clientRequests.waitMs, stageRequests.waitMs),
-      tokens: Math.max(clientTokens.waitMs, stageTokens.waitMs),
-      client_budget: clientSpend + costNanos > client.budgetNanos ? untilNextMonth : 0,
-      stage_budget: stageSpend + costNanos > stage.budgetNanos ? untilNextMonth : 0,
-      unavailable: 0,
-    };
-    let reason: RejectReason | undefined;
-    for (const check of REJECT_ORDER) {
-      if (waits[check] > 0 && (reason === undefined || waits[check] > waits[reason])) reason = check;
-    }
-
-    if (reason !== undefined) {
+    const refusal = pickRefusal(
+      Math.max(clientRequests.waitMs, stageRequests.waitMs),
+      Math.max(clientTokens.waitMs, stageTokens.waitMs),
+      clientSpend + costNanos > client.budgetNanos,
+      stageSpend + costNanos > stage.budgetNanos,
+      msUntilNextUtcMonth(now),
+    );
+    if (refusal !== undefined) {
       return {
         ok: false,
-        reason,
-        retryAfterSeconds: retryAfterSeconds(waits[reason]),
+        reason: refusal.reason,
+        retryAfterSeconds: retryAfterSeconds(refusal.waitMs),
         rateLimit: snapshotOf(client, tats.get(keys.clientRequests), tats.get(keys.clientTokens), now),
         degraded: false,
       };
@@ -152,7 +146,7 @@ export class MemoryStore implements GatewayStore {
 
   /** The month of `now`; on a new month, forgets the spend of all but the month before (settlements may still arrive). */
   private monthOf(now: number): string {
-    const month = utcMonth(now);
+    const month = this.months.monthOf(now);
     if (month !== this.currentMonth) {
       const previous = utcMonth(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1));
       for (const kept of this.spend.keys()) {

@@ -17,3 +17,24 @@ export function msUntilNextUtcMonth(epochMs: number): number {
 export function retryAfterSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
+
+/**
+ * `utcMonth` for a clock read on every request: remembers the current month and its bounds so a
+ * call costs two comparisons, not a Date.
+ */
+export class MonthCache {
+  private month = '';
+  private start = 0;
+  private end = 0;
+
+  /** The UTC month of `epochMs`, `YYYY-MM`. */
+  monthOf(epochMs: number): string {
+    if (epochMs < this.start || epochMs >= this.end) {
+      const date = new Date(epochMs);
+      this.month = utcMonth(epochMs);
+      this.start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+      this.end = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+    }
+    return this.month;
+  }
+}

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
-import { msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
+import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds } from './month';
 import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
-import { REJECT_ORDER, ticketFor } from './snapshot';
-import type { AdmissionDecision, AdmissionRequest, RejectReason, Ticket } from './types';
+import { pickRefusal, ticketFor } from './snapshot';
+import type { AdmissionDecision, AdmissionRequest, Ticket } from './types';
 
 /** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
 export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
@@ -59,6 +59,7 @@ export class RedisStore {
   private readonly clock: (() => number) | undefined;
   private readonly connectWaitMs: number;
   private firstReady: Promise<void> | undefined;
+  private readonly months = new MonthCache();
 
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis as Redis & ScriptCommands;
@@ -84,7 +85,7 @@ export class RedisStore {
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
     if (this.firstReady !== undefined) await this.waitForFirstConnection();
     const now = this.clock === undefined ? Date.now() : this.clock();
-    const month = utcMonth(now);
+    const month = this.months.monthOf(now);
     const keys = this.keysOf(request.clientId);
     if (keys.month !== month) this.setMonth(keys, month);
     const { client, stage } = request;
@@ -125,23 +126,15 @@ export class RedisStore {
         degraded: false,
       };
     }
-    const untilNextMonth = msUntilNextUtcMonth(now);
-    const waits: Record<RejectReason, number> = {
-      requests: reply[1],
-      tokens: reply[2],
-      client_budget: reply[3] === 1 ? untilNextMonth : 0,
-      stage_budget: reply[4] === 1 ? untilNextMonth : 0,
-      unavailable: 0,
+    const refusal = pickRefusal(reply[1], reply[2], reply[3] === 1, reply[4] === 1, msUntilNextUtcMonth(now));
+    // The script refused, so some check failed; 'requests' with 1 s only guards against a wait rounded to 0.
+    return {
+      ok: false,
+      reason: refusal?.reason ?? 'requests',
+      retryAfterSeconds: retryAfterSeconds(refusal?.waitMs ?? 0),
+      rateLimit,
+      degraded: false,
     };
-    let reason: RejectReason = 'requests';
-    let longest = 0;
-    for (const check of REJECT_ORDER) {
-      if (waits[check] > longest) {
-        reason = check;
-        longest = waits[check];
-      }
-    }
-    return { ok: false, reason, retryAfterSeconds: retryAfterSeconds(longest), rateLimit, degraded: false };
   }
 
   async settle(
@@ -176,7 +169,7 @@ export class RedisStore {
 
   async monthToDateSpendNanos(): Promise<number> {
     if (this.firstReady !== undefined) await this.waitForFirstConnection();
-    const month = utcMonth(this.clock === undefined ? Date.now() : this.clock());
+    const month = this.months.monthOf(this.clock === undefined ? Date.now() : this.clock());
     this.commandsSent++;
     const spent = await this.redis.get(`${this.prefix}spend:${month}:s`);
     return spent === null ? 0 : Number(spent);

@@ -23,8 +23,31 @@ export function ticketFor(request: AdmissionRequest, month: string): Ticket {
   };
 }
 
+/** Why an admission was refused and how long until it can succeed. */
+export interface Refusal {
+  readonly reason: RejectReason;
+  readonly waitMs: number;
+}
+
 /**
- * Checks in the order a refusal names them when two need the same wait. A refusal names the check
- * with the longest wait, so that a retry after `Retry-After` is not refused again by another check.
+ * Names the failing check with the longest wait, so that a retry after `Retry-After` is not refused
+ * again by another check; on a tie the first of requests, tokens, client budget, stage budget.
+ * @returns undefined when every wait is 0 (admit)
  */
-export const REJECT_ORDER: readonly RejectReason[] = ['requests', 'tokens', 'client_budget', 'stage_budget'];
+export function pickRefusal(
+  requestsWaitMs: number,
+  tokensWaitMs: number,
+  clientBudgetExceeded: boolean,
+  stageBudgetExceeded: boolean,
+  msUntilNextMonth: number,
+): Refusal | undefined {
+  let reason: RejectReason | undefined;
+  let waitMs = 0;
+  if (requestsWaitMs > waitMs) [reason, waitMs] = ['requests', requestsWaitMs];
+  if (tokensWaitMs > waitMs) [reason, waitMs] = ['tokens', tokensWaitMs];
+  if (clientBudgetExceeded && msUntilNextMonth > waitMs)
+    [reason, waitMs] = ['client_budget', msUntilNextMonth];
+  if (stageBudgetExceeded && msUntilNextMonth > waitMs) [reason, waitMs] = ['stage_budget', msUntilNextMonth];
+  if (reason !== undefined) return { reason, waitMs };
+  return undefined;
+}
