@@ -6,7 +6,8 @@
  *
  * Flags: --quick (short runs, for trying the harness; writes to the OS temp dir unless --out is given),
  * --only=throughput,streams,budget,rate-limit,synth,lambda, --out=<file>, --profile (the throughput
- * gateway runs with `node --cpu-prof`; the profile lands in bench/results/).
+ * gateway runs with `node --cpu-prof` on a core of its own; the profile lands in bench/results/),
+ * --gateway-bundle=<index.js> (measure that bundle instead of bundling service/, to compare a change).
  */
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
@@ -60,6 +61,8 @@ interface Args {
   readonly only: ReadonlySet<Scenario>;
   readonly out: string;
   readonly profile: boolean;
+  /** A gateway bundle to measure instead of bundling service/ (to compare a change against main). */
+  readonly gatewayBundle?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -79,6 +82,7 @@ function parseArgs(argv: readonly string[]): Args {
       value('out') ??
       (quick ? join(tmpdir(), 'bench-quick.json') : join(REPO_ROOT, 'bench', 'results', 'latest.json')),
     profile: flag('profile') !== undefined,
+    gatewayBundle: value('gateway-bundle'),
   };
 }
 
@@ -101,9 +105,17 @@ async function main(): Promise<void> {
         'bench/rate-limited-upstream.ts',
         join(workDir, 'rate-limited-upstream.js'),
       ),
-      gateway: bundleGatewayOrExplain(join(workDir, 'gateway')),
+      // --profile: an unminified bundle of the same entry, so the profile names real functions.
+      gateway:
+        args.gatewayBundle ??
+        (args.profile
+          ? bundleEntry('service/index.ts', join(workDir, 'gateway', 'index.js'))
+          : bundleGatewayOrExplain(join(workDir, 'gateway'))),
     };
-    const redis = await startRedis();
+    // --profile: the gateway gets core 1 to itself, so its profile shows its own CPU, not time it
+    // spent descheduled while Redis or the upstream ran on the same core.
+    const helperCore = args.profile ? LOAD_CORE : SERVER_CORE;
+    const redis = await startRedis(helperCore);
     started_servers.push(redis);
     const upstream = await startFakeUpstream(bundles.fakeUpstream, {
       chunks: 20,
@@ -303,8 +315,10 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
   const t = (id: string) => targets.find((x) => x.id === id);
   const out: Row[] = [];
   for (const f of r.throughput ?? []) {
+    // Above 90% the single-core load generator, not the target, probably set the pace.
+    const bound = f.loadGeneratorBusy > 0.9 ? ' (generator-bound)' : '';
     const added = f.target === 'direct' ? '' : ` (+${fmt(f.addedP50Ms)} / +${fmt(f.addedP99Ms)})`;
-    const measured = `${fmt(f.rps, 0)} rps, p50 ${fmt(f.p50Ms)} ms, p99 ${fmt(f.p99Ms)} ms${added}, ${fmt(f.cpuUsPerRequest, 0)} µs CPU/req, RSS ${fmt(f.rssMaxMb, 0)} MB`;
+    const measured = `${fmt(f.rps, 0)} rps, p50 ${fmt(f.p50Ms)} ms, p99 ${fmt(f.p99Ms)} ms${added}, ${fmt(f.cpuUsPerRequest, 0)} µs CPU/req, RSS ${fmt(f.rssMaxMb, 0)} MB${bound}`;
     let target: TargetCheck | undefined;
     if (f.concurrency === 10 && f.target === 'gateway (cache miss)') target = t('miss-throughput');
     if (f.concurrency === 10 && f.target === 'gateway (cache hit)') target = t('hit-throughput');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { freePort, httpAnswers, PinnedProcess, waitUntil } from './processes';
+import { freePort, httpAnswers, PinnedProcess, SERVER_CORE, waitUntil } from './processes';
 
 /** The caller key every bench request sends to the gateway (only its SHA-256 goes into the config). */
 export const BENCH_CLIENT_KEY = 'sk-gw-bench-0000000000000000000000000000000000000000';
@@ -18,10 +18,11 @@ export interface Target {
 }
 
 /** Starts a `redis-server` with no persistence on a free port, pinned to the server core. */
-export async function startRedis(): Promise<Target & { readonly url: string }> {
+export async function startRedis(core = SERVER_CORE): Promise<Target & { readonly url: string }> {
   const port = await freePort();
   const proc = new PinnedProcess({
     name: 'redis-server',
+    core,
     command: [
       'redis-server',
       '--port',
@@ -66,10 +67,15 @@ export interface FakeUpstreamOptions {
   readonly text: string;
 }
 
-export async function startFakeUpstream(bundle: string, options: FakeUpstreamOptions): Promise<Target> {
+export async function startFakeUpstream(
+  bundle: string,
+  options: FakeUpstreamOptions,
+  core = SERVER_CORE,
+): Promise<Target> {
   const port = await freePort();
   const proc = new PinnedProcess({
     name: 'fake-openai',
+    core,
     command: [process.execPath, bundle],
     env: {
       FAKE_OPENAI_PORT: String(port),

@@ -18,6 +18,8 @@ export interface ThroughputRun {
   readonly serversCpuUsPerRequest: number;
   /** Highest VmRSS of the target's process sampled during the run, MB. */
   readonly rssMaxMb: number;
+  /** Share of its core the load generator used: near 1 means the generator, not the target, set the pace. */
+  readonly loadGeneratorBusy: number;
   readonly ok: number;
   readonly failed: number;
   readonly cacheStatus: Readonly<Record<string, number>>;
@@ -37,6 +39,7 @@ export interface ThroughputFigure {
   readonly cpuUsPerRequest: number;
   readonly serversCpuUsPerRequest: number;
   readonly rssMaxMb: number;
+  readonly loadGeneratorBusy: number;
   readonly runs: readonly ThroughputRun[];
 }
 
@@ -126,7 +129,7 @@ export async function runThroughput(
         const key = `${subject.name}@${concurrency}`;
         runs.set(key, [...(runs.get(key) ?? []), run]);
         log(
-          `  rep ${rep + 1} c=${concurrency} ${subject.name.padEnd(22)} ${round(run.rps, 0)} rps, p50 ${round(run.p50Ms)} ms, p99 ${round(run.p99Ms)} ms, ${round(run.cpuUsPerRequest, 0)} µs CPU/req, failed ${run.failed} ${JSON.stringify(run.cacheStatus)}`,
+          `  rep ${rep + 1} c=${concurrency} ${subject.name.padEnd(22)} ${round(run.rps, 0)} rps, p50 ${round(run.p50Ms)} ms, p99 ${round(run.p99Ms)} ms, ${round(run.cpuUsPerRequest, 0)} µs CPU/req, generator ${round(run.loadGeneratorBusy * 100, 0)}% busy, failed ${run.failed} ${JSON.stringify(run.cacheStatus)}`,
         );
       }
     }
@@ -152,6 +155,7 @@ export async function runThroughput(
         cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
         serversCpuUsPerRequest: median(rs.map((r) => r.serversCpuUsPerRequest)),
         rssMaxMb: Math.max(...rs.map((r) => r.rssMaxMb)),
+        loadGeneratorBusy: median(rs.map((r) => r.loadGeneratorBusy)),
         runs: rs,
       });
     }
@@ -194,6 +198,8 @@ async function measure(
     const sampler = setInterval(() => {
       rssMax = Math.max(rssMax, own.rssMb());
     }, 100);
+    const genBefore = process.cpuUsage();
+    const wallBefore = performance.now();
     let result: LoadResult;
     try {
       result = await closedLoop({
@@ -205,6 +211,8 @@ async function measure(
     } finally {
       clearInterval(sampler);
     }
+    const gen = process.cpuUsage(genBefore);
+    const loadGeneratorBusy = (gen.user + gen.system) / 1000 / (performance.now() - wallBefore);
     rssMax = Math.max(rssMax, own.rssMb());
     const requests = result.ok + result.failed;
     const ownCpu = own.cpuMicros() - ownBefore;
@@ -216,6 +224,7 @@ async function measure(
       cpuUsPerRequest: ownCpu / requests,
       serversCpuUsPerRequest: allCpu / requests,
       rssMaxMb: rssMax,
+      loadGeneratorBusy,
       ok: result.ok,
       failed: result.failed,
       cacheStatus: result.cacheStatus,
