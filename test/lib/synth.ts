@@ -1,0 +1,69 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StageConfig } from '../../lib/config';
+import { GatewayStage } from '../../lib/stages/gateway-stage';
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+/** The gateway bundle the jest global setup builds (the same `bundleGateway` the CDK app calls). */
+export const GATEWAY_IMAGE_DIRECTORY = join(REPO_ROOT, 'dist', 'gateway');
+export const LAMBDA_ROOT = join(REPO_ROOT, 'lambda');
+
+/** The context of cdk.json (feature flags) and cdk.context.json (AZ lookups), as `cdk synth` sees them. */
+export function cdkContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  const lookups = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.context.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  return { ...cdkJson.context, ...lookups };
+}
+
+/** A new App like bin/app.ts's: cdk.json context, cdk-nag AwsSolutions, a throwaway outdir. */
+export function newApp(): App {
+  const app = new App({ context: cdkContext(), outdir: mkdtempSync(join(tmpdir(), 'cdk-test-')) });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return app;
+}
+
+export interface SynthesizedStage {
+  readonly stage: GatewayStage;
+  readonly template: Template;
+  /** The template as plain JSON. */
+  readonly json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * Synthesizes the given stages in one App, with cdk-nag: `app.synth()` throws on any unacknowledged
+ * finding, so getting here means the stages are nag-clean.
+ */
+export function synthStages(...configs: StageConfig[]): SynthesizedStage[] {
+  const app = newApp();
+  const stages = configs.map(
+    (config) =>
+      new GatewayStage(app, {
+        config,
+        gatewayImageDirectory: GATEWAY_IMAGE_DIRECTORY,
+        lambdaRoot: LAMBDA_ROOT,
+      }),
+  );
+  app.synth();
+  return stages.map((stage) => {
+    const template = Template.fromStack(stage.gatewayStack);
+    return { stage, template, json: template.toJSON() };
+  });
+}
+
+/** `config` with some fields replaced, for validation tests. */
+export function withChanges(config: StageConfig, changes: (c: Mutable<StageConfig>) => void): StageConfig {
+  const copy = structuredClone(config) as Mutable<StageConfig>;
+  changes(copy);
+  return copy;
+}
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
