@@ -1,6 +1,5 @@
 import OpenAI from 'openai';
 import { HandlerEnv } from './handler-env';
-import { readSecretField, SecretField, SecretUnavailableError } from './secrets';
 
 /** Which OpenAI credential a client carries. */
 export type OpenAIKeyKind = 'project' | 'admin';
@@ -22,9 +21,12 @@ export interface OpenAIKeyOptions {
 export async function resolveOpenAIKey(kind: OpenAIKeyKind, options: OpenAIKeyOptions = {}): Promise<string> {
   const localVar = kind === 'admin' ? HandlerEnv.openaiAdminKey : HandlerEnv.openaiApiKey;
   const arnVar = kind === 'admin' ? HandlerEnv.openaiAdminKeySecretArn : HandlerEnv.openaiApiKeySecretArn;
-  const field = kind === 'admin' ? SecretField.adminKey : SecretField.apiKey;
+  // SecretField.adminKey / SecretField.apiKey, spelled out so this module does not load ./secrets eagerly.
+  const field = kind === 'admin' ? 'adminKey' : 'apiKey';
   const local = process.env[localVar];
   if (local) return local;
+  // Loaded on first use: it brings the Secrets Manager client, which a local run never needs.
+  const { readSecretField, SecretUnavailableError } = await import('./secrets');
   const arn = process.env[arnVar];
   if (!arn) throw new SecretUnavailableError(`neither ${arnVar} nor ${localVar} is set`);
   return readSecretField(arn, field, { forceFetch: options.forceFetch ?? false });

@@ -9,7 +9,8 @@ import type { BatchJobs } from './jobs';
 export interface BatchContext {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly s3: S3Client;
+  /** The S3 client, created on first use. */
+  readonly s3: () => Promise<S3Client>;
   readonly jobs: BatchJobs;
   readonly bucket: string;
   /** The gateway's config: models, aliases, prices and request limits. */

@@ -1,19 +1,18 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { HandlerEnv } from '../../runtime/handler-env';
 import { createOpenAIClient } from '../../runtime/openai-client';
 import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
 import { HandlerConfigError, requiredEnv } from '../shared/env';
+import { lazy } from '../shared/lazy';
 import { runBatch, type BatchRunResult } from './run';
 import { BatchJobs } from './jobs';
 
 const stage = handlerStage();
 const logger = createHandlerLogger(stage);
 const metrics = createHandlerMetrics(stage);
-const s3 = new S3Client({});
-const dynamodb = new DynamoDBClient({});
+const s3 = lazy(async () => new (await import('@aws-sdk/client-s3')).S3Client({}));
+const dynamodb = lazy(async () => new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({}));
 let config: GatewayConfig | undefined;
 
 function gatewayConfig(): GatewayConfig {

@@ -1,12 +1,9 @@
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  ScanCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/** The DynamoDB SDK, loaded on first use (see lambda/shared/lazy.ts). */
+const sdk = () => import('@aws-sdk/client-dynamodb');
+const isConditionFailure = (err: unknown): boolean =>
+  (err as { name?: unknown } | undefined)?.name === 'ConditionalCheckFailedException';
 
 /**
  * Life of a batch job. `submitting` is taken before anything is sent to OpenAI, with a conditional
@@ -32,7 +29,8 @@ export function jobKey(inputKey: string, etag: string): string {
 /** Batch job records in DynamoDB (partition key `pk`, string). */
 export class BatchJobs {
   constructor(
-    private readonly dynamodb: DynamoDBClient,
+    /** The DynamoDB client, created on first use. */
+    private readonly client: () => Promise<DynamoDBClient>,
     private readonly table: string,
   ) {}
 
@@ -41,8 +39,11 @@ export class BatchJobs {
    * (and did not fail before creating anything at OpenAI), or undefined when this attempt owns it now.
    */
   async claim(pk: string, inputKey: string, now: Date): Promise<BatchJob | undefined> {
+    const { PutItemCommand } = await sdk();
     try {
-      await this.dynamodb.send(
+      await (
+        await this.client()
+      ).send(
         new PutItemCommand({
           TableName: this.table,
           Item: {
@@ -59,21 +60,17 @@ export class BatchJobs {
       );
       return undefined;
     } catch (err) {
-      if (
-        !(err instanceof ConditionalCheckFailedException) &&
-        (err as Error)?.name !== 'ConditionalCheckFailedException'
-      ) {
-        throw err;
-      }
+      if (!isConditionFailure(err)) throw err;
       const existing = await this.get(pk);
       return existing ?? { pk, status: 'submitting', inputKey };
     }
   }
 
   async get(pk: string): Promise<BatchJob | undefined> {
-    const out = await this.dynamodb.send(
-      new GetItemCommand({ TableName: this.table, Key: { pk: { S: pk } }, ConsistentRead: true }),
-    );
+    const { GetItemCommand } = await sdk();
+    const out = await (
+      await this.client()
+    ).send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: pk } }, ConsistentRead: true }));
     return out.Item ? toJob(out.Item) : undefined;
   }
 
@@ -97,8 +94,11 @@ export class BatchJobs {
       sets.push(`#a${i} = :a${i}`);
     });
     if (onlyIfStatus) values[':expected'] = { S: onlyIfStatus };
+    const { UpdateItemCommand } = await sdk();
     try {
-      await this.dynamodb.send(
+      await (
+        await this.client()
+      ).send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: { S: pk } },
@@ -110,17 +110,19 @@ export class BatchJobs {
       );
       return true;
     } catch (err) {
-      if ((err as Error)?.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }
 
   /** Jobs submitted to OpenAI and not yet collected. A scan: the table holds one small item per file. */
   async listSubmitted(): Promise<BatchJob[]> {
+    const { ScanCommand } = await sdk();
+    const dynamodb = await this.client();
     const jobs: BatchJob[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const out = await this.dynamodb.send(
+      const out = await dynamodb.send(
         new ScanCommand({
           TableName: this.table,
           FilterExpression: '#status = :submitted',

@@ -1,11 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type OpenAI from 'openai';
 import { BatchMetric } from '../../runtime/metric-names';
 import { costNanos, nanosToUsd, type TokenUsage } from '../../runtime/pricing';
 import { describeFailure } from '../shared/failure';
 import type { BatchContext } from './context';
 import { outputKey } from './events';
+import { s3Sdk } from './submit';
 import type { BatchJob } from './jobs';
 import { BATCH_PRICE_FACTOR } from './validate';
 
@@ -108,9 +108,10 @@ async function collect(
 }
 
 async function put(ctx: BatchContext, key: string, body: string, contentType: string): Promise<string> {
-  await ctx.s3.send(
-    new PutObjectCommand({ Bucket: ctx.bucket, Key: key, Body: body, ContentType: contentType }),
-  );
+  const { PutObjectCommand } = await s3Sdk();
+  await (
+    await ctx.s3()
+  ).send(new PutObjectCommand({ Bucket: ctx.bucket, Key: key, Body: body, ContentType: contentType }));
   return key;
 }
 

@@ -1,5 +1,4 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { APIError, toFile } from 'openai';
 import { BatchMetric } from '../../runtime/metric-names';
 import { nanosToUsd } from '../../runtime/pricing';
@@ -8,6 +7,9 @@ import type { BatchContext } from './context';
 import { INPUT_PREFIX, outputKey } from './events';
 import { jobKey } from './jobs';
 import { BATCH_ENDPOINT, BATCH_PRICE_FACTOR, validateBatchInput } from './validate';
+
+/** The S3 SDK, loaded on first use (see lambda/shared/lazy.ts). */
+export const s3Sdk = () => import('@aws-sdk/client-s3');
 
 /** Largest input file read into memory. OpenAI allows 200 MB; a Lambda function has less to spare. */
 export const MAX_INPUT_BYTES = 100 * 1024 * 1024;
@@ -29,12 +31,14 @@ export async function submitInputFile(
   key: string,
   eventEtag?: string,
 ): Promise<SubmitOutcome> {
-  const { logger, metrics, s3, jobs } = ctx;
+  const { logger, metrics, jobs } = ctx;
   if (bucket !== ctx.bucket || !key.startsWith(INPUT_PREFIX) || key.endsWith('/')) {
     logger.warn('ignoring an object outside the batch input prefix', { bucket, key });
     return 'ignored';
   }
   const config = ctx.config();
+  const s3 = await ctx.s3();
+  const { GetObjectCommand, HeadObjectCommand } = await s3Sdk();
   const etag =
     eventEtag ?? (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag ?? 'none';
   const pk = jobKey(key, etag);
@@ -144,7 +148,10 @@ async function reject(
   errors: ReadonlyArray<{ line: number; message: string }>,
 ): Promise<'rejected'> {
   const reportKey = outputKey(key, 'rejected.json');
-  await ctx.s3.send(
+  const { PutObjectCommand } = await s3Sdk();
+  await (
+    await ctx.s3()
+  ).send(
     new PutObjectCommand({
       Bucket: ctx.bucket,
       Key: reportKey,

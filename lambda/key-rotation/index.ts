@@ -1,12 +1,14 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SecretsManagerRotationEvent } from 'aws-lambda';
 import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import { lazy } from '../shared/lazy';
 import { rotateStep } from './rotation';
 
 const stage = handlerStage();
 const logger = createHandlerLogger(stage);
 const metrics = createHandlerMetrics(stage);
-const secrets = new SecretsManagerClient({});
+const secrets = lazy(
+  async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({}),
+);
 
 /** Secrets Manager rotation function for the stage's project API key. */
 export const handler = async (event: SecretsManagerRotationEvent, context?: Context): Promise<void> => {

@@ -1,18 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  UpdateSecretVersionStageCommand,
-  type DescribeSecretCommandOutput,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import type { DescribeSecretCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { HandlerEnv } from '../../runtime/handler-env';
 import { RotationMetric } from '../../runtime/metric-names';
 import { createOpenAIClient } from '../../runtime/openai-client';
-import { SecretField, secretField } from '../../runtime/secrets';
 import { requiredEnv } from '../shared/env';
 import { describeFailure, isUnauthorized } from '../shared/failure';
 import { ServiceAccounts, serviceAccountName } from './service-accounts';
@@ -24,7 +16,8 @@ const PREVIOUS = 'AWSPREVIOUS';
 export interface RotationDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly secrets: SecretsManagerClient;
+  /** The Secrets Manager client, created on first use. */
+  readonly secrets: () => Promise<SecretsManagerClient>;
   readonly stage: string;
   /** Calls `testSecret` makes before it gives up on a 401 (a new key can take a moment to work). @default 3 */
   readonly testAttempts?: number;
@@ -53,7 +46,8 @@ export async function rotateStep(event: SecretsManagerRotationEvent, deps: Rotat
   const { Step: step, SecretId: secretId, ClientRequestToken: token } = event;
   logger.appendKeys({ rotationStep: step });
   try {
-    const described = await deps.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const { DescribeSecretCommand } = await sdk();
+    const described = await (await deps.secrets()).send(new DescribeSecretCommand({ SecretId: secretId }));
     const stages = checkVersion(described, token);
     if (stages.includes(CURRENT) && step !== 'finishSecret') {
       logger.info('version is already AWSCURRENT; nothing to do');
@@ -96,7 +90,9 @@ function checkVersion(described: DescribeSecretCommandOutput, token: string): st
 }
 
 async function createSecret(secretId: string, token: string, deps: RotationDeps): Promise<void> {
-  const { logger, secrets } = deps;
+  const { logger } = deps;
+  const secrets = await deps.secrets();
+  const { GetSecretValueCommand, PutSecretValueCommand } = await sdk();
   // Fails early when there is no current value to rotate from.
   await secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: CURRENT }));
   if (await readVersion(secrets, secretId, token, PENDING)) {
@@ -132,7 +128,7 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps)
 
 async function testSecret(secretId: string, token: string, deps: RotationDeps): Promise<void> {
   const { logger } = deps;
-  const pending = await readVersion(deps.secrets, secretId, token, PENDING);
+  const pending = await readVersion(await deps.secrets(), secretId, token, PENDING);
   if (!pending)
     throw new RotationStateError(`no AWSPENDING value for version ${token}; run createSecret first`);
   const attempts = deps.testAttempts ?? 3;
@@ -157,7 +153,9 @@ async function finishSecret(
   described: DescribeSecretCommandOutput,
   deps: RotationDeps,
 ): Promise<void> {
-  const { logger, secrets } = deps;
+  const { logger } = deps;
+  const secrets = await deps.secrets();
+  const { UpdateSecretVersionStageCommand } = await sdk();
   const versions = described.VersionIdsToStages ?? {};
   const versionWith = (stage: string) => Object.keys(versions).find((id) => versions[id]?.includes(stage));
   const current = versionWith(CURRENT);
@@ -207,6 +205,8 @@ async function readVersion(
   versionId: string,
   versionStage?: string,
 ): Promise<ProjectKeySecret | undefined> {
+  const { GetSecretValueCommand } = await sdk();
+  const { secretField, SecretField } = await import('../../runtime/secrets');
   let text: string | undefined;
   try {
     const out = await secrets.send(
@@ -227,10 +227,13 @@ async function readVersion(
   return serviceAccountId ? { apiKey, serviceAccountId } : { apiKey };
 }
 
+/** The Secrets Manager SDK, loaded on first use (see lambda/shared/lazy.ts). */
+const sdk = () => import('@aws-sdk/client-secrets-manager');
+
 function parseServiceAccountId(text: string): string | undefined {
   if (!text.trim().startsWith('{')) return undefined;
   try {
-    const id = (JSON.parse(text) as Record<string, unknown>)[SecretField.serviceAccountId];
+    const id = (JSON.parse(text) as Record<string, unknown>).serviceAccountId;
     return typeof id === 'string' && id.length > 0 ? id : undefined;
   } catch {
     return undefined;

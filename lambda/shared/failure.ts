@@ -1,5 +1,4 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { SecretUnavailableError } from '../../runtime/secrets';
 import { HandlerConfigError } from './env';
 
 /** Why a call to OpenAI (or the setup before it) failed, as logged and alarmed on. */
@@ -33,7 +32,8 @@ export class BadResponseError extends Error {
 /** Maps an error from the `openai` SDK, the secrets module or the handler's own checks to a cause. */
 export function describeFailure(err: unknown): FailureInfo {
   const message = errorField(err, 'message') ?? String(err);
-  if (err instanceof SecretUnavailableError) return { cause: 'secret', message };
+  // By name: runtime/secrets is loaded lazily (it brings the Secrets Manager client).
+  if (errorField(err, 'name') === 'SecretUnavailableError') return { cause: 'secret', message };
   if (err instanceof BadResponseError) return { cause: 'bad_response', message };
   if (err instanceof HandlerConfigError) return { cause: 'config', message };
   if (err instanceof APIUserAbortError || err instanceof APIConnectionTimeoutError) {

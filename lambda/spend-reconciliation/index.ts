@@ -1,12 +1,12 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import { lazy } from '../shared/lazy';
 import { reconcileSpend, type ReconciliationResult } from './reconcile';
 
 const stage = handlerStage();
 const logger = createHandlerLogger(stage);
 const metrics = createHandlerMetrics(stage);
-const cloudwatch = new CloudWatchClient({});
+const cloudwatch = lazy(async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient({}));
 
 /** Hourly: OpenAI's month-to-date project cost as ActualSpendUsd, and its drift from the gateway's metered spend. */
 export const handler = async (_event: unknown, context?: Context): Promise<ReconciliationResult> => {

@@ -23,7 +23,8 @@ export interface ReconciliationResult {
 export interface ReconciliationDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly cloudwatch: CloudWatchClient;
+  /** The CloudWatch client, created on first use. */
+  readonly cloudwatch: () => Promise<CloudWatchClient>;
   readonly stage: string;
   /** @default () => new Date() */
   readonly clock?: () => Date;
@@ -75,7 +76,7 @@ export async function reconcileSpend(deps: ReconciliationDeps): Promise<Reconcil
   metrics.addMetric(ReconciliationMetric.actualSpendUsd, MetricUnit.NoUnit, actualSpendUsd);
 
   try {
-    const metered = await readMeteredSpend(deps.cloudwatch, stage, monthStart, now);
+    const metered = await readMeteredSpend(await deps.cloudwatch(), stage, monthStart, now);
     if (!metered) {
       logger.warn('no MonthToDateSpendUsd from the gateway in the lookback window; drift not published');
       return { success: true, actualSpendUsd };

@@ -151,7 +151,7 @@ describe('key rotation', () => {
       rotateStep(event('testSecret'), {
         logger,
         metrics,
-        secrets: new SecretsManagerClient({}),
+        secrets: async () => new SecretsManagerClient({}),
         stage: 'test',
         testAttempts: 3,
         testRetryDelayMs: 1,
@@ -180,7 +180,7 @@ describe('key rotation', () => {
     await rotateStep(event('testSecret'), {
       logger,
       metrics,
-      secrets: new SecretsManagerClient({}),
+      secrets: async () => new SecretsManagerClient({}),
       stage: 'test',
       testRetryDelayMs: 1,
     });
