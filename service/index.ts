@@ -2,11 +2,10 @@
  * Gateway entry point (the container's `node index.js`): settings from the environment, then listen.
  * SIGTERM/SIGINT drain and exit 0; a bad setting or config exits 1 with a message naming it.
  */
-import { readSecretField, SecretField } from '../runtime/secrets';
 import { Gateway } from './gateway';
 import { LogSink } from './log-sink';
 import { loadSettings, SettingsError } from './settings';
-import { secretKey, staticKey } from './upstream-key';
+import { readSecretFieldLazily, secretKey, staticKey } from './upstream-key';
 
 async function main(): Promise<void> {
   const settings = loadSettings(process.env);
@@ -14,7 +13,7 @@ async function main(): Promise<void> {
   let redisAuthToken: string | undefined;
   if (settings.redisAuthSecretArn) {
     try {
-      redisAuthToken = await readSecretField(settings.redisAuthSecretArn, SecretField.authToken);
+      redisAuthToken = await readSecretFieldLazily(settings.redisAuthSecretArn, 'authToken');
     } catch (err) {
       // Without the token Redis refuses commands and the store's fallback policy applies; say so, once.
       sink.write(

@@ -6,7 +6,6 @@
 import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientConfig, GatewayConfig } from '../runtime/gateway-config';
-import { SecretUnavailableError } from '../runtime/secrets';
 import { Admission, refusal } from './admission';
 import { CacheEntryKind, cacheKey } from './cache-key';
 import { contentFlagged, GatewayError, unavailable, upstreamFailed } from './errors';
@@ -298,7 +297,8 @@ function endWithError(raw: FastifyReply['raw'], err: unknown): void {
 
 /** Errors from the key provider and upstream, as the caller should see them. */
 export function mapUpstreamError(err: unknown): unknown {
-  if (err instanceof SecretUnavailableError) {
+  // By name: runtime/secrets (and the AWS SDK behind it) loads only when a secret ARN is configured.
+  if (err instanceof Error && err.name === 'SecretUnavailableError') {
     return unavailable('The gateway cannot read its upstream credentials yet; try again shortly.', 5);
   }
   return err;

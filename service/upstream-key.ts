@@ -3,7 +3,7 @@
  * named by `OPENAI_API_KEY_SECRET_ARN` on AWS (through runtime/secrets, cached). `refresh()` bypasses every
  * cache; the upstream client calls it once after a 401, so a rotated key is picked up without a restart.
  */
-import { readSecretField, SecretField } from '../runtime/secrets';
+import type { readSecretField } from '../runtime/secrets';
 
 export interface UpstreamKeyProvider {
   /** The current key (cached). */
@@ -23,15 +23,25 @@ export interface SecretKeyOptions {
   readonly read?: typeof readSecretField;
 }
 
+/**
+ * runtime/secrets loaded on first use: it pulls in the AWS SDK, which a local run (and its memory
+ * footprint) never needs.
+ */
+export const readSecretFieldLazily: typeof readSecretField = async (arn, field, options) =>
+  (await import('../runtime/secrets')).readSecretField(arn, field, options);
+
+/** `SecretField.apiKey` of runtime/secrets, without loading it. */
+const API_KEY_FIELD = 'apiKey';
+
 export function secretKey(arn: string, options: SecretKeyOptions = {}): UpstreamKeyProvider {
-  const read = options.read ?? readSecretField;
+  const read = options.read ?? readSecretFieldLazily;
   const maxAgeMs = options.maxAgeMs ?? 300_000;
   let cached: { value: string; at: number } | undefined;
   let inflight: Promise<string> | undefined;
 
   const load = (forceFetch: boolean): Promise<string> => {
     // Concurrent callers share one read; a failed read is not cached.
-    inflight ??= read(arn, SecretField.apiKey, { forceFetch })
+    inflight ??= read(arn, API_KEY_FIELD, { forceFetch })
       .then((value) => {
         cached = { value, at: Date.now() };
         return value;
