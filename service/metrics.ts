@@ -121,30 +121,26 @@ export class GatewayMetrics {
 
   record(m: RequestMetrics): void {
     const stage = this.options.stage;
-    const targets = [this.bucket('s', { [Dimension.stage]: stage })];
-    if (m.model)
-      targets.push(this.bucket(`m${m.model}`, { [Dimension.stage]: stage, [Dimension.model]: m.model }));
-    if (m.clientId) {
-      targets.push(
-        this.bucket(`c${m.clientId}`, { [Dimension.stage]: stage, [Dimension.client]: m.clientId }),
-      );
-    }
-    for (const b of targets) {
-      b.count(GatewayMetric.requests, 1);
-      b.observe(GatewayMetric.latency, m.latencyMs);
-      if (m.upstreamLatencyMs !== undefined) b.observe(GatewayMetric.upstreamLatency, m.upstreamLatencyMs);
-      if (m.timeToFirstTokenMs !== undefined) b.observe(GatewayMetric.timeToFirstToken, m.timeToFirstTokenMs);
-      if (m.promptTokens) b.count(GatewayMetric.promptTokens, m.promptTokens);
-      if (m.completionTokens) b.count(GatewayMetric.completionTokens, m.completionTokens);
-      if (m.costNanos) b.count(GatewayMetric.costUsd, m.costNanos);
-      if (m.cache === 'HIT') b.count(GatewayMetric.cacheHits, 1);
-      if (m.cache === 'MISS') b.count(GatewayMetric.cacheMisses, 1);
-      if (m.status === 429) b.count(GatewayMetric.throttled, 1);
-      if (m.status >= 500) b.count(GatewayMetric.errors5xx, 1);
-      if (m.budgetExceeded) b.count(GatewayMetric.budgetExceeded, 1);
-      if (m.upstream429) b.count(GatewayMetric.upstream429, m.upstream429);
-      if (m.upstreamErrors) b.count(GatewayMetric.upstreamErrors, m.upstreamErrors);
-    }
+    this.add(this.bucket('s', Dimension.stage, stage), m);
+    if (m.model) this.add(this.bucket(`m${m.model}`, Dimension.model, m.model), m);
+    if (m.clientId) this.add(this.bucket(`c${m.clientId}`, Dimension.client, m.clientId), m);
+  }
+
+  private add(b: Bucket, m: RequestMetrics): void {
+    b.count(GatewayMetric.requests, 1);
+    b.observe(GatewayMetric.latency, m.latencyMs);
+    if (m.upstreamLatencyMs !== undefined) b.observe(GatewayMetric.upstreamLatency, m.upstreamLatencyMs);
+    if (m.timeToFirstTokenMs !== undefined) b.observe(GatewayMetric.timeToFirstToken, m.timeToFirstTokenMs);
+    if (m.promptTokens) b.count(GatewayMetric.promptTokens, m.promptTokens);
+    if (m.completionTokens) b.count(GatewayMetric.completionTokens, m.completionTokens);
+    if (m.costNanos) b.count(GatewayMetric.costUsd, m.costNanos);
+    if (m.cache === 'HIT') b.count(GatewayMetric.cacheHits, 1);
+    if (m.cache === 'MISS') b.count(GatewayMetric.cacheMisses, 1);
+    if (m.status === 429) b.count(GatewayMetric.throttled, 1);
+    if (m.status >= 500) b.count(GatewayMetric.errors5xx, 1);
+    if (m.budgetExceeded) b.count(GatewayMetric.budgetExceeded, 1);
+    if (m.upstream429) b.count(GatewayMetric.upstream429, m.upstream429);
+    if (m.upstreamErrors) b.count(GatewayMetric.upstreamErrors, m.upstreamErrors);
   }
 
   /** A failed store operation, or a request served while the circuit was open. */
@@ -201,9 +197,14 @@ export class GatewayMetrics {
     }
   }
 
-  private bucket(key: string, dimensions: Record<string, string>): Bucket {
+  /** The bucket of one dimension set; `name`/`value` is the dimension beside Stage (none for the stage bucket). */
+  private bucket(key: string, name: string, value: string): Bucket {
     let b = this.buckets.get(key);
-    if (!b) this.buckets.set(key, (b = new Bucket(dimensions)));
+    if (!b) {
+      const dimensions: Record<string, string> = { [Dimension.stage]: this.options.stage };
+      if (name !== Dimension.stage) dimensions[name] = value;
+      this.buckets.set(key, (b = new Bucket(dimensions)));
+    }
     return b;
   }
 }
