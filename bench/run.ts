@@ -7,9 +7,19 @@
  * Flags: --quick (short runs, for trying the harness; writes to the OS temp dir unless --out is given),
  * --only=throughput,streams,budget,rate-limit,synth,lambda, --out=<file>, --profile (the throughput
  * gateway runs with `node --cpu-prof` on a core of its own; the profile lands in bench/results/),
- * --gateway-bundle=<index.js> (measure that bundle instead of bundling service/, to compare a change).
+ * --gateway-bundle=<index.js> (measure that bundle instead of bundling service/, to compare a change),
+ * --update-docs (rewrite the results section of docs/performance.md from this run),
+ * --gateway-node-flags="--max-semi-space-size=4" (node flags for the throughput gateway).
  */
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bundleEntry, REPO_ROOT } from './lib/bundle';
@@ -61,6 +71,10 @@ interface Args {
   readonly only: ReadonlySet<Scenario>;
   readonly out: string;
   readonly profile: boolean;
+  /** Extra `node` flags for the throughput gateway, e.g. `--max-semi-space-size=4` (to try memory settings). */
+  readonly gatewayNodeFlags: readonly string[];
+  /** Rewrite the results section of docs/performance.md from this run. */
+  readonly updateDocs: boolean;
   /** A gateway bundle to measure instead of bundling service/ (to compare a change against main). */
   readonly gatewayBundle?: string;
 }
@@ -83,6 +97,8 @@ function parseArgs(argv: readonly string[]): Args {
       (quick ? join(tmpdir(), 'bench-quick.json') : join(REPO_ROOT, 'bench', 'results', 'latest.json')),
     profile: flag('profile') !== undefined,
     gatewayBundle: value('gateway-bundle'),
+    updateDocs: flag('update-docs') !== undefined,
+    gatewayNodeFlags: (value('gateway-node-flags') ?? '').split(' ').filter(Boolean),
   };
 }
 
@@ -135,7 +151,10 @@ async function main(): Promise<void> {
           redisUrl: redis.url,
           workDir,
           label: 'throughput',
-          nodeFlags: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${workDir}/profile`] : [],
+          nodeFlags: [
+            ...args.gatewayNodeFlags,
+            ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${workDir}/profile`] : []),
+          ],
         });
         started_servers.push(gateway);
       } catch (err) {
@@ -192,6 +211,7 @@ async function main(): Promise<void> {
       targets,
       table,
     };
+    if (args.updateDocs) updateDocs(report);
     mkdirSync(dirname(args.out), { recursive: true });
     writeFileSync(args.out, `${JSON.stringify(report, jsonNumbers, 2)}\n`);
     process.stdout.write(`\n${table}\n\n`);
@@ -281,14 +301,7 @@ function checkTargets(r: Results, only: ReadonlySet<Scenario>): TargetCheck[] {
   }
   if (only.has('budget')) {
     out.push(
-      check(
-        'budget-overshoot',
-        'budget overshoot',
-        r.budget?.overshootRequests ?? NaN,
-        ' requests',
-        'max',
-        1,
-      ),
+      check('budget-overshoot', 'budget overshoot', r.budget?.overshootRequests ?? NaN, ' request', 'max', 1),
     );
   }
   if (r.rateLimit) {
@@ -384,6 +397,37 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
     out.push(targetRow('7', "cdk synth '**'", measured, t('synth-time')));
   }
   return out;
+}
+
+const DOCS = join(REPO_ROOT, 'docs', 'performance.md');
+const RESULTS_BEGIN = '<!-- RESULTS:BEGIN -->';
+const RESULTS_END = '<!-- RESULTS:END -->';
+
+/** Replaces the text between the RESULTS markers of docs/performance.md with this run's table. */
+function updateDocs(report: {
+  machine: ReturnType<typeof machine>;
+  date: string;
+  durationS: number;
+  targets: readonly TargetCheck[];
+  table: string;
+}): void {
+  const doc = readFileSync(DOCS, 'utf8');
+  const begin = doc.indexOf(RESULTS_BEGIN);
+  const end = doc.indexOf(RESULTS_END);
+  if (begin === -1 || end < begin)
+    throw new Error(`${DOCS} lacks the ${RESULTS_BEGIN} / ${RESULTS_END} markers`);
+  const m = report.machine;
+  const met = report.targets.filter((t) => t.pass).length;
+  const section = [
+    RESULTS_BEGIN,
+    `Last full run: ${report.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB,`,
+    `Node ${m.node}, Linux ${m.kernel}; ${report.durationS} s; ${met} of ${report.targets.length} targets met.`,
+    'Added latencies are "(+p50 / +p99)" against direct at the same concurrency.',
+    '',
+    report.table,
+    '',
+  ].join('\n');
+  writeFileSync(DOCS, doc.slice(0, begin) + section + doc.slice(end));
 }
 
 function machine() {
