@@ -1,5 +1,6 @@
 import {
   Annotations,
+  CfnOutput,
   DefaultStackSynthesizer,
   Duration,
   Fn,
@@ -203,6 +204,20 @@ export class GatewayStack extends Stack {
       tagValue: config.name,
       topic: this.onCall.topic,
     });
+
+    const outputs: Record<string, [string, string]> = {
+      GatewayUrl: [this.gateway.url, 'Base URL of the gateway (append /v1)'],
+      ApiKeySecretArn: [
+        this.secrets.apiKey.secretArn,
+        'Put {"apiKey","serviceAccountId"} here (docs/deploying.md)',
+      ],
+      AdminKeySecretArn: [this.secrets.adminKey.secretArn, 'Put {"adminKey"} here (docs/deploying.md)'],
+      BatchBucketName: [this.handlers.batchBucket.bucketName, 'Upload batch JSONL files under input/'],
+      OnCallTopicArn: [this.onCall.topic.topicArn, 'Alarms and budget notifications'],
+      DashboardName: [this.observability.dashboard.dashboardName, 'CloudWatch dashboard of the stage'],
+    };
+    for (const [id, [value, description]] of Object.entries(outputs))
+      new CfnOutput(this, id, { value, description });
   }
 }
 

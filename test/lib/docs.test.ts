@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { productionConfig, stagingConfig } from '../../lib/config';
+import { RUNBOOK_SECTIONS } from '../../lib/constructs/observability/thresholds';
+import { REPO_ROOT } from './synth';
+
+const read = (file: string): string => readFileSync(join(REPO_ROOT, 'docs', file), 'utf8');
+
+/** Dotted paths of a config's fields, not descending into the gateway document (documented by its own table). */
+function fieldPaths(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || prefix === 'gateway')
+    return [prefix];
+  return Object.entries(value).flatMap(([key, child]) =>
+    fieldPaths(child, prefix ? `${prefix}.${key}` : key),
+  );
+}
+
+describe('docs/runbook.md', () => {
+  const runbook = read('runbook.md');
+
+  it.each(Object.entries(RUNBOOK_SECTIONS))(
+    'has the section %s that alarms link to (#%s)',
+    (_name, anchor) => {
+      expect(runbook).toContain(`<a id="${anchor}"></a>\n## `);
+    },
+  );
+});
+
+describe('docs/deploying.md', () => {
+  const deploying = read('deploying.md');
+  const fields = [
+    ...new Set([...fieldPaths(stagingConfig), ...fieldPaths(productionConfig), 'openaiBaseUrl']),
+  ];
+
+  it.each(fields)('documents the config field %s', (field) => {
+    expect(deploying).toContain(`\`${field}\``);
+  });
+
+  it('gives the exact put-secret-value commands and JSON shapes', () => {
+    expect(deploying).toContain('aws secretsmanager put-secret-value --secret-id "$(out ApiKeySecretArn)"');
+    expect(deploying).toContain('aws secretsmanager put-secret-value --secret-id "$(out AdminKeySecretArn)"');
+    expect(deploying).toContain('{"apiKey": "sk-proj-...", "serviceAccountId": "user-..."}');
+    expect(deploying).toContain('{"adminKey": "sk-admin-..."}');
+  });
+});
