@@ -154,15 +154,13 @@ export class Proxy {
     );
     const text = await up.body.text();
     exchange.upstreamMs = up.headersMs;
-    if (up.status === 200) {
-      const usage = extractUsage(text);
-      settle(usage ? meter(this.admission.price(prepared.model), usage) : NOTHING_METERED);
-      if (writeCacheKey)
-        void this.options.store.cacheSet(writeCacheKey, CacheEntryKind.json + text, this.cacheTtl);
-    } else {
-      settle(NOTHING_METERED);
-    }
     reply.code(up.status).headers(headers).header('content-type', 'application/json').send(text);
+    // Settlement and the cache write happen after the reply is on its way: the caller does not wait for them.
+    if (up.status !== 200) return settle(NOTHING_METERED);
+    const usage = extractUsage(text);
+    settle(usage ? meter(this.admission.price(prepared.model), usage) : NOTHING_METERED);
+    if (writeCacheKey)
+      void this.options.store.cacheSet(writeCacheKey, CacheEntryKind.json + text, this.cacheTtl);
   }
 
   private async stream(
@@ -239,19 +237,19 @@ export class Proxy {
       // the caller went away (signal) or upstream broke the stream: handled below
     }
     const price = this.admission.price(prepared.model);
-    settle(relay.usage ? meter(price, relay.usage) : this.estimate(prepared, relay.frames));
+    const metered = relay.usage ? meter(price, relay.usage) : this.estimate(prepared, relay.frames);
     if (signal.aborted) {
       exchange.streamOutcome = 'caller_aborted';
       up.body.destroy();
-      return;
-    }
-    if (!relay.done) {
+    } else if (!relay.done) {
       exchange.streamOutcome = 'upstream_failed';
       endWithError(raw, upstreamFailed('The upstream model API ended the stream before it was complete.'));
-      return;
+    } else {
+      exchange.streamOutcome = 'complete';
+      raw.end();
     }
-    exchange.streamOutcome = 'complete';
-    raw.end();
+    settle(metered);
+    if (exchange.streamOutcome !== 'complete') return;
     if (writeCacheKey && !relay.errored) {
       void this.options.store.cacheSet(writeCacheKey, CacheEntryKind.stream + relay.forwarded, this.cacheTtl);
     }
