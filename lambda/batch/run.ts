@@ -31,7 +31,7 @@ export async function runBatch(event: unknown, ctx: BatchContext): Promise<Batch
       if (!(err instanceof RetryableSubmitError)) throw err;
       ctx.logger.error('batch submission failed; Lambda will retry the event', {
         key: action.key,
-        message: err.message,
+        detail: err.message,
       });
       retryable.push(err);
     }

@@ -100,7 +100,7 @@ export async function submitInputFile(
     const status = err instanceof APIError ? err.status : undefined;
     if (status === 400 || status === 404 || status === 422) {
       return await reject(ctx, pk, key, [
-        { line: 0, message: `OpenAI refused the batch: ${failure.message}` },
+        { line: 0, message: `OpenAI refused the batch: ${failure.detail}` },
       ]);
     }
     if (status === 401 || status === 403 || status === 429) {

@@ -21,7 +21,8 @@ export interface FailureInfo {
   readonly status?: number;
   /** Upstream `x-request-id`, for OpenAI support. */
   readonly requestId?: string;
-  readonly message: string;
+  /** The error's message, with anything that looks like an API key redacted. Not `message`: Powertools reserves that key. */
+  readonly detail: string;
 }
 
 /** The upstream answered 2xx, but with a body that does not have the documented shape. */
@@ -31,19 +32,19 @@ export class BadResponseError extends Error {
 
 /** Maps an error from the `openai` SDK, the secrets module or the handler's own checks to a cause. */
 export function describeFailure(err: unknown): FailureInfo {
-  const message = errorField(err, 'message') ?? String(err);
+  const message = redactKeys(errorField(err, 'message') ?? String(err));
   // By name: runtime/secrets is loaded lazily (it brings the Secrets Manager client).
-  if (errorField(err, 'name') === 'SecretUnavailableError') return { cause: 'secret', message };
-  if (err instanceof BadResponseError) return { cause: 'bad_response', message };
-  if (err instanceof HandlerConfigError) return { cause: 'config', message };
+  if (errorField(err, 'name') === 'SecretUnavailableError') return { cause: 'secret', detail: message };
+  if (err instanceof BadResponseError) return { cause: 'bad_response', detail: message };
+  if (err instanceof HandlerConfigError) return { cause: 'config', detail: message };
   if (err instanceof APIUserAbortError || err instanceof APIConnectionTimeoutError) {
-    return { cause: 'timeout', message };
+    return { cause: 'timeout', detail: message };
   }
-  if (err instanceof APIConnectionError) return { cause: 'connection', message };
+  if (err instanceof APIConnectionError) return { cause: 'connection', detail: message };
   if (err instanceof APIError && typeof err.status === 'number') {
     const status = err.status;
     const requestId = err.requestID ?? undefined;
-    const base = { status, message, ...(requestId ? { requestId } : {}) };
+    const base = { status, detail: message, ...(requestId ? { requestId } : {}) };
     if (status === 401 || status === 403) return { cause: 'auth', ...base };
     if (status === 429) return { cause: 'rate_limit', ...base };
     if (status === 408) return { cause: 'timeout', ...base };
@@ -52,10 +53,15 @@ export function describeFailure(err: unknown): FailureInfo {
   }
   const name = errorField(err, 'name');
   if (name === 'AbortError' || name === 'TimeoutError') {
-    return { cause: 'timeout', message };
+    return { cause: 'timeout', detail: message };
   }
-  if (isSocketError(err)) return { cause: 'connection', message };
-  return { cause: 'unknown', message };
+  if (isSocketError(err)) return { cause: 'connection', detail: message };
+  return { cause: 'unknown', detail: message };
+}
+
+/** OpenAI's 401 message quotes the start and end of the key it refused (`sk-abc***wxyz`): keep neither. */
+export function redactKeys(text: string): string {
+  return text.replace(/\b(sk|key)-[A-Za-z0-9_*.-]+/g, '$1-[redacted]');
 }
 
 /** fetch (undici) reports a connection lost mid-body as `TypeError: terminated` with a socket error cause. */

@@ -92,10 +92,10 @@ export async function reconcileSpend(deps: ReconciliationDeps): Promise<Reconcil
     return { success: true, actualSpendUsd, meteredSpendUsd: metered.usd, driftUsd };
   } catch (err) {
     const name = err instanceof Error ? err.name : 'Error';
-    const message = err instanceof Error ? err.message : String(err);
+    const detail = err instanceof Error ? err.message : String(err);
     logger.error('could not read the gateway metered spend from CloudWatch; drift not published', {
       name,
-      message,
+      detail,
     });
     return { success: true, actualSpendUsd };
   }

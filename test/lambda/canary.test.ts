@@ -76,7 +76,13 @@ describe('canary', () => {
     expect(result).toEqual({ success: false, cause, status });
     expect(capture.metric(CanaryMetric.success)).toEqual([0]);
     expect(capture.metric(CanaryMetric.latency)).toEqual([]);
-    expect(capture.logs('canary failed')[0]).toMatchObject({ cause, status, stage: 'test' });
+    expect(capture.logs('canary failed')[0]).toMatchObject({
+      cause,
+      status,
+      stage: 'test',
+      detail: expect.any(String),
+    });
+    expect(capture.text).not.toContain('is a reserved key');
     // No SDK retries: the canary reports what one call sees.
     expect(fake.requestsTo('/v1/chat/completions')).toHaveLength(1);
   });
@@ -143,6 +149,10 @@ describe('canary', () => {
 
     expect(result).toEqual({ success: false, cause: 'auth', status: 401 });
     expect(fake.requestsTo('/v1/chat/completions')).toHaveLength(2);
+    // OpenAI's 401 message quotes parts of the refused key; the log keeps the message but not those.
+    const [line] = capture.logs('canary failed');
+    expect(line.detail).toContain('Incorrect API key provided: sk-[redacted]');
+    expect(capture.text).not.toMatch(/sk-rev|voked/);
   });
 
   it('reports an unreadable secret as cause secret without calling the upstream', async () => {

@@ -177,6 +177,7 @@ describe('spend reconciliation', () => {
     const [line] = capture.logs('spend reconciliation could not read costs');
     expect(line).toMatchObject({ cause: 'auth', status: 401, hint: expect.stringContaining('admin key') });
     expect(capture.text).not.toContain('sk-proj-not-an-admin-key');
+    expect(capture.text).not.toContain('is a reserved key');
   });
 
   it('reports a missing admin key without calling OpenAI', async () => {
@@ -254,7 +255,10 @@ describe('spend reconciliation', () => {
 
     expect(result).toEqual({ success: true, actualSpendUsd: 1.5 });
     expect(capture.metric(ReconciliationMetric.failure)).toEqual([0]);
-    expect(capture.logs()[capture.logs().length - 1].level).toBe('ERROR');
+    const [line] = capture.logs(
+      'could not read the gateway metered spend from CloudWatch; drift not published',
+    );
+    expect(line).toMatchObject({ level: 'ERROR', detail: 'AccessDenied' });
   });
 });
 
