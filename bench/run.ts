@@ -374,7 +374,7 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
       targetRow(
         '5',
         `R=${l.rpm}/min, ${fmt(l.offeredPerSecond, 1)} req/s for ${l.durationMs / 1000} s`,
-        `served ${fmt(l.servedShare * 100, 0)}% of callers (${fmt(l.goodputOfCapacity * 100, 0)}% of upstream capacity), upstream 429s ${fmt(l.upstream429s, 0)}`,
+        `served ${fmt(l.servedShare * 100, 0)}% of callers (${fmt(l.goodputOfCapacity * 100, 0)}% of upstream capacity), upstream 429s ${fmt(l.upstream429s, 0)}; callers' 429s: ${fmt(l.callers429Local, 0)} from the gateway's limiter, ${fmt(l.callers429Relayed, 0)} relayed`,
         t('retry-after'),
       ),
     );

@@ -131,6 +131,11 @@ function usageCompletionTokens(body: string | undefined): number | undefined {
   return usage?.completion_tokens;
 }
 
+export function errorMessage(body: string | undefined): string | undefined {
+  const error = parse(body)?.error as { message?: string } | undefined;
+  return error?.message;
+}
+
 export function errorCode(body: string | undefined): string | undefined {
   const error = parse(body)?.error as { code?: string } | undefined;
   return error?.code;

@@ -4,13 +4,18 @@ import { chatRequest } from '../lib/requests';
 import { median, round } from '../lib/stats';
 import { startGateway, startRateLimitedUpstream } from '../lib/stack';
 import type { BenchContext } from './context';
-import { errorCode } from './budget';
+import { errorCode, errorMessage } from './budget';
+
+/** How the gateway's own limiter words its 429 (service/errors.ts `rateLimited`); relayed upstream 429s differ. */
+const LOCAL_LIMIT_MESSAGE = 'Rate limit reached for ';
 
 export interface RateLimitRun {
   readonly offered: number;
   readonly served: number;
   /** 429s the gateway answered callers with. */
   readonly callers429: number;
+  /** Of those, refused by the gateway's own limiter (its message), without calling upstream. */
+  readonly callers429Local: number;
   /** Of those, how many carried `Retry-After`. */
   readonly callers429WithRetryAfter: number;
   /** Other caller statuses (5xx, transport errors as 0). */
@@ -37,6 +42,10 @@ export interface RateLimitFigure {
   /** Served / what the upstream could serve: 1 means no capacity lost to the gateway. */
   readonly goodputOfCapacity: number;
   readonly upstream429s: number;
+  /** Callers' 429s from the gateway's own limiter (median). */
+  readonly callers429Local: number;
+  /** Callers' 429s relayed from the upstream after retries (median). */
+  readonly callers429Relayed: number;
   /** Share of the callers' 429s that carried Retry-After. */
   readonly retryAfterShare: number;
   readonly runs: readonly RateLimitRun[];
@@ -105,6 +114,8 @@ export async function runRateLimit(
           offered: outcomes.length,
           served: served.length,
           callers429: refused.length,
+          callers429Local: refused.filter((o) => errorMessage(o.body)?.startsWith(LOCAL_LIMIT_MESSAGE))
+            .length,
           callers429WithRetryAfter: refused.filter((o) => o.headers['retry-after'] !== undefined).length,
           otherStatuses: other,
           upstream429s: stats.refused,
@@ -117,7 +128,7 @@ export async function runRateLimit(
         };
         runs.push(run);
         log(
-          `  rep ${rep + 1} offered ${run.offered}, served ${run.served}, caller 429s ${run.callers429} (${run.callers429WithRetryAfter} with Retry-After, codes ${JSON.stringify(codes)}), other ${JSON.stringify(other)}, upstream 429s ${run.upstream429s}, upstream served ${run.upstreamServed} of capacity ~${run.upstreamCapacity}, served p50 ${round(run.servedP50Ms)} ms`,
+          `  rep ${rep + 1} offered ${run.offered}, served ${run.served}, caller 429s ${run.callers429} (${run.callers429Local} by the gateway's limiter, ${run.callers429WithRetryAfter} with Retry-After, codes ${JSON.stringify(codes)}), other ${JSON.stringify(other)}, upstream 429s ${run.upstream429s}, upstream served ${run.upstreamServed} of capacity ~${run.upstreamCapacity}, served p50 ${round(run.servedP50Ms)} ms`,
         );
       } finally {
         await pool.close();
@@ -134,6 +145,8 @@ export async function runRateLimit(
     servedShare: median(runs.map((r) => r.served / r.offered)),
     goodputOfCapacity: median(runs.map((r) => r.served / r.upstreamCapacity)),
     upstream429s: median(runs.map((r) => r.upstream429s)),
+    callers429Local: median(runs.map((r) => r.callers429Local)),
+    callers429Relayed: median(runs.map((r) => r.callers429 - r.callers429Local)),
     retryAfterShare: median(
       runs.map((r) => (r.callers429 === 0 ? 1 : r.callers429WithRetryAfter / r.callers429)),
     ),
