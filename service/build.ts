@@ -27,6 +27,8 @@ export function bundleGateway(outDir: string): void {
     bundle: true,
     minify: true,
     sourcemap: true,
+    // Mappings only: stack traces still resolve, and the map the container loads (--enable-source-maps) stays small.
+    sourcesContent: false,
     // Keep class and function names: pino, Fastify errors and stack traces read them.
     keepNames: true,
     legalComments: 'none',
