@@ -4,6 +4,7 @@ import { HandlerEnv } from '../../runtime/handler-env';
 import { createOpenAIClient } from '../../runtime/openai-client';
 import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
 import { HandlerConfigError, requiredEnv } from '../shared/env';
+import { dynamoDbSdk, s3Sdk } from '../shared/aws-sdk';
 import { lazy } from '../shared/lazy';
 import { runBatch, type BatchRunResult } from './run';
 import { BatchJobs } from './jobs';
@@ -11,8 +12,8 @@ import { BatchJobs } from './jobs';
 const stage = handlerStage();
 const logger = createHandlerLogger(stage);
 const metrics = createHandlerMetrics(stage);
-const s3 = lazy(async () => new (await import('@aws-sdk/client-s3')).S3Client({}));
-const dynamodb = lazy(async () => new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({}));
+const s3 = lazy(async () => new (s3Sdk().S3Client)({}));
+const dynamodb = lazy(async () => new (dynamoDbSdk().DynamoDBClient)({}));
 let config: GatewayConfig | undefined;
 
 function gatewayConfig(): GatewayConfig {

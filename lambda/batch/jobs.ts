@@ -1,7 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbSdk as sdk } from '../shared/aws-sdk';
 
-/** The DynamoDB SDK, loaded on first use (see lambda/shared/lazy.ts). */
-const sdk = () => import('@aws-sdk/client-dynamodb');
 const isConditionFailure = (err: unknown): boolean =>
   (err as { name?: unknown } | undefined)?.name === 'ConditionalCheckFailedException';
 
@@ -39,7 +38,7 @@ export class BatchJobs {
    * (and did not fail before creating anything at OpenAI), or undefined when this attempt owns it now.
    */
   async claim(pk: string, inputKey: string, now: Date): Promise<BatchJob | undefined> {
-    const { PutItemCommand } = await sdk();
+    const { PutItemCommand } = sdk();
     try {
       await (
         await this.client()
@@ -67,7 +66,7 @@ export class BatchJobs {
   }
 
   async get(pk: string): Promise<BatchJob | undefined> {
-    const { GetItemCommand } = await sdk();
+    const { GetItemCommand } = sdk();
     const out = await (
       await this.client()
     ).send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: pk } }, ConsistentRead: true }));
@@ -94,7 +93,7 @@ export class BatchJobs {
       sets.push(`#a${i} = :a${i}`);
     });
     if (onlyIfStatus) values[':expected'] = { S: onlyIfStatus };
-    const { UpdateItemCommand } = await sdk();
+    const { UpdateItemCommand } = sdk();
     try {
       await (
         await this.client()
@@ -117,7 +116,7 @@ export class BatchJobs {
 
   /** Jobs submitted to OpenAI and not yet collected. A scan: the table holds one small item per file. */
   async listSubmitted(): Promise<BatchJob[]> {
-    const { ScanCommand } = await sdk();
+    const { ScanCommand } = sdk();
     const dynamodb = await this.client();
     const jobs: BatchJob[] = [];
     let startKey: Record<string, AttributeValue> | undefined;

@@ -2,10 +2,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type OpenAI from 'openai';
 import { BatchMetric } from '../../runtime/metric-names';
 import { costNanos, nanosToUsd, type TokenUsage } from '../../runtime/pricing';
+import { s3Sdk } from '../shared/aws-sdk';
 import { describeFailure } from '../shared/failure';
 import type { BatchContext } from './context';
 import { outputKey } from './events';
-import { s3Sdk } from './submit';
 import type { BatchJob } from './jobs';
 import { BATCH_PRICE_FACTOR } from './validate';
 
@@ -108,7 +108,7 @@ async function collect(
 }
 
 async function put(ctx: BatchContext, key: string, body: string, contentType: string): Promise<string> {
-  const { PutObjectCommand } = await s3Sdk();
+  const { PutObjectCommand } = s3Sdk();
   await (
     await ctx.s3()
   ).send(new PutObjectCommand({ Bucket: ctx.bucket, Key: key, Body: body, ContentType: contentType }));

@@ -2,14 +2,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { APIError, toFile } from 'openai';
 import { BatchMetric } from '../../runtime/metric-names';
 import { nanosToUsd } from '../../runtime/pricing';
+import { s3Sdk } from '../shared/aws-sdk';
 import { describeFailure } from '../shared/failure';
 import type { BatchContext } from './context';
 import { INPUT_PREFIX, outputKey } from './events';
 import { jobKey } from './jobs';
 import { BATCH_ENDPOINT, BATCH_PRICE_FACTOR, validateBatchInput } from './validate';
-
-/** The S3 SDK, loaded on first use (see lambda/shared/lazy.ts). */
-export const s3Sdk = () => import('@aws-sdk/client-s3');
 
 /** Largest input file read into memory. OpenAI allows 200 MB; a Lambda function has less to spare. */
 export const MAX_INPUT_BYTES = 100 * 1024 * 1024;
@@ -38,7 +36,7 @@ export async function submitInputFile(
   }
   const config = ctx.config();
   const s3 = await ctx.s3();
-  const { GetObjectCommand, HeadObjectCommand } = await s3Sdk();
+  const { GetObjectCommand, HeadObjectCommand } = s3Sdk();
   const etag =
     eventEtag ?? (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag ?? 'none';
   const pk = jobKey(key, etag);
@@ -148,7 +146,7 @@ async function reject(
   errors: ReadonlyArray<{ line: number; message: string }>,
 ): Promise<'rejected'> {
   const reportKey = outputKey(key, 'rejected.json');
-  const { PutObjectCommand } = await s3Sdk();
+  const { PutObjectCommand } = s3Sdk();
   await (
     await ctx.s3()
   ).send(

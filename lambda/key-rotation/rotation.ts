@@ -6,6 +6,7 @@ import { HandlerEnv } from '../../runtime/handler-env';
 import { RotationMetric } from '../../runtime/metric-names';
 import { createOpenAIClient } from '../../runtime/openai-client';
 import { requiredEnv } from '../shared/env';
+import { secretsManagerSdk as sdk } from '../shared/aws-sdk';
 import { describeFailure, isUnauthorized } from '../shared/failure';
 import { ServiceAccounts, serviceAccountName } from './service-accounts';
 
@@ -46,7 +47,7 @@ export async function rotateStep(event: SecretsManagerRotationEvent, deps: Rotat
   const { Step: step, SecretId: secretId, ClientRequestToken: token } = event;
   logger.appendKeys({ rotationStep: step });
   try {
-    const { DescribeSecretCommand } = await sdk();
+    const { DescribeSecretCommand } = sdk();
     const described = await (await deps.secrets()).send(new DescribeSecretCommand({ SecretId: secretId }));
     const stages = checkVersion(described, token);
     if (stages.includes(CURRENT) && step !== 'finishSecret') {
@@ -92,7 +93,7 @@ function checkVersion(described: DescribeSecretCommandOutput, token: string): st
 async function createSecret(secretId: string, token: string, deps: RotationDeps): Promise<void> {
   const { logger } = deps;
   const secrets = await deps.secrets();
-  const { GetSecretValueCommand, PutSecretValueCommand } = await sdk();
+  const { GetSecretValueCommand, PutSecretValueCommand } = sdk();
   // Fails early when there is no current value to rotate from.
   await secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: CURRENT }));
   if (await readVersion(secrets, secretId, token, PENDING)) {
@@ -155,7 +156,7 @@ async function finishSecret(
 ): Promise<void> {
   const { logger } = deps;
   const secrets = await deps.secrets();
-  const { UpdateSecretVersionStageCommand } = await sdk();
+  const { UpdateSecretVersionStageCommand } = sdk();
   const versions = described.VersionIdsToStages ?? {};
   const versionWith = (stage: string) => Object.keys(versions).find((id) => versions[id]?.includes(stage));
   const current = versionWith(CURRENT);
@@ -205,7 +206,7 @@ async function readVersion(
   versionId: string,
   versionStage?: string,
 ): Promise<ProjectKeySecret | undefined> {
-  const { GetSecretValueCommand } = await sdk();
+  const { GetSecretValueCommand } = sdk();
   const { secretField, SecretField } = await import('../../runtime/secrets');
   let text: string | undefined;
   try {
@@ -226,9 +227,6 @@ async function readVersion(
   const serviceAccountId = parseServiceAccountId(text);
   return serviceAccountId ? { apiKey, serviceAccountId } : { apiKey };
 }
-
-/** The Secrets Manager SDK, loaded on first use (see lambda/shared/lazy.ts). */
-const sdk = () => import('@aws-sdk/client-secrets-manager');
 
 function parseServiceAccountId(text: string): string | undefined {
   if (!text.trim().startsWith('{')) return undefined;

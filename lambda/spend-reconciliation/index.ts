@@ -1,12 +1,13 @@
 import type { Context } from 'aws-lambda';
 import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import { cloudWatchSdk } from '../shared/aws-sdk';
 import { lazy } from '../shared/lazy';
 import { reconcileSpend, type ReconciliationResult } from './reconcile';
 
 const stage = handlerStage();
 const logger = createHandlerLogger(stage);
 const metrics = createHandlerMetrics(stage);
-const cloudwatch = lazy(async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient({}));
+const cloudwatch = lazy(async () => new (cloudWatchSdk().CloudWatchClient)({}));
 
 /** Hourly: OpenAI's month-to-date project cost as ActualSpendUsd, and its drift from the gateway's metered spend. */
 export const handler = async (_event: unknown, context?: Context): Promise<ReconciliationResult> => {

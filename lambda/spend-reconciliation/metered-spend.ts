@@ -1,4 +1,5 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { cloudWatchSdk } from '../shared/aws-sdk';
 import { Dimension, GatewayMetric, METRIC_NAMESPACE } from '../../runtime/metric-names';
 
 /** How far back to look for the gateway's gauge: it is emitted every flush while the gateway runs. */
@@ -25,7 +26,7 @@ export async function readMeteredSpend(
 ): Promise<MeteredSpend | undefined> {
   const lookback = new Date(now.getTime() - METERED_LOOKBACK_HOURS * 3600_000);
   const start = lookback > monthStart ? lookback : monthStart;
-  const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+  const { GetMetricDataCommand } = cloudWatchSdk();
   const out = await cloudwatch.send(
     new GetMetricDataCommand({
       StartTime: start,
