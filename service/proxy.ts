@@ -49,6 +49,8 @@ const SSE_HEADERS = {
 export class Proxy {
   private readonly admission: Admission;
   private readonly cacheTtl: number;
+  /** Cacheable JSON calls in flight, by cache key: identical concurrent misses share one upstream call. */
+  private readonly inflight = new Map<string, Promise<{ status: number; text: string }>>();
 
   constructor(private readonly options: ProxyOptions) {
     this.admission = new Admission(options.config);
@@ -146,17 +148,42 @@ export class Proxy {
     writeCacheKey: string | undefined,
     settle: (m: Metered) => void,
   ): Promise<void> {
-    const up = await this.options.upstream.post(
-      UpstreamPath[prepared.endpoint],
-      JSON.stringify(prepared.body),
-      signal,
-      exchange.attempts,
-    );
-    const text = await up.body.text();
-    exchange.upstreamMs = up.headersMs;
-    reply.code(up.status).headers(headers).header('content-type', 'application/json').send(text);
+    if (writeCacheKey) {
+      const leader = this.inflight.get(writeCacheKey);
+      const shared = leader && (await leader.catch(() => undefined));
+      if (shared?.status === 200) {
+        // Same answer as a cache hit, one upstream call later: this request used no tokens of its own.
+        exchange.cache = 'HIT';
+        reply
+          .code(200)
+          .headers(headers)
+          .header('x-cache-status', 'HIT')
+          .header('content-type', 'application/json');
+        reply.send(shared.text);
+        return settle(NOTHING_METERED);
+      }
+    }
+    const call = (async () => {
+      const up = await this.options.upstream.post(
+        UpstreamPath[prepared.endpoint],
+        JSON.stringify(prepared.body),
+        signal,
+        exchange.attempts,
+      );
+      exchange.upstreamMs = up.headersMs;
+      return { status: up.status, text: await up.body.text() };
+    })();
+    if (writeCacheKey) {
+      this.inflight.set(writeCacheKey, call);
+      const forget = () => {
+        if (this.inflight.get(writeCacheKey) === call) this.inflight.delete(writeCacheKey);
+      };
+      call.then(forget, forget);
+    }
+    const { status, text } = await call;
+    reply.code(status).headers(headers).header('content-type', 'application/json').send(text);
     // Settlement and the cache write happen after the reply is on its way: the caller does not wait for them.
-    if (up.status !== 200) return settle(NOTHING_METERED);
+    if (status !== 200) return settle(NOTHING_METERED);
     const usage = extractUsage(text);
     settle(usage ? meter(this.admission.price(prepared.model), usage) : NOTHING_METERED);
     if (writeCacheKey)

@@ -157,3 +157,34 @@ describe('gateway cache version and TTL 0', () => {
     }
   });
 });
+
+describe('gateway identical concurrent misses', () => {
+  it('share one upstream call', async () => {
+    const h = await GatewayHarness.start();
+    try {
+      h.fake.enqueue({ delayMs: 200 });
+      const results = await Promise.all(
+        Array.from({ length: 3 }, () => withStatus(h.client().chat.completions.create(det('together')))),
+      );
+      expect(h.fake.received).toBe(1);
+      expect(results.map((r) => r.cache).sort()).toEqual(['HIT', 'HIT', 'MISS']);
+      expect(new Set(results.map((r) => r.data.id)).size).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('do not share a failed call: the others make their own', async () => {
+    const h = await GatewayHarness.start({ config: { upstream: { maxRetries: 0 } } });
+    try {
+      h.fake.enqueue({ delayMs: 200, status: 400 });
+      const results = await Promise.allSettled(
+        Array.from({ length: 2 }, () => h.client().chat.completions.create(det('fails once'))),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(h.fake.received).toBe(2);
+    } finally {
+      await h.stop();
+    }
+  });
+});
