@@ -94,8 +94,6 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps)
   const { logger } = deps;
   const secrets = await deps.secrets();
   const { GetSecretValueCommand, PutSecretValueCommand } = sdk();
-  // Fails early when there is no current value to rotate from.
-  await secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: CURRENT }));
   if (await readVersion(secrets, secretId, token, PENDING)) {
     logger.info('createSecret: pending version already stored');
     return;
@@ -108,6 +106,11 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps)
     logger.warn('deleted a service account left by an earlier createSecret attempt', {
       serviceAccountId: orphan,
     });
+  }
+  // The new key does not derive from the current one, so an empty secret (a new stage) is no obstacle:
+  // its first rotation creates its first key.
+  if (!(await hasCurrentValue(secrets, secretId, GetSecretValueCommand))) {
+    logger.info('createSecret: the secret has no current value yet; creating its first key');
   }
   const created = await accounts.create(name);
   const value: ProjectKeySecret = { apiKey: created.apiKey, serviceAccountId: created.id };
@@ -197,6 +200,20 @@ async function finishSecret(
 async function serviceAccounts(): Promise<ServiceAccounts> {
   const admin = await createOpenAIClient({ kind: 'admin', timeoutMs: 30_000, maxRetries: 2 });
   return new ServiceAccounts(admin, requiredEnv(HandlerEnv.openaiProject));
+}
+
+async function hasCurrentValue(
+  secrets: SecretsManagerClient,
+  secretId: string,
+  command: ReturnType<typeof sdk>['GetSecretValueCommand'],
+): Promise<boolean> {
+  try {
+    await secrets.send(new command({ SecretId: secretId, VersionStage: CURRENT }));
+    return true;
+  } catch (err) {
+    if ((err as Error)?.name === 'ResourceNotFoundException') return false;
+    throw err;
+  }
 }
 
 /** The key stored in one version, or undefined when that version (at that stage) does not exist. */

@@ -222,6 +222,21 @@ describe('key rotation', () => {
     expect(capture.logs().some((l) => /revoke it by hand/.test(l.message))).toBe(true);
   });
 
+  it("creates a new stage's first key when the secret has no value yet", async () => {
+    const empty = new InMemorySecret(secretArn('empty-key')).startRotation(TOKEN);
+    empty.install(secretsManager);
+    for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
+      await handler({ Step, SecretId: empty.arn, ClientRequestToken: TOKEN });
+    }
+    capture.stop();
+
+    const [created] = accountsNamed(serviceAccountName('test', TOKEN));
+    expect(empty.versionWith('AWSCURRENT')).toBe(TOKEN);
+    expect(empty.valueOf('AWSCURRENT')).toEqual({ apiKey: created.apiKey, serviceAccountId: created.id });
+    expect(fake.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
+    expect(capture.metric(RotationMetric.success)).toEqual([1]);
+  });
+
   it('refuses a token the secret does not know, before calling OpenAI', async () => {
     await expect(handler(event('createSecret', 'unknown-token'))).rejects.toThrow(
       'secret has no version unknown-token',
