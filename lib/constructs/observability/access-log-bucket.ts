@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -14,7 +14,8 @@ export interface AccessLogBucketProps {
 
 /**
  * Receives the ALB's access logs and the batch bucket's server access logs. SSE-S3, because ALB log
- * delivery cannot write with a customer-managed key; TLS only; no public access; logs expire.
+ * delivery cannot write with a customer-managed key; TLS only; no public access; logs expire. cdk-nag's S1
+ * (server access logs) does not apply to a bucket that is itself a log destination.
  */
 export class AccessLogBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -28,11 +29,6 @@ export class AccessLogBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(props.retentionDays) }],
-    });
-    Validations.of(this.bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This is the access log bucket itself: logging its own writes would log every log delivery, and a second log bucket would need one in turn.',
     });
   }
 }

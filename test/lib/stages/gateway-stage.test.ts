@@ -487,6 +487,94 @@ describe.each([
       });
     });
 
+    const functionNamed = (prefix: string): Json =>
+      s.json.Resources[logicalId(s, 'AWS::Lambda::Function', prefix)].Properties;
+    const secretRef = (prefix: string): Json => ({
+      Ref: logicalId(s, 'AWS::SecretsManager::Secret', prefix),
+    });
+    /** Statements of the default policy of the role whose logical ID starts with `rolePrefix`. */
+    const statementsOfRole = (rolePrefix: string): Json[] => {
+      const role = logicalId(s, 'AWS::IAM::Role', rolePrefix);
+      return resourcesOf(s, 'AWS::IAM::Policy')
+        .filter(([, r]) => r.Properties.Roles.some((ref: Json) => ref.Ref === role))
+        .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]);
+    };
+
+    it('gives each handler the environment of its contract', () => {
+      expect(functionNamed('HandlersCanary').Environment.Variables).toMatchObject({
+        [HandlerEnv.openaiApiKeySecretArn]: secretRef('SecretsOpenAIApiKey'),
+        [HandlerEnv.canaryModel]: config.handlers.canaryModel,
+        POWERTOOLS_SERVICE_NAME: 'canary',
+      });
+      expect(functionNamed('HandlersSpendReconciliation').Environment.Variables).toMatchObject({
+        [HandlerEnv.openaiAdminKeySecretArn]: secretRef('SecretsOpenAIAdminKey'),
+        POWERTOOLS_SERVICE_NAME: 'spend-reconciliation',
+      });
+      expect(functionNamed('HandlersKeyRotation').Environment.Variables).toMatchObject({
+        [HandlerEnv.openaiApiKeySecretArn]: secretRef('SecretsOpenAIApiKey'),
+        [HandlerEnv.openaiAdminKeySecretArn]: secretRef('SecretsOpenAIAdminKey'),
+        POWERTOOLS_SERVICE_NAME: 'key-rotation',
+      });
+      const batch = functionNamed('HandlersBatch').Environment.Variables;
+      expect(batch).toMatchObject({
+        [HandlerEnv.openaiApiKeySecretArn]: secretRef('SecretsOpenAIApiKey'),
+        [HandlerEnv.batchBucket]: { Ref: logicalId(s, 'AWS::S3::Bucket', 'HandlersBatchBucket') },
+        [HandlerEnv.batchJobsTable]: { Ref: logicalId(s, 'AWS::DynamoDB::Table', 'HandlersBatchJobs') },
+        POWERTOOLS_SERVICE_NAME: 'batch',
+      });
+      expect(JSON.parse(batch[HandlerEnv.gatewayConfigJson]).stage).toBe(config.name);
+      for (const name of ['HandlersCanary', 'HandlersSpendReconciliation', 'HandlersBatch']) {
+        expect(functionNamed(name).Environment.Variables).not.toHaveProperty(
+          name === 'HandlersSpendReconciliation'
+            ? HandlerEnv.openaiApiKeySecretArn
+            : HandlerEnv.openaiAdminKeySecretArn,
+        );
+      }
+    });
+
+    it('lets the key-rotation handler run every rotation step on the API key secret, and read the admin key', () => {
+      const statements = statementsOfRole('HandlersKeyRotationRole');
+      const onApiKey = statements.filter(
+        (st) => JSON.stringify(st.Resource) === JSON.stringify(secretRef('SecretsOpenAIApiKey')),
+      );
+      expect(onApiKey.flatMap(actionsOf)).toEqual(
+        expect.arrayContaining([
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ]),
+      );
+      const adminReads = statements.filter(
+        (st) =>
+          actionsOf(st).includes('secretsmanager:GetSecretValue') &&
+          [st.Resource].flat().some((r: Json) => r.Ref === secretRef('SecretsOpenAIAdminKey').Ref),
+      );
+      expect(adminReads).toHaveLength(1);
+      s.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'secretsmanager.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [logicalId(s, 'AWS::Lambda::Function', 'HandlersKeyRotation'), 'Arn'] },
+      });
+    });
+
+    it('lets the batch handler read input/, write output/ and use its table, nothing more', () => {
+      const bucket = logicalId(s, 'AWS::S3::Bucket', 'HandlersBatchBucket');
+      const statements = statementsOfRole('HandlersBatchRole');
+      const s3Statements = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
+      expect(s3Statements.map((st) => [actionsOf(st), st.Resource])).toEqual([
+        [['s3:GetObject'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/input/*']] }],
+        [['s3:PutObject'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/output/*']] }],
+      ]);
+      const dynamo = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.flatMap(actionsOf).sort()).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Scan',
+        'dynamodb:UpdateItem',
+      ]);
+    });
+
     it('gives spend reconciliation GetMetricData and the admin key only', () => {
       const role = logicalId(s, 'AWS::IAM::Role', 'HandlersSpendReconciliationRole');
       const policy = resourcesOf(s, 'AWS::IAM::Policy').find(([, r]) =>
