@@ -150,6 +150,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const aborted = !raw.writableFinished || exchange.streamOutcome === 'caller_aborted';
     const status = aborted ? 499 : raw.statusCode;
     const latencyMs = performance.now() - exchange.started;
+    // A caller who left mid-call closes the response before usage is known: record once it is.
+    if (exchange.unsettled) exchange.afterSettle = () => record(request, exchange, status, latencyMs);
+    else record(request, exchange, status, latencyMs);
+  }
+
+  function record(request: FastifyRequest, exchange: Exchange, status: number, latencyMs: number): void {
     metrics.record({
       model: exchange.model,
       clientId: exchange.client?.id,

@@ -28,8 +28,12 @@ export interface Exchange {
   metered: Metered;
   budgetExceeded: boolean;
   readonly attempts: AttemptCounts;
-  /** A stream ended early: upstream failed mid-way, or the caller went away. */
+  /** How a stream ended: complete, upstream failed mid-way, or the caller went away. */
   streamOutcome?: 'complete' | 'upstream_failed' | 'caller_aborted';
+  /** Admitted and not settled yet: metrics wait for the metered usage (a caller may leave first). */
+  unsettled?: boolean;
+  /** Runs once the exchange is settled, if it was still unsettled when the response closed. */
+  afterSettle?: () => void;
 }
 
 export interface ProxyOptions {
@@ -112,10 +116,13 @@ export class Proxy {
     });
 
     let settled = false;
+    exchange.unsettled = true;
     const settle = (metered: Metered) => {
       if (settled) return;
       settled = true;
       exchange.metered = metered;
+      exchange.unsettled = false;
+      exchange.afterSettle?.();
       void store.settle(ticket, {
         tokens: metered.promptTokens + metered.completionTokens,
         costNanos: metered.costNanos,

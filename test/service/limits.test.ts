@@ -152,6 +152,37 @@ describe('gateway rate limits and budgets', () => {
     }
   });
 
+  it('settles a stream the caller abandoned at the prompt estimate plus what was sent, and a cache hit at zero', async () => {
+    const store = new MemoryStore();
+    const h = await GatewayHarness.start({ store });
+    try {
+      h.fake.enqueue({ chunks: 100, chunkDelayMs: 20 });
+      const controller = new AbortController();
+      const stream = await h
+        .client()
+        .chat.completions.create({ ...chatBody(), stream: true }, { signal: controller.signal });
+      let n = 0;
+      for await (const _chunk of stream) if (++n === 3) controller.abort();
+      await h.fake.waitFor(() => h.fake.aborted === 1);
+      await h.fake.waitFor(() => h.lines.some((l) => l.includes('"caller_aborted"')));
+      const spent = (await store.monthToDateSpendNanos())!;
+      // More than nothing (the prompt was paid), far less than the 100-token worst case.
+      expect(spent).toBeGreaterThan(0);
+      expect(spent).toBeLessThan(100 * 600);
+
+      await h.client().chat.completions.create(chatBody('hit me', { temperature: 0 }));
+      const afterMiss = (await store.monthToDateSpendNanos())!;
+      const { response } = await h
+        .client()
+        .chat.completions.create(chatBody('hit me', { temperature: 0 }))
+        .withResponse();
+      expect(response.headers.get('x-cache-status')).toBe('HIT');
+      expect(await store.monthToDateSpendNanos()).toBe(afterMiss);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('publishes spend and request metrics as EMF on flush', async () => {
     const h = await GatewayHarness.start();
     try {
