@@ -16,6 +16,8 @@ export interface ThroughputRun {
   readonly cpuUsPerRequest: number;
   /** CPU time of every server process (upstream, proxy/gateway, Redis) per request, µs. */
   readonly serversCpuUsPerRequest: number;
+  /** The same, per server process (by process name), µs. */
+  readonly cpuUsPerRequestByProcess: Readonly<Record<string, number>>;
   /** Highest VmRSS of the target's process sampled during the run, MB. */
   readonly rssMaxMb: number;
   /** Share of its core the load generator used: near 1 means the generator, not the target, set the pace. */
@@ -38,6 +40,8 @@ export interface ThroughputFigure {
   readonly addedP99Ms: number;
   readonly cpuUsPerRequest: number;
   readonly serversCpuUsPerRequest: number;
+  /** Median CPU µs per request of each server process. */
+  readonly cpuUsPerRequestByProcess: Readonly<Record<string, number>>;
   readonly rssMaxMb: number;
   readonly loadGeneratorBusy: number;
   readonly runs: readonly ThroughputRun[];
@@ -106,6 +110,20 @@ export async function runThroughput(
     });
   }
   for (const s of subjects) await s.prepare?.();
+  // One unmeasured second per target first, so the first measured runs do not pay for JIT compilation.
+  for (const s of subjects) {
+    const pool = openPool(s.target.origin, 10);
+    try {
+      await closedLoop({
+        pool,
+        concurrency: 10,
+        durationMs: 1000,
+        request: (i) => s.request(`${ctx.runTag}-jit`, i),
+      });
+    } finally {
+      await pool.close();
+    }
+  }
 
   const servers = uniqueProcesses([
     ctx.upstream,
@@ -154,6 +172,12 @@ export async function runThroughput(
         addedP99Ms: p99 - directP99,
         cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
         serversCpuUsPerRequest: median(rs.map((r) => r.serversCpuUsPerRequest)),
+        cpuUsPerRequestByProcess: Object.fromEntries(
+          Object.keys(rs[0]?.cpuUsPerRequestByProcess ?? {}).map((name) => [
+            name,
+            median(rs.map((r) => r.cpuUsPerRequestByProcess[name])),
+          ]),
+        ),
         rssMaxMb: Math.max(...rs.map((r) => r.rssMaxMb)),
         loadGeneratorBusy: median(rs.map((r) => r.loadGeneratorBusy)),
         runs: rs,
@@ -216,13 +240,18 @@ async function measure(
     rssMax = Math.max(rssMax, own.rssMb());
     const requests = result.ok + result.failed;
     const ownCpu = own.cpuMicros() - ownBefore;
-    const allCpu = servers.reduce((sum, p, k) => sum + p.cpuMicros() - allBefore[k], 0);
+    const byProcess: Record<string, number> = {};
+    servers.forEach((p, k) => {
+      byProcess[p.options.name] = (p.cpuMicros() - allBefore[k]) / requests;
+    });
+    const allCpu = Object.values(byProcess).reduce((sum, us) => sum + us * requests, 0);
     return {
       rps: result.rps,
       p50Ms: result.p50Ms,
       p99Ms: result.p99Ms,
       cpuUsPerRequest: ownCpu / requests,
       serversCpuUsPerRequest: allCpu / requests,
+      cpuUsPerRequestByProcess: byProcess,
       rssMaxMb: rssMax,
       loadGeneratorBusy,
       ok: result.ok,
