@@ -251,7 +251,7 @@ export class Proxy {
         reply.code(up.status).headers(headers).header('content-type', 'application/json').send(text);
         return;
       }
-      endWithError(raw, upstreamFailed(`The upstream model API answered ${up.status}.`));
+      endWithError(raw, upstreamErrorFrom(up.status, text));
       return;
     }
 
@@ -325,6 +325,19 @@ function endWithError(raw: FastifyReply['raw'], err: unknown): void {
   if (raw.destroyed) return;
   const e = err instanceof GatewayError ? err : upstreamFailed('The upstream model API failed.');
   raw.end(sseErrorFrame(e.message, e.type, e.code));
+}
+
+/** The error an upstream non-200 answer carried (OpenAI's shape), or a generic one naming its status. */
+function upstreamErrorFrom(status: number, text: string): GatewayError {
+  try {
+    const e = (JSON.parse(text) as { error?: { message?: string; type?: string; code?: string | null } })
+      .error;
+    if (e?.message)
+      return new GatewayError(status, e.message, e.type ?? 'invalid_request_error', e.code ?? null);
+  } catch {
+    // not JSON: fall through
+  }
+  return upstreamFailed(`The upstream model API answered ${status}.`);
 }
 
 /** Errors from the key provider and upstream, as the caller should see them. */

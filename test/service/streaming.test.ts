@@ -127,6 +127,21 @@ describe('gateway streaming (SSE)', () => {
     );
   });
 
+  it('passes an upstream 400 that arrives after keep-alives on as the error event', async () => {
+    const error = {
+      message: 'Invalid value for temperature',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'bad_temp',
+    };
+    h.fake.enqueue({ delayMs: 250, status: 400, body: { error } });
+    const body = await readSse(
+      await h.post('/chat/completions', JSON.stringify({ ...chatBody(), stream: true })),
+    );
+    expect(body).toContain(': keep-alive');
+    expect(body.endsWith(`data: ${JSON.stringify({ error })}\n\n`)).toBe(true);
+  });
+
   it('answers a stream refused before any byte with a normal HTTP error', async () => {
     h.fake.enqueue({ status: 503 }, { status: 503 }, { status: 503 });
     const err = await sdk.chat.completions.create({ ...chatBody(), stream: true }).catch((e: unknown) => e);
