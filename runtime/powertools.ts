@@ -26,3 +26,11 @@ export function createHandlerMetrics(stage: string = handlerStage()): Metrics {
   metrics.setDefaultDimensions({ [Dimension.stage]: stage });
   return metrics;
 }
+
+/**
+ * Writes the stored metrics as one EMF document. A step with nothing to report (most rotation steps, a
+ * poll with no jobs) writes nothing, instead of Powertools' "No application metrics to publish" warning.
+ */
+export function flushMetrics(metrics: Metrics): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}

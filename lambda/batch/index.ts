@@ -2,7 +2,12 @@ import type { Context } from 'aws-lambda';
 import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { HandlerEnv } from '../../runtime/handler-env';
 import { createOpenAIClient } from '../../runtime/openai-client';
-import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import {
+  createHandlerLogger,
+  createHandlerMetrics,
+  handlerStage,
+  flushMetrics,
+} from '../../runtime/powertools';
 import { HandlerConfigError, requiredEnv } from '../shared/env';
 import { dynamoDbSdk, s3Sdk } from '../shared/aws-sdk';
 import { lazy } from '../shared/lazy';
@@ -45,6 +50,6 @@ export const handler = async (event: unknown, context?: Context): Promise<BatchR
       clock: () => new Date(),
     });
   } finally {
-    metrics.publishStoredMetrics();
+    flushMetrics(metrics);
   }
 };

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { createHandlerLogger, createHandlerMetrics } from '../../runtime/powertools';
+import { createHandlerLogger, createHandlerMetrics, flushMetrics } from '../../runtime/powertools';
 import { runCanary, type CanaryResult } from './canary';
 
 const logger = createHandlerLogger();
@@ -11,6 +11,6 @@ export const handler = async (_event: unknown, context?: Context): Promise<Canar
   try {
     return await runCanary({ logger, metrics });
   } finally {
-    metrics.publishStoredMetrics();
+    flushMetrics(metrics);
   }
 };

@@ -1,5 +1,10 @@
 import type { Context, SecretsManagerRotationEvent } from 'aws-lambda';
-import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import {
+  createHandlerLogger,
+  createHandlerMetrics,
+  handlerStage,
+  flushMetrics,
+} from '../../runtime/powertools';
 import { secretsManagerSdk } from '../shared/aws-sdk';
 import { lazy } from '../shared/lazy';
 import { rotateStep } from './rotation';
@@ -15,6 +20,6 @@ export const handler = async (event: SecretsManagerRotationEvent, context?: Cont
   try {
     await rotateStep(event, { logger, metrics, secrets, stage });
   } finally {
-    metrics.publishStoredMetrics();
+    flushMetrics(metrics);
   }
 };

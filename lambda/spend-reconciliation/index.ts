@@ -1,5 +1,10 @@
 import type { Context } from 'aws-lambda';
-import { createHandlerLogger, createHandlerMetrics, handlerStage } from '../../runtime/powertools';
+import {
+  createHandlerLogger,
+  createHandlerMetrics,
+  handlerStage,
+  flushMetrics,
+} from '../../runtime/powertools';
 import { cloudWatchSdk } from '../shared/aws-sdk';
 import { lazy } from '../shared/lazy';
 import { reconcileSpend, type ReconciliationResult } from './reconcile';
@@ -15,6 +20,6 @@ export const handler = async (_event: unknown, context?: Context): Promise<Recon
   try {
     return await reconcileSpend({ logger, metrics, cloudwatch, stage });
   } finally {
-    metrics.publishStoredMetrics();
+    flushMetrics(metrics);
   }
 };

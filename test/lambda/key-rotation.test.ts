@@ -104,6 +104,8 @@ describe('key rotation', () => {
 
     expect(accountsNamed(serviceAccountName('test', TOKEN))).toHaveLength(1);
     expect(fake.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    // Steps with nothing to count write no EMF document and no Powertools warning about it.
+    expect(capture.text).not.toContain('No application metrics to publish');
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(1);
     expect(secretsManager.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
     // The repeated finishSecret asks again for the old account and accepts OpenAI's 404 as done.
