@@ -4,6 +4,7 @@ import {
   parseGatewayConfig,
   resolveModel,
 } from '../../runtime/gateway-config';
+import { MAX_STOP_TIMEOUT_SECONDS, SHUTDOWN_MARGIN_MS } from '../constructs/gateway-service/gateway-service';
 import { StageConfig, US_REGIONS } from './types';
 
 /** A stage config is wrong. The message starts with the stage name and names the field. */
@@ -33,10 +34,7 @@ const STAGE_NAME = /^[A-Z][A-Za-z0-9]{0,31}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 
-/** Fargate's longest stop timeout. */
-const MAX_STOP_TIMEOUT_SECONDS = 120;
-/** The gateway's shutdown must end this long before ECS sends SIGKILL. */
-export const SHUTDOWN_MARGIN_SECONDS = 5;
+const SHUTDOWN_MARGIN_SECONDS = SHUTDOWN_MARGIN_MS / 1000;
 
 /**
  * Validates a stage config at synth time and returns the gateway document it carries, validated and

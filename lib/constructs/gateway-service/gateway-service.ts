@@ -18,7 +18,7 @@ export const SHUTDOWN_MARGIN_MS = 5_000;
 /** How often the gateway writes its aggregated EMF metrics. */
 export const METRICS_FLUSH_MS = 60_000;
 /** Fargate's longest stop timeout. */
-const MAX_STOP_TIMEOUT_SECONDS = 120;
+export const MAX_STOP_TIMEOUT_SECONDS = 120;
 
 export interface GatewayServiceProps {
   readonly vpc: ec2.IVpc;
@@ -214,7 +214,6 @@ export class GatewayService extends Construct {
       },
     });
 
-    const open = false;
     if (props.certificateArn) {
       const https = this.loadBalancer.addListener('Https', {
         port: 443,
@@ -222,13 +221,13 @@ export class GatewayService extends Construct {
         certificates: [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         defaultTargetGroups: [this.targetGroup],
-        open,
+        open: false,
       });
       const redirect = this.loadBalancer.addListener('HttpRedirect', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
-        open,
+        open: false,
       });
       for (const cidr of props.ingressCidrs) {
         https.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTPS from ${cidr}`);
@@ -240,7 +239,7 @@ export class GatewayService extends Construct {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         defaultTargetGroups: [this.targetGroup],
-        open,
+        open: false,
       });
       for (const cidr of props.ingressCidrs)
         http.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTP from ${cidr}`);
