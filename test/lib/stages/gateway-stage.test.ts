@@ -1,4 +1,4 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { APPLICATION, productionConfig, RUNBOOK_URL, stagingConfig, StageConfig } from '../../../lib/config';
 import { RUNBOOK_SECTIONS } from '../../../lib/constructs/observability/thresholds';
 import { COMMON_RULES_COUNTED_FOR_PROMPTS } from '../../../lib/constructs/gateway-service/waf';
@@ -775,6 +775,29 @@ describe.each([
       });
     }
     expect(tagged).toBeGreaterThan(30);
+  });
+
+  it('warns at synth while a client still accepts the documented placeholder key', () => {
+    Annotations.fromStack(s.stage.gatewayStack).hasWarning(
+      '*',
+      Match.stringLikeRegexp(
+        `client "example-app" accepts the documented placeholder key "example-client-key-${config.name.toLowerCase()}"`,
+      ),
+    );
+  });
+
+  it('outputs what docs/deploying.md tells the operator to look up', () => {
+    expect(Object.keys(s.json.Outputs).sort()).toEqual([
+      'AdminKeySecretArn',
+      'ApiKeySecretArn',
+      'BatchBucketName',
+      'DashboardName',
+      'GatewayUrl',
+      'OnCallTopicArn',
+    ]);
+    expect(s.json.Outputs.ApiKeySecretArn.Value).toEqual({
+      Ref: logicalId(s, 'AWS::SecretsManager::Secret', 'SecretsOpenAIApiKey'),
+    });
   });
 
   it('holds no secret value anywhere in the template', () => {
