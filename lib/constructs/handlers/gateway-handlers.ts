@@ -27,7 +27,8 @@ export const HANDLER_SIZES: Readonly<Record<HandlerName, { timeout: Duration; me
   canary: { timeout: Duration.seconds(30), memoryMiB: 256 },
   'spend-reconciliation': { timeout: Duration.minutes(2), memoryMiB: 256 },
   'key-rotation': { timeout: Duration.minutes(2), memoryMiB: 256 },
-  batch: { timeout: Duration.minutes(5), memoryMiB: 512 },
+  // Batch validates whole JSONL files (up to OpenAI's 200 MB batch input) in memory before submitting them.
+  batch: { timeout: Duration.minutes(10), memoryMiB: 1024 },
 };
 
 export interface GatewayHandlersProps {
