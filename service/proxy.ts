@@ -103,7 +103,8 @@ export class Proxy {
       const payload = decision.cached.slice(1);
       if (kind === CacheEntryKind.stream) reply.headers(SSE_HEADERS);
       else reply.header('content-type', 'application/json');
-      return reply.code(200).send(payload) as unknown as void;
+      reply.code(200).send(payload);
+      return;
     }
     exchange.cache = key !== undefined && !decision.degraded ? 'MISS' : 'BYPASS';
     headers['x-cache-status'] = exchange.cache;
@@ -114,6 +115,7 @@ export class Proxy {
     raw.once('close', () => {
       if (!raw.writableFinished) controller.abort();
     });
+    if (raw.destroyed) controller.abort(); // the caller left while admission was in flight
 
     let settled = false;
     exchange.unsettled = true;
