@@ -21,6 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { format, resolveConfig } from 'prettier';
 import { dirname, join } from 'node:path';
 import { bundleEntry, REPO_ROOT } from './lib/bundle';
 import { throughputConfig } from './lib/gateway-configs';
@@ -211,7 +212,7 @@ async function main(): Promise<void> {
       targets,
       table,
     };
-    if (args.updateDocs) updateDocs(report);
+    if (args.updateDocs) await updateDocs(report);
     mkdirSync(dirname(args.out), { recursive: true });
     writeFileSync(args.out, `${JSON.stringify(report, jsonNumbers, 2)}\n`);
     process.stdout.write(`\n${table}\n\n`);
@@ -405,13 +406,13 @@ const RESULTS_BEGIN = '<!-- RESULTS:BEGIN -->';
 const RESULTS_END = '<!-- RESULTS:END -->';
 
 /** Replaces the text between the RESULTS markers of docs/performance.md with this run's table. */
-function updateDocs(report: {
+async function updateDocs(report: {
   machine: ReturnType<typeof machine>;
   date: string;
   durationS: number;
   targets: readonly TargetCheck[];
   table: string;
-}): void {
+}): Promise<void> {
   const doc = readFileSync(DOCS, 'utf8');
   const begin = doc.indexOf(RESULTS_BEGIN);
   const end = doc.indexOf(RESULTS_END);
@@ -428,7 +429,10 @@ function updateDocs(report: {
     report.table,
     '',
   ].join('\n');
-  writeFileSync(DOCS, doc.slice(0, begin) + section + doc.slice(end));
+  const text = doc.slice(0, begin) + section + doc.slice(end);
+  // Formatted as `npm run lint` expects, so a results update never fails the lint step.
+  const options = (await resolveConfig(DOCS)) ?? {};
+  writeFileSync(DOCS, await format(text, { ...options, filepath: DOCS }));
 }
 
 function machine() {

@@ -71,7 +71,7 @@ export function renderTable(rows: readonly Row[]): string {
   const widths = cells[0].map((_, col) => Math.max(...cells.map((c) => [...c[col]].length)));
   const line = (c: string[]) =>
     `| ${c.map((v, col) => v + ' '.repeat(widths[col] - [...v].length)).join(' | ')} |`;
-  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  const rule = `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`;
   return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
