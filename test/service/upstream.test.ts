@@ -102,7 +102,9 @@ describe('gateway upstream: retries, timeouts, key rotation, moderation', () => 
   });
 
   it('retries a timeout and succeeds', async () => {
-    h.fake.enqueue({ delayMs: 1000 });
+    // A hang, not a delay: undici's headersTimeout runs on its coarse "fast timers" (about 0.5 s ticks),
+    // so a delay only slightly above the timeout can win the race on a loaded machine.
+    h.fake.enqueue({ hang: true });
     await expect(sdk.chat.completions.create(chatBody())).resolves.toBeDefined();
     expect(h.fake.received).toBe(2);
   });
