@@ -1,4 +1,5 @@
 import { StageConfig } from './types';
+import { OPENAI_PRICES } from './project';
 
 /**
  * Production: at least two tasks across AZs, a multi-AZ cache with automatic failover, a NAT gateway
@@ -21,9 +22,9 @@ export const productionConfig: StageConfig = {
       },
     ],
     models: {
-      'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, cachedInputUsdPer1M: 0.075 },
-      'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, cachedInputUsdPer1M: 1.25 },
-      'text-embedding-3-small': { inputUsdPer1M: 0.02, outputUsdPer1M: 0 },
+      'gpt-4o-mini': OPENAI_PRICES['gpt-4o-mini'],
+      'gpt-4o': OPENAI_PRICES['gpt-4o'],
+      'text-embedding-3-small': OPENAI_PRICES['text-embedding-3-small'],
     },
     aliases: { default: 'gpt-4o-mini', smart: 'gpt-4o', embeddings: 'text-embedding-3-small' },
     limits: {

@@ -1,3 +1,4 @@
+import type { ModelPrice } from '../../runtime/gateway-config';
 /** Application name: the `Application` tag, resource name prefixes and the budget names. */
 export const APPLICATION = 'openai-blueprint';
 
@@ -16,3 +17,14 @@ export const PLACEHOLDER_CLIENT_KEYS = {
   staging: 'example-client-key-staging',
   production: 'example-client-key-production',
 } as const;
+
+/**
+ * OpenAI's list prices in USD per million tokens, one place for every stage: a price is a fact about the
+ * model, not a stage's choice, so a price change is one edit. Check https://openai.com/api/pricing when
+ * you add a model; a stage may only allow models that have a price here (validation says which is missing).
+ */
+export const OPENAI_PRICES = {
+  'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, cachedInputUsdPer1M: 0.075 },
+  'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, cachedInputUsdPer1M: 1.25 },
+  'text-embedding-3-small': { inputUsdPer1M: 0.02, outputUsdPer1M: 0 },
+} as const satisfies Record<string, ModelPrice>;

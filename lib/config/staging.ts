@@ -1,4 +1,5 @@
 import { StageConfig } from './types';
+import { OPENAI_PRICES } from './project';
 
 /**
  * Staging: the same shape as production, smaller and disposable. One task, one cache node, one NAT
@@ -21,8 +22,8 @@ export const stagingConfig: StageConfig = {
       },
     ],
     models: {
-      'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, cachedInputUsdPer1M: 0.075 },
-      'text-embedding-3-small': { inputUsdPer1M: 0.02, outputUsdPer1M: 0 },
+      'gpt-4o-mini': OPENAI_PRICES['gpt-4o-mini'],
+      'text-embedding-3-small': OPENAI_PRICES['text-embedding-3-small'],
     },
     aliases: { default: 'gpt-4o-mini', embeddings: 'text-embedding-3-small' },
     limits: {
