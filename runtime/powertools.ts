@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Dimension, METRIC_NAMESPACE } from './metric-names';
@@ -33,4 +34,34 @@ export function createHandlerMetrics(stage: string = handlerStage()): Metrics {
  */
 export function flushMetrics(metrics: Metrics): void {
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
+
+/** What every handler is given: its stage, a Logger and Metrics set up as above. */
+export interface HandlerTools {
+  readonly stage: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** Creates the tools once per Lambda instance (at module load). */
+export function createHandlerTools(stage: string = handlerStage()): HandlerTools {
+  return { stage, logger: createHandlerLogger(stage), metrics: createHandlerMetrics(stage) };
+}
+
+/**
+ * Turns a handler body into a Lambda handler: adds the invocation context to every log line, and
+ * publishes the metrics the body stored even when it throws.
+ */
+export function instrumentedHandler<E, R>(
+  tools: HandlerTools,
+  body: (event: E) => Promise<R>,
+): (event: E, context?: Context) => Promise<R> {
+  return async (event, context) => {
+    if (context) tools.logger.addContext(context);
+    try {
+      return await body(event);
+    } finally {
+      flushMetrics(tools.metrics);
+    }
+  };
 }

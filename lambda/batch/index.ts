@@ -1,22 +1,14 @@
-import type { Context } from 'aws-lambda';
 import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { HandlerEnv } from '../../runtime/handler-env';
 import { createOpenAIClient } from '../../runtime/openai-client';
-import {
-  createHandlerLogger,
-  createHandlerMetrics,
-  handlerStage,
-  flushMetrics,
-} from '../../runtime/powertools';
+import { createHandlerTools, instrumentedHandler } from '../../runtime/powertools';
 import { HandlerConfigError, requiredEnv } from '../shared/env';
 import { dynamoDbSdk, s3Sdk } from '../shared/aws-sdk';
 import { lazy } from '../shared/lazy';
-import { runBatch, type BatchRunResult } from './run';
+import { runBatch } from './run';
 import { BatchJobs } from './jobs';
 
-const stage = handlerStage();
-const logger = createHandlerLogger(stage);
-const metrics = createHandlerMetrics(stage);
+const tools = createHandlerTools();
 const s3 = lazy(async () => new (s3Sdk().S3Client)({}));
 const dynamodb = lazy(async () => new (dynamoDbSdk().DynamoDBClient)({}));
 let config: GatewayConfig | undefined;
@@ -36,20 +28,14 @@ function gatewayConfig(): GatewayConfig {
 }
 
 /** Batch API handler: S3 "object created" under `input/` submits; a schedule (or `{"action":"poll"}`) collects. */
-export const handler = async (event: unknown, context?: Context): Promise<BatchRunResult> => {
-  if (context) logger.addContext(context);
-  try {
-    return await runBatch(event, {
-      logger,
-      metrics,
-      s3,
-      jobs: new BatchJobs(dynamodb, requiredEnv(HandlerEnv.batchJobsTable)),
-      bucket: requiredEnv(HandlerEnv.batchBucket),
-      config: gatewayConfig,
-      openai: () => createOpenAIClient({ timeoutMs: 60_000, maxRetries: 2 }),
-      clock: () => new Date(),
-    });
-  } finally {
-    flushMetrics(metrics);
-  }
-};
+export const handler = instrumentedHandler(tools, (event: unknown) =>
+  runBatch(event, {
+    ...tools,
+    s3,
+    jobs: new BatchJobs(dynamodb, requiredEnv(HandlerEnv.batchJobsTable)),
+    bucket: requiredEnv(HandlerEnv.batchBucket),
+    config: gatewayConfig,
+    openai: () => createOpenAIClient({ timeoutMs: 60_000, maxRetries: 2 }),
+    clock: () => new Date(),
+  }),
+);

@@ -1,16 +1,7 @@
-import type { Context } from 'aws-lambda';
-import { createHandlerLogger, createHandlerMetrics, flushMetrics } from '../../runtime/powertools';
-import { runCanary, type CanaryResult } from './canary';
+import { createHandlerTools, instrumentedHandler } from '../../runtime/powertools';
+import { runCanary } from './canary';
 
-const logger = createHandlerLogger();
-const metrics = createHandlerMetrics();
+const tools = createHandlerTools();
 
 /** Scheduled canary: one tiny streaming chat completion, published as CanarySuccess/Latency/TimeToFirstToken. */
-export const handler = async (_event: unknown, context?: Context): Promise<CanaryResult> => {
-  if (context) logger.addContext(context);
-  try {
-    return await runCanary({ logger, metrics });
-  } finally {
-    flushMetrics(metrics);
-  }
-};
+export const handler = instrumentedHandler(tools, (_event: unknown) => runCanary(tools));
