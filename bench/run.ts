@@ -254,6 +254,7 @@ function saveProfile(workDir: string): void {
   const dir = join(workDir, 'profile');
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   const target = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(target, { recursive: true });
   for (const f of files) renameSync(join(dir, f), join(target, `gateway-${f}`));
   log(`bench: gateway CPU profile(s) in bench/results/: ${files.map((f) => `gateway-${f}`).join(', ')}`);
 }
@@ -362,7 +363,7 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
       targetRow(
         '4',
         `${b.concurrency} at once, budget fits ${b.fits}`,
-        `served ${fmt(b.served, 0)}, overshoot ${fmt(b.overshootRequests, 0)} (worst rep ${fmt(b.overshootWorstRequests, 0)})`,
+        `served ${fmt(b.served, 0)}, overshoot ${fmt(b.overshootRequests, 0)} (worst rep ${fmt(b.overshootWorstRequests, 0)}); the next request ${b.runs.every((r) => r.refusedAfterwards) ? 'refused' : 'NOT refused'}`,
         t('budget-overshoot'),
       ),
     );
