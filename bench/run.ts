@@ -42,7 +42,7 @@ type Scenario = (typeof SCENARIOS)[number];
 const FULL: BenchSettings = {
   runMs: 4000,
   warmMs: 500,
-  repetitions: 2,
+  repetitions: 3,
   streamRunMs: 3000,
   rateLimitRpm: 600,
   rateLimitLoadFactor: 2,
