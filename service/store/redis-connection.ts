@@ -34,6 +34,9 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     lazyConnect: false,
+    // Commands issued in the same event-loop turn (admissions of concurrent requests, a settlement and
+    // its cache write) go out in one socket write and come back in one read.
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => {
       const backoff = Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(attempt, 10));
       return Math.round(backoff / 2 + Math.random() * (backoff / 2));

@@ -18,6 +18,7 @@ describe('connectRedis', () => {
         autoResendUnfulfilledCommands: false,
         maxRetriesPerRequest: 0,
         lazyConnect: false,
+        enableAutoPipelining: true,
       });
       await expect(redis.get('k')).rejects.toThrow(/enableOfflineQueue/);
     } finally {
