@@ -95,8 +95,8 @@ export class Proxy {
     const ticket = decision.ticket;
 
     if (key !== undefined && decision.cached !== null) {
+      // A hit reserved only the request (no tokens, no cost): there is nothing to settle.
       exchange.cache = 'HIT';
-      void store.settle(ticket, { tokens: 0, costNanos: 0 });
       headers['x-cache-status'] = 'HIT';
       reply.headers(headers);
       const kind = decision.cached[0];

@@ -61,6 +61,32 @@ export class MemoryStore implements GatewayStore {
 
     const clientRequests = gcraReserve(tats.get(keys.clientRequests), now, client.rpm, 1);
     const stageRequests = gcraReserve(tats.get(keys.stageRequests), now, stage.rpm, 1);
+    const requestsWaitMs = Math.max(clientRequests.waitMs, stageRequests.waitMs);
+
+    // A cache hit uses no tokens and no money: only the request limits apply to it.
+    const cached = request.cacheKey === undefined ? null : this.cache.get(request.cacheKey, now);
+    if (cached !== null) {
+      if (requestsWaitMs > 0) {
+        return {
+          ok: false,
+          reason: 'requests',
+          retryAfterSeconds: retryAfterSeconds(requestsWaitMs),
+          rateLimit: snapshotOf(client, tats.get(keys.clientRequests), tats.get(keys.clientTokens), now),
+          degraded: false,
+        };
+      }
+      if (tats.size > RATE_STATE_SWEEP_AT) this.sweepRateState(now);
+      tats.set(keys.clientRequests, clientRequests.tat);
+      tats.set(keys.stageRequests, stageRequests.tat);
+      return {
+        ok: true,
+        ticket: ticketFor(request, month, true),
+        rateLimit: snapshotOf(client, clientRequests.tat, tats.get(keys.clientTokens), now),
+        cached,
+        degraded: false,
+      };
+    }
+
     const clientTokens = gcraReserve(tats.get(keys.clientTokens), now, client.tpm, tokens);
     const stageTokens = gcraReserve(tats.get(keys.stageTokens), now, stage.tpm, tokens);
     const spend = this.monthSpend(month);
@@ -68,7 +94,7 @@ export class MemoryStore implements GatewayStore {
     const stageSpend = spend.get('s') ?? 0;
 
     const refusal = pickRefusal(
-      Math.max(clientRequests.waitMs, stageRequests.waitMs),
+      requestsWaitMs,
       Math.max(clientTokens.waitMs, stageTokens.waitMs),
       clientSpend + costNanos > client.budgetNanos,
       stageSpend + costNanos > stage.budgetNanos,
@@ -97,7 +123,7 @@ export class MemoryStore implements GatewayStore {
       ok: true,
       ticket: ticketFor(request, month),
       rateLimit: snapshotOf(client, clientRequests.tat, clientTokens.tat, now),
-      cached: request.cacheKey === undefined ? null : this.cache.get(request.cacheKey, now),
+      cached: null,
       degraded: false,
     };
   }

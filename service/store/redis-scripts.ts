@@ -47,8 +47,10 @@ end
 `;
 
 /**
- * Admission: checks both RPM and both TPM scopes and both monthly budgets, reserves all of them
- * only if every check passes, and reads the cache entry of an admitted request.
+ * Admission: reads the cache entry first. A cache hit uses no tokens and no money, so it is checked
+ * and reserved against both RPM scopes only (TPM and budgets untouched, nothing to settle). Any
+ * other request is checked against both RPM and both TPM scopes and both monthly budgets, and all
+ * of them are reserved only if every check passes.
  *
  * KEYS: client RPM, stage RPM, client TPM, stage TPM, client spend (month), stage spend (month),
  *       cache key ('' for none).
@@ -62,21 +64,34 @@ export const ADMIT_SCRIPT = `${PRELUDE}
 local client_rpm = tonumber(ARGV[2])
 local stage_rpm = tonumber(ARGV[3])
 local client_tpm = tonumber(ARGV[4])
-local stage_tpm = tonumber(ARGV[5])
-local tokens = tonumber(ARGV[6])
-local cost = tonumber(ARGV[7])
 
 local c_req = load_tat(KEYS[1])
 local s_req = load_tat(KEYS[2])
 local c_tok = load_tat(KEYS[3])
-local s_tok = load_tat(KEYS[4])
 local c_req_next = c_req + PERIOD / client_rpm
 local s_req_next = s_req + PERIOD / stage_rpm
-local c_tok_next = c_tok + tokens * PERIOD / client_tpm
-local s_tok_next = s_tok + tokens * PERIOD / stage_tpm
-
 local request_wait = math.max(c_req_next, s_req_next) - PERIOD - now
 if request_wait <= EPSILON then request_wait = 0 end
+
+local cached = false
+if KEYS[7] ~= '' then cached = redis.call('GET', KEYS[7]) end
+if cached then
+  if request_wait > 0 then
+    return {0, math.ceil(request_wait), 0, 0, 0,
+      remaining(c_req, client_rpm), math.ceil(c_req - now), remaining(c_tok, client_tpm), math.ceil(c_tok - now)}
+  end
+  store_tat(KEYS[1], c_req_next)
+  store_tat(KEYS[2], s_req_next)
+  return {1, 0, 0, 0, 0, remaining(c_req_next, client_rpm), math.ceil(c_req_next - now),
+    remaining(c_tok, client_tpm), math.ceil(c_tok - now), cached}
+end
+
+local stage_tpm = tonumber(ARGV[5])
+local tokens = tonumber(ARGV[6])
+local cost = tonumber(ARGV[7])
+local s_tok = load_tat(KEYS[4])
+local c_tok_next = c_tok + tokens * PERIOD / client_tpm
+local s_tok_next = s_tok + tokens * PERIOD / stage_tpm
 local token_wait = math.max(c_tok_next, s_tok_next) - PERIOD - now
 if token_wait <= EPSILON then token_wait = 0 end
 
@@ -104,10 +119,8 @@ if cost ~= 0 then
   redis.call('INCRBY', KEYS[6], ARGV[7])
   if not s_spent_raw then redis.call('EXPIRE', KEYS[6], ARGV[10]) end
 end
-local cached = false
-if KEYS[7] ~= '' then cached = redis.call('GET', KEYS[7]) end
 return {1, 0, 0, 0, 0, remaining(c_req_next, client_rpm), math.ceil(c_req_next - now),
-  remaining(c_tok_next, client_tpm), math.ceil(c_tok_next - now), cached}
+  remaining(c_tok_next, client_tpm), math.ceil(c_tok_next - now)}
 `;
 
 /**

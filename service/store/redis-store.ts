@@ -25,7 +25,8 @@ export interface RedisStoreOptions {
   readonly connectWaitMs?: number;
 }
 
-type Reply = [number, number, number, number, number, number, number, number, number, string | null];
+/** The admit script's reply; the cached value is present only on a hit. */
+type Reply = [number, number, number, number, number, number, number, number, number, (string | null)?];
 
 interface ScriptCommands {
   oaiAdmit(...args: (string | number)[]): Promise<Reply>;
@@ -43,7 +44,7 @@ interface ClientKeys {
 
 /**
  * The gateway's state in Redis/Valkey, shared by every replica: one EVALSHA per admission (limits,
- * budgets and cache read) and one per settlement. Unlike the GatewayStore contract, its methods
+ * budgets and cache read) and one per settlement of a call that went upstream. Unlike the GatewayStore contract, its methods
  * reject when Redis fails: `ResilientStore` adds the circuit breaker and the fallback.
  */
 export class RedisStore {
@@ -118,11 +119,12 @@ export class RedisStore {
       resetTokensMs: reply[8],
     };
     if (reply[0] === 1) {
+      const cached = reply[9] ?? null;
       return {
         ok: true,
-        ticket: ticketFor(request, month),
+        ticket: ticketFor(request, month, cached !== null),
         rateLimit,
-        cached: reply[9] ?? null,
+        cached,
         degraded: false,
       };
     }

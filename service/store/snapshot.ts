@@ -12,11 +12,15 @@ export function fullSnapshot(request: AdmissionRequest): RateLimitSnapshot {
   };
 }
 
-export function ticketFor(request: AdmissionRequest, month: string): Ticket {
+/**
+ * The ticket of an admitted request. A cache hit (`hit`) reserved only the request, no tokens and no
+ * cost, so its ticket holds zeros and settling it is a no-op.
+ */
+export function ticketFor(request: AdmissionRequest, month: string, hit = false): Ticket {
   return {
     clientId: request.clientId,
-    tokens: request.tokens,
-    costNanos: request.costNanos,
+    tokens: hit ? 0 : request.tokens,
+    costNanos: hit ? 0 : request.costNanos,
     month,
     client: request.client,
     stage: request.stage,

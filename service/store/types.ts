@@ -22,7 +22,12 @@ export interface AdmissionRequest {
   readonly tokens: number;
   /** Worst-case cost to reserve against both monthly budgets, nano-dollars. */
   readonly costNanos: number;
-  /** Cache key to read in the same round trip; absent when the request is not cacheable. */
+  /**
+   * Cache key to read in the same round trip; absent when the request is not cacheable. When an entry
+   * is found (a hit), only the request is reserved against both RPM limits: a hit uses no tokens and
+   * no money, so `tokens` and `costNanos` are neither checked nor reserved, and it is served even
+   * when TPM or a budget would refuse a call upstream.
+   */
   readonly cacheKey?: string;
 }
 
@@ -41,7 +46,9 @@ export interface RateLimitSnapshot {
 /** What settle needs to undo or correct a reservation. */
 export interface Ticket {
   readonly clientId: string;
+  /** Tokens reserved: 0 for a cache hit. */
   readonly tokens: number;
+  /** Cost reserved, nano-dollars: 0 for a cache hit. */
   readonly costNanos: number;
   /** UTC month of the reservation, `YYYY-MM`: settlement goes to the month that was charged. */
   readonly month: string;
@@ -57,7 +64,10 @@ export type AdmissionDecision =
       readonly ok: true;
       readonly ticket: Ticket;
       readonly rateLimit: RateLimitSnapshot;
-      /** The cached value under `cacheKey`, or null on a miss or when no key was given. */
+      /**
+       * The cached value under `cacheKey`, or null on a miss or when no key was given. Non-null means
+       * a hit: the ticket reserved the request only (zero tokens and cost) and needs no settlement.
+       */
       readonly cached: string | null;
       /** True when the decision came from the fallback because Redis was unavailable. */
       readonly degraded: boolean;
@@ -72,11 +82,15 @@ export type AdmissionDecision =
     };
 
 export interface GatewayStore {
-  /** Checks and reserves RPM, TPM and both budgets atomically, and reads the cache, in one round trip. Never throws. */
+  /**
+   * Reads the cache and checks and reserves RPM, TPM and both budgets atomically, in one round trip
+   * (a cache hit: RPM only, see `AdmissionRequest.cacheKey`). Never throws.
+   */
   admit(request: AdmissionRequest): Promise<AdmissionDecision>;
   /**
    * Replaces the reservation with what the call really used (tokens and cost from `usage`; zero for a
-   * cache hit or a call that never reached upstream). Never throws.
+   * call that never reached upstream). A cache hit's ticket reserved nothing to correct: settling it is
+   * a no-op, and the pipeline does not call it. Never throws.
    */
   settle(ticket: Ticket, actual: { readonly tokens: number; readonly costNanos: number }): Promise<void>;
   /** Stores a cache entry. Never throws; a failure is reported through `onError`. */

@@ -183,6 +183,43 @@ describe('gateway rate limits and budgets', () => {
     }
   });
 
+  it('serves a cache hit once the budget is spent (a hit costs nothing), while a miss is refused', async () => {
+    const store = new MemoryStore();
+    const h = await GatewayHarness.start({ store, config: { clients: [client('app', KEYS.app, {})] } });
+    try {
+      await h.client().chat.completions.create(chatBody('cached', { temperature: 0 }));
+      await h.fake.waitFor(() => true);
+      // Spend the rest of the client's 1 USD budget.
+      const spent = (await store.monthToDateSpendNanos())!;
+      const limits = { rpm: 1000, tpm: 1_000_000, budgetNanos: 1_000_000_000 };
+      const stage = { ...limits, budgetNanos: 1_000_000_000_000 };
+      const spendAll = {
+        clientId: 'app',
+        client: limits,
+        stage,
+        tokens: 0,
+        costNanos: 1_000_000_000 - spent,
+      };
+      expect(await store.admit(spendAll)).toMatchObject({ ok: true });
+
+      const miss = await h
+        .client()
+        .chat.completions.create(chatBody('not cached', { temperature: 0 }))
+        .catch((e: unknown) => e);
+      expect(miss).toMatchObject({ status: 429, code: 'insufficient_quota' });
+      const { response } = await h
+        .client()
+        .chat.completions.create(chatBody('cached', { temperature: 0 }))
+        .withResponse();
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-cache-status')).toBe('HIT');
+      expect(await store.monthToDateSpendNanos()).toBe(1_000_000_000);
+      expect(h.fake.received).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('publishes spend and request metrics as EMF on flush', async () => {
     const h = await GatewayHarness.start();
     try {

@@ -186,7 +186,7 @@ describe.each(factories)('$name', (factory) => {
       expect(refused(await store.admit(request({ client, costNanos: 1 }))).reason).toBe('client_budget');
     });
 
-    it('settles a cache hit to zero', async () => {
+    it('settles a call that never reached upstream to zero', async () => {
       const store = await newStore();
       const { ticket } = admitted(await store.admit(request({ costNanos: 5_000, tokens: 500 })));
       await store.settle(ticket, { tokens: 0, costNanos: 0 });
@@ -275,6 +275,51 @@ describe.each(factories)('$name', (factory) => {
       expect(admitted(await store.admit(request({ cacheKey: 'req-1' }))).cached).toBe('{"id":"chatcmpl-1"}');
       expect(admitted(await store.admit(request({ cacheKey: 'req-2' }))).cached).toBeNull();
       expect(admitted(await store.admit(request())).cached).toBeNull();
+    });
+
+    it('reserves only the request for a hit: no tokens, no cost, and a ticket with nothing to settle', async () => {
+      const store = await newStore();
+      await store.cacheSet('req-1', '{"id":"chatcmpl-1"}', 60);
+      const hit = admitted(await store.admit(request({ cacheKey: 'req-1', tokens: 500, costNanos: 5_000 })));
+      expect(hit.cached).toBe('{"id":"chatcmpl-1"}');
+      expect(hit.ticket).toMatchObject({ tokens: 0, costNanos: 0 });
+      expect(hit.rateLimit).toMatchObject({
+        remainingRequests: roomy.rpm - 1,
+        remainingTokens: roomy.tpm,
+        resetTokensMs: 0,
+      });
+      expect(await store.monthToDateSpendNanos()).toBe(0);
+      // A miss right after still finds every token and the whole budget.
+      const miss = admitted(await store.admit(request({ cacheKey: 'req-2', tokens: 500, costNanos: 5_000 })));
+      expect(miss.cached).toBeNull();
+      expect(miss.ticket).toMatchObject({ tokens: 500, costNanos: 5_000 });
+      expect(miss.rateLimit).toMatchObject({
+        remainingRequests: roomy.rpm - 2,
+        remainingTokens: roomy.tpm - 500,
+      });
+      expect(await store.monthToDateSpendNanos()).toBe(5_000);
+    });
+
+    it('serves a hit when tokens or the budget would refuse a call upstream, but not past the request limit', async () => {
+      const store = await newStore();
+      const client = { rpm: 3, tpm: 100, budgetNanos: 1_000 };
+      admitted(await store.admit(request({ client, tokens: 100, costNanos: 1_000 })));
+      expect(refused(await store.admit(request({ client, tokens: 100, costNanos: 1_000 }))).reason).toMatch(
+        /^(tokens|client_budget)$/,
+      );
+      await store.cacheSet('req-1', 'cached', 60);
+      const hit = admitted(
+        await store.admit(request({ client, cacheKey: 'req-1', tokens: 100, costNanos: 1_000 })),
+      );
+      expect(hit.cached).toBe('cached');
+      expect(hit.rateLimit).toMatchObject({ remainingRequests: 1, remainingTokens: 0 });
+      admitted(await store.admit(request({ client, cacheKey: 'req-1', tokens: 100, costNanos: 1_000 })));
+      const refusal = refused(
+        await store.admit(request({ client, cacheKey: 'req-1', tokens: 100, costNanos: 1_000 })),
+      );
+      expect(refusal.reason).toBe('requests');
+      expect(refusal.retryAfterSeconds).toBe(20);
+      expect(await store.monthToDateSpendNanos()).toBe(1_000);
     });
 
     it('keeps entries per stage', async () => {
