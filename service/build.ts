@@ -27,7 +27,7 @@ export function bundleGateway(outDir: string): void {
     bundle: true,
     minify: true,
     sourcemap: true,
-    // Mappings only: stack traces still resolve, and the map the container loads (--enable-source-maps) stays small.
+    // Mappings only: stack traces still resolve (NODE_OPTIONS=--enable-source-maps), and the map stays small.
     sourcesContent: false,
     // Keep class and function names: pino, Fastify errors and stack traces read them.
     keepNames: true,
