@@ -27,7 +27,15 @@ import { bundleEntry, REPO_ROOT } from './lib/bundle';
 import { throughputConfig } from './lib/gateway-configs';
 import { killAllStarted, LOAD_CORE, pinSelf, SERVER_CORE } from './lib/processes';
 import { check, fmt, renderTable, targetRow, type Row, type TargetCheck } from './lib/report';
-import { startFakeUpstream, startGateway, startMinimalProxy, startRedis, type Target } from './lib/stack';
+import {
+  gatewayWarnings,
+  startFakeUpstream,
+  startGateway,
+  startMinimalProxy,
+  startRedis,
+  type LoggingTarget,
+  type Target,
+} from './lib/stack';
 import { runBudget, type BudgetFigure } from './scenarios/budget';
 import type { BenchContext, BenchSettings } from './scenarios/context';
 import { runLambda, type LambdaFigure } from './scenarios/lambda';
@@ -142,7 +150,7 @@ async function main(): Promise<void> {
     started_servers.push(upstream);
     const proxy = await startMinimalProxy(bundles.minimalProxy, upstream.origin);
     started_servers.push(proxy);
-    let gateway: Target | undefined;
+    let gateway: LoggingTarget | undefined;
     if (bundles.gateway) {
       try {
         gateway = await startGateway({
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
         log(`bench: the gateway exited during the run:\n${gateway.process.stderr}`);
       results.gatewayPeakRssMb = gateway.process.hasExited ? NaN : gateway.process.peakRssMb();
       await gateway.process.stop();
+      results.gatewayWarnings = gatewayWarnings(gateway.logFile);
       if (args.profile) saveProfile(workDir);
     }
     if (args.only.has('budget')) {
@@ -232,6 +241,8 @@ interface Results {
   throughput?: ThroughputFigure[];
   streams?: StreamFigure[];
   gatewayPeakRssMb?: number;
+  /** Log lines at warn or above from the throughput gateway (figures 1-3), by message. */
+  gatewayWarnings?: Record<string, number>;
   budget?: BudgetFigure;
   rateLimit?: RateLimitFigure;
   synth?: SynthFigure;
@@ -333,7 +344,15 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
     // Above 90% the single-core load generator, not the target, probably set the pace.
     const bound = f.loadGeneratorBusy > 0.9 ? ' (generator-bound)' : '';
     const added = f.target === 'direct' ? '' : ` (+${fmt(f.addedP50Ms)} / +${fmt(f.addedP99Ms)})`;
-    const measured = `${fmt(f.rps, 0)} rps, p50 ${fmt(f.p50Ms)} ms, p99 ${fmt(f.p99Ms)} ms${added}, ${fmt(f.cpuUsPerRequest, 0)} µs CPU/req, RSS ${fmt(f.rssMaxMb, 0)} MB${bound}`;
+    const expected =
+      f.target === 'gateway (cache hit)' ? 'HIT' : f.target === 'gateway (cache miss)' ? 'MISS' : 'none';
+    const unexpected = f.runs.flatMap((run) =>
+      Object.entries(run.cacheStatus).filter(([status]) => status !== expected),
+    );
+    const odd = unexpected.length
+      ? `; ${unexpected.map(([status, n]) => `${n} ${status}`).join(', ')} (store fallback)`
+      : '';
+    const measured = `${fmt(f.rps, 0)} rps, p50 ${fmt(f.p50Ms)} ms, p99 ${fmt(f.p99Ms)} ms${added}, ${fmt(f.cpuUsPerRequest, 0)} µs CPU/req, RSS ${fmt(f.rssMaxMb, 0)} MB${bound}${odd}`;
     let target: TargetCheck | undefined;
     if (f.concurrency === 10 && f.target === 'gateway (cache miss)') target = t('miss-throughput');
     if (f.concurrency === 10 && f.target === 'gateway (cache hit)') target = t('hit-throughput');
@@ -344,6 +363,11 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
       out.push(targetRow('1', 'gateway added p50, c=10', `${fmt(f.addedP50Ms)} ms`, t('added-p50')));
       out.push(targetRow('1', 'gateway added p99, c=10', `${fmt(f.addedP99Ms)} ms`, t('added-p99')));
     }
+  }
+  const warnings = Object.entries(r.gatewayWarnings ?? {});
+  if (warnings.length > 0) {
+    const text = warnings.map(([msg, n]) => `${n}x "${msg}"`).join(', ');
+    out.push({ figure: '1-3', subject: 'gateway warnings', measured: text });
   }
   for (const s of r.streams ?? []) {
     const added = s.target === 'direct' ? '' : ` (+${fmt(s.addedTtfbP50Ms)} ms)`;

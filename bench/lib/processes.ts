@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** Core the load generator (this process) runs on. */
@@ -46,6 +46,8 @@ export interface PinnedProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory. @default process.cwd() */
   readonly cwd?: string;
+  /** File that receives the process's stdout (e.g. the gateway's JSON logs). @default discarded */
+  readonly stdoutFile?: string;
 }
 
 /** A server process started by the benchmark, pinned with `taskset`, in its own process group. */
@@ -61,7 +63,7 @@ export class PinnedProcess {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', options.stdoutFile ? openSync(options.stdoutFile, 'w') : 'ignore', 'pipe'],
     });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort, httpAnswers, PinnedProcess, SERVER_CORE, waitUntil } from './processes';
@@ -135,12 +135,19 @@ export interface GatewayStartOptions {
   readonly nodeFlags?: readonly string[];
 }
 
-export async function startGateway(options: GatewayStartOptions): Promise<Target> {
+/** A server under test whose stdout (JSON log lines) is kept in a file. */
+export interface LoggingTarget extends Target {
+  readonly logFile: string;
+}
+
+export async function startGateway(options: GatewayStartOptions): Promise<LoggingTarget> {
   const port = await freePort();
   const configPath = join(options.workDir, `gateway-${options.label}.json`);
   writeFileSync(configPath, JSON.stringify(options.config, null, 2));
+  const logFile = join(options.workDir, `gateway-${options.label}.log`);
   const proc = new PinnedProcess({
     name: `gateway (${options.label})`,
+    stdoutFile: logFile,
     command: [process.execPath, ...(options.nodeFlags ?? []), options.bundle],
     cwd: options.workDir,
     env: {
@@ -159,5 +166,33 @@ export async function startGateway(options: GatewayStartOptions): Promise<Target
     await res.arrayBuffer();
     return res.status === 200;
   });
-  return { name: 'gateway', origin, process: proc };
+  return { name: 'gateway', origin, process: proc, logFile };
+}
+
+/**
+ * Counts the gateway's log lines at warn level or above by message, so a run that went through the
+ * store's fallback (Redis timeouts, an open circuit) says so next to its figures.
+ */
+export function gatewayWarnings(logFile: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  let text = '';
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return counts;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: number | string; msg?: string };
+      const level =
+        typeof entry.level === 'number'
+          ? entry.level
+          : ({ warn: 40, error: 50, fatal: 60 }[entry.level ?? ''] ?? 30);
+      if (level >= 40) counts[entry.msg ?? '(no msg)'] = (counts[entry.msg ?? '(no msg)'] ?? 0) + 1;
+    } catch {
+      // not a JSON log line (EMF lines are JSON too, without level: skipped above as level 30)
+    }
+  }
+  return counts;
 }
