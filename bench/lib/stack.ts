@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort, httpAnswers, PinnedProcess, SERVER_CORE, waitUntil } from './processes';
@@ -175,12 +175,8 @@ export async function startGateway(options: GatewayStartOptions): Promise<Loggin
  */
 export function gatewayWarnings(logFile: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  let text = '';
-  try {
-    text = readFileSync(logFile, 'utf8');
-  } catch {
-    return counts;
-  }
+  if (!existsSync(logFile)) return counts;
+  const text = readFileSync(logFile, 'utf8');
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
