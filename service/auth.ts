@@ -3,10 +3,10 @@
  * hashed and compared with every configured hash in constant time (no early exit), so the response
  * time does not depend on which hash, or how much of one, matched.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ClientConfig } from '../runtime/gateway-config';
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+export const sha256Hex = (text: string): string => hash('sha256', text, 'hex');
 
 export type Authenticator = (authorization: string | undefined) => ClientConfig | undefined;
 
@@ -18,7 +18,7 @@ export function createAuthenticator(clients: readonly ClientConfig[]): Authentic
     if (authorization.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
     const key = authorization.slice(7).trim();
     if (key.length === 0) return undefined;
-    const digest = createHash('sha256').update(key).digest();
+    const digest = hash('sha256', key, 'buffer');
     let found: ClientConfig | undefined;
     for (const entry of entries) {
       if (timingSafeEqual(digest, entry.digest) && found === undefined) found = entry.client;

@@ -3,23 +3,28 @@
  * the request body after policy in canonical form (object keys sorted), so key order and whitespace do
  * not split the cache and one client never reads another's entries. The store adds the stage prefix.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Endpoint } from './policy';
 
 /** Prefix of every cached value: a JSON body, or the SSE text of a stream to replay. */
 export const CacheEntryKind = { json: 'J', stream: 'S' } as const;
 
-export function cacheKey(opts: {
-  version: string;
-  clientId: string;
-  endpoint: Endpoint;
-  stream: boolean;
-  body: unknown;
-}): string {
-  const hash = createHash('sha256');
-  hash.update(`${opts.version}\0${opts.clientId}\0${opts.endpoint}\0${opts.stream ? 's' : 'j'}\0`);
-  hash.update(canonicalJson(opts.body));
-  return `cache:${hash.digest('hex')}`;
+/** What a cache key is made of, besides the body. */
+export interface CacheKeyScope {
+  readonly version: string;
+  readonly clientId: string;
+  readonly endpoint: Endpoint;
+  readonly stream: boolean;
+}
+
+export function cacheKey(opts: CacheKeyScope & { readonly body: unknown }): string {
+  return cacheKeyOfCanonical(opts, canonicalJson(opts.body));
+}
+
+/** The same key from the body's canonical JSON, which the pipeline also sends upstream (one serialisation). */
+export function cacheKeyOfCanonical(scope: CacheKeyScope, canonicalBody: string): string {
+  const text = `${scope.version}\0${scope.clientId}\0${scope.endpoint}\0${scope.stream ? 's' : 'j'}\0${canonicalBody}`;
+  return `cache:${hash('sha256', text, 'hex')}`;
 }
 
 /** JSON with object keys sorted at every level; `undefined` members are dropped as JSON.stringify does. */

@@ -7,13 +7,13 @@ import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientConfig, GatewayConfig } from '../runtime/gateway-config';
 import { Admission, refusal } from './admission';
-import { CacheEntryKind, cacheKey } from './cache-key';
+import { CacheEntryKind, cacheKeyOfCanonical, canonicalJson } from './cache-key';
 import { contentFlagged, GatewayError, unavailable, upstreamFailed } from './errors';
 import { extractUsage, meter, NOTHING_METERED, type Metered } from './metering';
 import type { CacheStatus } from './metrics';
 import { moderationInput, UpstreamPath, type PreparedRequest } from './policy';
 import { rateLimitHeaders } from './rate-limit-headers';
-import type { GatewayStore } from './store/types';
+import type { CacheEntry, GatewayStore } from './store/types';
 import { SSE_KEEP_ALIVE, SseRelay, sseErrorFrame } from './streaming';
 import type { AttemptCounts, UpstreamClient, UpstreamResponse } from './upstream';
 
@@ -74,15 +74,20 @@ export class Proxy {
 
     const cacheable =
       this.cacheTtl > 0 && prepared.deterministic && !bypassesCache(request.headers['cache-control']);
-    const key = cacheable
-      ? cacheKey({
-          version: config.cache.version,
-          clientId: client.id,
-          endpoint: prepared.endpoint,
-          stream: prepared.stream,
-          body: prepared.body,
-        })
-      : undefined;
+    // The canonical JSON keys the cache and is also the body sent upstream: the body is serialised once.
+    const canonicalBody = cacheable ? canonicalJson(prepared.body) : undefined;
+    const key =
+      canonicalBody === undefined
+        ? undefined
+        : cacheKeyOfCanonical(
+            {
+              version: config.cache.version,
+              clientId: client.id,
+              endpoint: prepared.endpoint,
+              stream: prepared.stream,
+            },
+            canonicalBody,
+          );
 
     const decision = await store.admit(this.admission.request(client, prepared, key));
     const headers: Record<string, string> = rateLimitHeaders(decision.rateLimit);
@@ -119,16 +124,18 @@ export class Proxy {
 
     let settled = false;
     exchange.unsettled = true;
-    const settle = (metered: Metered) => {
+    // With the answer to cache, when there is one: settlement and cache write are one store command.
+    const settle = (metered: Metered, cacheEntry?: CacheEntry) => {
       if (settled) return;
       settled = true;
       exchange.metered = metered;
       exchange.unsettled = false;
       exchange.afterSettle?.();
-      void store.settle(ticket, {
-        tokens: metered.promptTokens + metered.completionTokens,
-        costNanos: metered.costNanos,
-      });
+      void store.settle(
+        ticket,
+        { tokens: metered.promptTokens + metered.completionTokens, costNanos: metered.costNanos },
+        cacheEntry,
+      );
     };
     try {
       if (prepared.endpoint === 'chat' && config.moderation.enabled) {
@@ -137,7 +144,17 @@ export class Proxy {
       if (prepared.stream) {
         await this.stream(reply, exchange, prepared, headers, controller.signal, writeCacheKey, settle);
       } else {
-        await this.json(reply, exchange, prepared, headers, controller.signal, writeCacheKey, settle);
+        const payload = canonicalBody ?? JSON.stringify(prepared.body);
+        await this.json(
+          reply,
+          exchange,
+          prepared,
+          payload,
+          headers,
+          controller.signal,
+          writeCacheKey,
+          settle,
+        );
       }
     } catch (err) {
       settle(controller.signal.aborted ? this.estimate(prepared, 0) : NOTHING_METERED);
@@ -152,10 +169,11 @@ export class Proxy {
     reply: FastifyReply,
     exchange: Exchange,
     prepared: PreparedRequest,
+    payload: string,
     headers: Record<string, string>,
     signal: AbortSignal,
     writeCacheKey: string | undefined,
-    settle: (m: Metered) => void,
+    settle: (m: Metered, cacheEntry?: CacheEntry) => void,
   ): Promise<void> {
     if (writeCacheKey) {
       const leader = this.inflight.get(writeCacheKey);
@@ -175,7 +193,7 @@ export class Proxy {
     const call = (async () => {
       const up = await this.options.upstream.post(
         UpstreamPath[prepared.endpoint],
-        JSON.stringify(prepared.body),
+        payload,
         signal,
         exchange.attempts,
       );
@@ -194,9 +212,12 @@ export class Proxy {
     // Settlement and the cache write happen after the reply is on its way: the caller does not wait for them.
     if (status !== 200) return settle(NOTHING_METERED);
     const usage = extractUsage(text);
-    settle(usage ? meter(this.admission.price(prepared.model), usage) : NOTHING_METERED);
-    if (writeCacheKey)
-      void this.options.store.cacheSet(writeCacheKey, CacheEntryKind.json + text, this.cacheTtl);
+    settle(
+      usage ? meter(this.admission.price(prepared.model), usage) : NOTHING_METERED,
+      writeCacheKey === undefined
+        ? undefined
+        : { key: writeCacheKey, value: CacheEntryKind.json + text, ttlSeconds: this.cacheTtl },
+    );
   }
 
   private async stream(
@@ -206,7 +227,7 @@ export class Proxy {
     headers: Record<string, string>,
     signal: AbortSignal,
     writeCacheKey: string | undefined,
-    settle: (m: Metered) => void,
+    settle: (m: Metered, cacheEntry?: CacheEntry) => void,
   ): Promise<void> {
     const raw = reply.raw;
     const body = {
@@ -284,11 +305,14 @@ export class Proxy {
       exchange.streamOutcome = 'complete';
       raw.end();
     }
-    settle(metered);
-    if (exchange.streamOutcome !== 'complete') return;
-    if (writeCacheKey && !relay.errored) {
-      void this.options.store.cacheSet(writeCacheKey, CacheEntryKind.stream + relay.forwarded, this.cacheTtl);
-    }
+    // Only a complete stream without an error event is cached.
+    const cacheable = exchange.streamOutcome === 'complete' && writeCacheKey !== undefined && !relay.errored;
+    settle(
+      metered,
+      cacheable
+        ? { key: writeCacheKey, value: CacheEntryKind.stream + relay.forwarded, ttlSeconds: this.cacheTtl }
+        : undefined,
+    );
   }
 
   private async moderate(prepared: PreparedRequest, signal: AbortSignal, exchange: Exchange): Promise<void> {

@@ -5,6 +5,7 @@ import { pickRefusal, ticketFor } from './snapshot';
 import type {
   AdmissionDecision,
   AdmissionRequest,
+  CacheEntry,
   GatewayStore,
   RateLimitSnapshot,
   ScopeLimits,
@@ -131,8 +132,11 @@ export class MemoryStore implements GatewayStore {
   async settle(
     ticket: Ticket,
     actual: { readonly tokens: number; readonly costNanos: number },
+    cacheEntry?: CacheEntry,
   ): Promise<void> {
     this.settleNow(ticket, actual);
+    if (cacheEntry !== undefined)
+      await this.cacheSet(cacheEntry.key, cacheEntry.value, cacheEntry.ttlSeconds);
   }
 
   settleNow(ticket: Ticket, actual: { readonly tokens: number; readonly costNanos: number }): void {

@@ -124,12 +124,14 @@ return {1, 0, 0, 0, 0, remaining(c_req_next, client_rpm), math.ceil(c_req_next -
 `;
 
 /**
- * Settlement: gives unused tokens back to both TPM scopes (or takes the excess) and adds the cost
- * difference to both spend counters of the ticket's month.
+ * Settlement: gives unused tokens back to both TPM scopes (or takes the excess), adds the cost
+ * difference to both spend counters of the ticket's month, and stores the cache entry of a miss
+ * (one command for both, instead of a settlement and a SET).
  *
- * KEYS: client TPM, stage TPM, client spend (ticket month), stage spend (ticket month).
+ * KEYS: client TPM, stage TPM, client spend (ticket month), stage spend (ticket month),
+ *       cache key ('' for none).
  * ARGV: now ms ('' = server TIME), client tpm, stage tpm, unused tokens (negative = excess),
- *       extra cost nanos (negative = refund), spend key TTL seconds.
+ *       extra cost nanos (negative = refund), spend key TTL seconds, cache value, cache TTL seconds.
  */
 export const SETTLE_SCRIPT = `${PRELUDE}
 local unused = tonumber(ARGV[4])
@@ -143,5 +145,6 @@ if tonumber(ARGV[5]) ~= 0 then
     if redis.call('TTL', KEYS[i]) == -1 then redis.call('EXPIRE', KEYS[i], ARGV[6]) end
   end
 end
+if KEYS[5] ~= '' then redis.call('SET', KEYS[5], ARGV[7], 'EX', ARGV[8]) end
 return 1
 `;

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds } from './month';
 import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
 import { pickRefusal, ticketFor } from './snapshot';
-import type { AdmissionDecision, AdmissionRequest, Ticket } from './types';
+import type { AdmissionDecision, AdmissionRequest, CacheEntry, Ticket } from './types';
 
 /** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
 export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
@@ -65,7 +65,7 @@ export class RedisStore {
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis as Redis & ScriptCommands;
     this.redis.defineCommand('oaiAdmit', { numberOfKeys: 7, lua: ADMIT_SCRIPT });
-    this.redis.defineCommand('oaiSettle', { numberOfKeys: 4, lua: SETTLE_SCRIPT });
+    this.redis.defineCommand('oaiSettle', { numberOfKeys: 5, lua: SETTLE_SCRIPT });
     this.prefix = `oai:${options.stage}:`;
     this.stageRequestsKey = `${this.prefix}rpm:s`;
     this.stageTokensKey = `${this.prefix}tpm:s`;
@@ -139,13 +139,19 @@ export class RedisStore {
     };
   }
 
+  /** Settles the ticket and, with `cacheEntry`, stores that entry: one command for both. */
   async settle(
     ticket: Ticket,
     actual: { readonly tokens: number; readonly costNanos: number },
+    cacheEntry?: CacheEntry,
   ): Promise<void> {
     const unusedTokens = ticket.tokens - actual.tokens;
     const extraCost = actual.costNanos - ticket.costNanos;
-    if (unusedTokens === 0 && extraCost === 0) return;
+    const cache = cacheEntry !== undefined && cacheEntry.ttlSeconds > 0 ? cacheEntry : undefined;
+    if (unusedTokens === 0 && extraCost === 0) {
+      if (cache !== undefined) await this.cacheSet(cache.key, cache.value, cache.ttlSeconds);
+      return;
+    }
     if (this.firstReady !== undefined) await this.waitForFirstConnection();
     this.commandsSent++;
     await this.redis.oaiSettle(
@@ -153,12 +159,15 @@ export class RedisStore {
       this.stageTokensKey,
       `${this.prefix}spend:${ticket.month}:c:${ticket.clientId}`,
       `${this.prefix}spend:${ticket.month}:s`,
+      cache === undefined ? '' : this.cacheKey(cache.key),
       this.clock === undefined ? '' : this.clock(),
       ticket.client.tpm,
       ticket.stage.tpm,
       unusedTokens,
       extraCost,
       SPEND_KEY_TTL_SECONDS,
+      cache === undefined ? '' : cache.value,
+      cache === undefined ? 0 : cache.ttlSeconds,
     );
   }
 

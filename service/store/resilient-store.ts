@@ -5,7 +5,14 @@ import type { MemoryStore } from './memory-store';
 import { retryAfterSeconds, utcMonth } from './month';
 import type { RedisStore } from './redis-store';
 import { fullSnapshot, ticketFor } from './snapshot';
-import type { AdmissionDecision, AdmissionRequest, GatewayStore, StoreErrorListener, Ticket } from './types';
+import type {
+  AdmissionDecision,
+  AdmissionRequest,
+  CacheEntry,
+  GatewayStore,
+  StoreErrorListener,
+  Ticket,
+} from './types';
 
 export interface ResilientStoreOptions {
   readonly primary: RedisStore;
@@ -77,20 +84,29 @@ export class ResilientStore implements GatewayStore {
     }
   }
 
+  /**
+   * Settles in Redis, with the cache entry in the same command. Tickets of the fallback settle where
+   * they were reserved (their requests bypassed the cache, so there is no entry to store).
+   */
   async settle(
     ticket: Ticket,
     actual: { readonly tokens: number; readonly costNanos: number },
+    cacheEntry?: CacheEntry,
   ): Promise<void> {
     const origin = this.fallbackTickets.get(ticket);
     if (origin === 'local') return this.local.settleNow(ticket, actual);
     if (origin === 'open') return;
-    // Nothing to correct: no Redis call (and no probe that would never report back).
-    if (ticket.tokens === actual.tokens && ticket.costNanos === actual.costNanos) return;
+    // Nothing to correct: no Redis call (and no probe that would never report back), but the entry.
+    if (ticket.tokens === actual.tokens && ticket.costNanos === actual.costNanos) {
+      if (cacheEntry !== undefined)
+        await this.cacheSet(cacheEntry.key, cacheEntry.value, cacheEntry.ttlSeconds);
+      return;
+    }
     // While the circuit is open the correction is dropped: reserved tokens refill within a minute and
-    // the budget keeps the worst case, the conservative side.
+    // the budget keeps the worst case, the conservative side. The cache write is skipped as well.
     if (!this.breaker.allow()) return;
     try {
-      await this.primary.settle(ticket, actual);
+      await this.primary.settle(ticket, actual, cacheEntry);
       this.breaker.success();
     } catch (error) {
       this.breaker.failure();

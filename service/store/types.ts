@@ -57,6 +57,14 @@ export interface Ticket {
   readonly stage: ScopeLimits;
 }
 
+/** A response to store in the cache. */
+export interface CacheEntry {
+  /** Cache key from the pipeline (the store adds its stage prefix). */
+  readonly key: string;
+  readonly value: string;
+  readonly ttlSeconds: number;
+}
+
 export type RejectReason = 'requests' | 'tokens' | 'client_budget' | 'stage_budget' | 'unavailable';
 
 export type AdmissionDecision =
@@ -90,9 +98,15 @@ export interface GatewayStore {
   /**
    * Replaces the reservation with what the call really used (tokens and cost from `usage`; zero for a
    * call that never reached upstream). A cache hit's ticket reserved nothing to correct: settling it is
-   * a no-op, and the pipeline does not call it. Never throws.
+   * a no-op, and the pipeline does not call it. With `cacheEntry` it also stores that entry, as
+   * `cacheSet` would, in the same round trip: the settlement and the cache write of a miss are one
+   * Redis command. Never throws; a failure is reported through `onError` as a `settle` failure.
    */
-  settle(ticket: Ticket, actual: { readonly tokens: number; readonly costNanos: number }): Promise<void>;
+  settle(
+    ticket: Ticket,
+    actual: { readonly tokens: number; readonly costNanos: number },
+    cacheEntry?: CacheEntry,
+  ): Promise<void>;
   /** Stores a cache entry. Never throws; a failure is reported through `onError`. */
   cacheSet(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** The stage's month-to-date spend in nano-dollars (settled plus reserved), or undefined if unknown. */

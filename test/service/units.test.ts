@@ -1,4 +1,5 @@
-import { canonicalJson, cacheKey } from '../../service/cache-key';
+import { createHash } from 'node:crypto';
+import { canonicalJson, cacheKey, cacheKeyOfCanonical } from '../../service/cache-key';
 import { extractUsage } from '../../service/metering';
 import { GatewayMetrics, roundSignificant } from '../../service/metrics';
 import { formatDuration } from '../../service/rate-limit-headers';
@@ -64,6 +65,17 @@ describe('cache keys', () => {
       expect(cacheKey({ ...base, ...change })).not.toBe(k);
     }
     expect(canonicalJson({ b: undefined, a: [undefined, 'x'] })).toBe('{"a":[null,"x"]}');
+  });
+
+  it('hash the canonical JSON the pipeline sends upstream, and stay the keys earlier releases wrote', () => {
+    const base = { version: '1', clientId: 'a', endpoint: 'chat' as const, stream: false };
+    const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }], temperature: 0 };
+    const canonical = canonicalJson(body);
+    expect(JSON.parse(canonical)).toEqual(body);
+    expect(cacheKeyOfCanonical(base, canonical)).toBe(cacheKey({ ...base, body }));
+    expect(cacheKey({ ...base, body })).toBe(
+      'cache:' + createHash('sha256').update('1\0a\0chat\0j\0').update(canonical).digest('hex'),
+    );
   });
 });
 

@@ -322,6 +322,28 @@ describe.each(factories)('$name', (factory) => {
       expect(await store.monthToDateSpendNanos()).toBe(1_000);
     });
 
+    it('stores the entry given with a settlement, also when there is nothing to correct', async () => {
+      const store = await newStore();
+      const miss = admitted(await store.admit(request({ cacheKey: 'req-1', tokens: 500, costNanos: 5_000 })));
+      expect(miss.cached).toBeNull();
+      await store.settle(
+        miss.ticket,
+        { tokens: 50, costNanos: 500 },
+        { key: 'req-1', value: 'J{}', ttlSeconds: 60 },
+      );
+      expect(await store.monthToDateSpendNanos()).toBe(500);
+      expect(admitted(await store.admit(request({ cacheKey: 'req-1' }))).cached).toBe('J{}');
+
+      const exact = admitted(await store.admit(request({ cacheKey: 'req-2', tokens: 10, costNanos: 100 })));
+      await store.settle(
+        exact.ticket,
+        { tokens: 10, costNanos: 100 },
+        { key: 'req-2', value: 'S', ttlSeconds: 60 },
+      );
+      expect(admitted(await store.admit(request({ cacheKey: 'req-2' }))).cached).toBe('S');
+      expect(await store.monthToDateSpendNanos()).toBe(600);
+    });
+
     it('keeps entries per stage', async () => {
       const a = await newStore();
       const b = await newStore({ stage: uniqueStage() });

@@ -1,6 +1,6 @@
 /** What only the Redis backend has: server time, key layout, expiries, and the script cache. */
 import Redis from 'ioredis';
-import { createStore, type GatewayStore } from '../../../service/store';
+import { createStore, type GatewayStore, type ResilientStore } from '../../../service/store';
 import { SPEND_KEY_TTL_SECONDS } from '../../../service/store/redis-store';
 import { RedisServer } from '../../support/redis-server';
 import { gatewayConfig, request, roomy, TestClock, uniqueStage } from './store-harness';
@@ -97,4 +97,29 @@ it('reloads its scripts after the server loses them (SCRIPT FLUSH, restart)', as
 
 it('reports no spend for a month without requests', async () => {
   expect(await storeFor(uniqueStage()).monthToDateSpendNanos()).toBe(0);
+});
+
+it('settles a miss and stores its cache entry in one command, with the entry TTL; a hit needs no second command', async () => {
+  const stage = uniqueStage();
+  const store = storeFor(stage) as ResilientStore;
+  const miss = await store.admit(request({ cacheKey: 'k1', tokens: 600, costNanos: 5 }));
+  if (!miss.ok) throw new Error('expected admission');
+  const sent = store.redisCommandsSent;
+  await store.settle(
+    miss.ticket,
+    { tokens: 100, costNanos: 2 },
+    { key: 'k1', value: 'J{"id":1}', ttlSeconds: 90 },
+  );
+  expect(store.redisCommandsSent).toBe(sent + 1);
+  expect(await inspect.get(`oai:${stage}:cache:k1`)).toBe('J{"id":1}');
+  const ttl = await inspect.ttl(`oai:${stage}:cache:k1`);
+  expect(ttl).toBeGreaterThan(85);
+  expect(ttl).toBeLessThanOrEqual(90);
+
+  const hit = await store.admit(request({ cacheKey: 'k1', tokens: 600, costNanos: 5 }));
+  expect(hit).toMatchObject({ ok: true, cached: 'J{"id":1}', ticket: { tokens: 0, costNanos: 0 } });
+  if (!hit.ok) throw new Error('unreachable');
+  const afterHit = store.redisCommandsSent;
+  await store.settle(hit.ticket, { tokens: 0, costNanos: 0 });
+  expect(store.redisCommandsSent).toBe(afterHit);
 });
