@@ -9,8 +9,8 @@ import type { GatewayConfig } from '../runtime/gateway-config';
 import { buildApp } from './app';
 import { LogSink } from './log-sink';
 import { GatewayMetrics } from './metrics';
-import { createStore, type CreateStoreOptions } from './store';
-import type { GatewayStore } from './store/types';
+import { createStore, ResilientStore, type CreateStoreOptions } from './store';
+import type { GatewayStore, StoreErrorListener } from './store/types';
 import { UpstreamClient } from './upstream';
 import type { UpstreamKeyProvider } from './upstream-key';
 
@@ -42,11 +42,31 @@ export interface GatewayOptions {
   readonly retryBaseDelayMs?: number;
   /** How often an unreadable upstream key is tried again, ms. @default 5000 */
   readonly keyRetryMs?: number;
+  /**
+   * How long readiness waits at start for the first Redis connection, ms, so that the first requests
+   * do not go to the fallback. Readiness turns true after this bound even if Redis is still down.
+   * @default 2000
+   */
+  readonly redisConnectWaitMs?: number;
+}
+
+/**
+ * Counts `StoreErrors`: failed (or timed-out) store commands and requests answered by the fallback
+ * while the circuit is open. Connection errors are not counted: while Redis is unreachable ioredis
+ * reports every reconnection attempt, which says nothing about requests; the requests themselves are
+ * counted, as failed admissions or circuit-open fallbacks.
+ */
+export function countStoreErrors(metrics: Pick<GatewayMetrics, 'storeError'>): StoreErrorListener {
+  return (operation) => {
+    if (operation !== 'connection') metrics.storeError();
+  };
 }
 
 export class Gateway {
   private draining = false;
   private keyLoaded = false;
+  /** The wait for the first Redis connection is over (connected, timed out, or no Redis at all). */
+  private storeWaited = false;
   private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
@@ -69,7 +89,7 @@ export class Gateway {
         redisUrl: options.redisUrl,
         redisAuthToken: options.redisAuthToken,
         circuit: options.circuit,
-        onError: () => metrics.storeError(),
+        onError: countStoreErrors(metrics),
       });
     const upstream = new UpstreamClient({
       baseUrl: options.openaiBaseUrl,
@@ -99,9 +119,12 @@ export class Gateway {
     return gateway;
   }
 
-  /** Ready to take traffic: the upstream key has been read and the process is not draining. */
+  /**
+   * Ready to take traffic: the upstream key has been read, the first Redis connection is up (or the
+   * wait for it is over), and the process is not draining.
+   */
   get ready(): boolean {
-    return this.keyLoaded && !this.draining;
+    return this.keyLoaded && this.storeWaited && !this.draining;
   }
 
   /** Listens and returns the base URL (`http://host:port/v1`). */
@@ -150,6 +173,18 @@ export class Gateway {
     flush.unref();
     this.timers.push(flush);
     void this.loadKey();
+    void this.waitForStore();
+  }
+
+  /** Waits (bounded) for the first Redis connection; never fails, so readiness never hangs on Redis. */
+  private async waitForStore(): Promise<void> {
+    if (this.store instanceof ResilientStore) {
+      const connected = await this.store
+        .whenConnected(this.options.redisConnectWaitMs ?? 2_000)
+        .catch(() => false);
+      if (!connected) this.app.log.warn('redis not connected at start; requests use the store fallback');
+    }
+    this.storeWaited = true;
   }
 
   private async loadKey(): Promise<void> {

@@ -6,8 +6,10 @@
 import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { chatBody, GatewayHarness, KEYS } from '../support/gateway-harness';
+import { countStoreErrors } from '../../service/gateway';
+import { CircuitOpenError, StoreOperationError } from '../../service/store';
 import { FakeOpenAI } from '../support/fake-openai';
-import { RedisServer } from '../support/redis-server';
+import { freePort, RedisServer } from '../support/redis-server';
 import { createHash } from 'node:crypto';
 
 const PASSWORD = 'test-auth-token';
@@ -151,6 +153,63 @@ describe('gateway with Redis', () => {
       redis.resume();
       await h.stop();
     }
+  });
+
+  const readyz = async (h: GatewayHarness) => (await fetch(`${h.url.replace(/\/v1$/, '')}/readyz`)).status;
+  const waitUntilReady = async (h: GatewayHarness) => {
+    for (let i = 0; i < 400 && (await readyz(h)) !== 200; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await readyz(h)).toBe(200);
+  };
+  const storeErrorsOnFlush = (h: GatewayHarness) => {
+    h.lines.length = 0;
+    h.gateway.metrics.flush();
+    return h.logs().find((l) => l._aws && !('Model' in l) && !('Client' in l))?.StoreErrors;
+  };
+
+  it('waits for the first Redis connection before reporting ready', async () => {
+    redis.pause();
+    let h: GatewayHarness | undefined;
+    try {
+      h = await start();
+      // A paused server accepts the TCP connection but never answers: not connected, so not ready yet.
+      expect(await readyz(h)).toBe(503);
+      redis.resume();
+      await waitUntilReady(h);
+      expect(await cacheStatus(h, det('first request after start'))).toBe('MISS');
+    } finally {
+      redis.resume();
+      await h?.stop();
+    }
+  });
+
+  it('reports ready after a bounded wait when Redis is unreachable, and counts requests, not reconnections, as StoreErrors', async () => {
+    const port = await freePort();
+    const h = await GatewayHarness.start({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      fake,
+      gateway: { redisConnectWaitMs: 200 },
+    });
+    try {
+      await waitUntilReady(h);
+      expect(h.lines.join('\n')).toContain('redis not connected at start');
+      // Every reconnection attempt failed meanwhile; none of them is a StoreError (no line: nothing to report).
+      expect(storeErrorsOnFlush(h) ?? 0).toBe(0);
+      expect(await cacheStatus(h, det('no redis'))).toBe('BYPASS');
+      expect(storeErrorsOnFlush(h)).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('counts failed commands and circuit-open fallbacks as StoreErrors, never connection errors', () => {
+    let counted = 0;
+    const listener = countStoreErrors({ storeError: () => void counted++ });
+    listener('connection', new StoreOperationError('connection', new Error('ECONNREFUSED')));
+    expect(counted).toBe(0);
+    listener('admit', new StoreOperationError('admit', new Error('timeout')));
+    listener('admit', new CircuitOpenError('admit'));
+    listener('settle', new StoreOperationError('settle', new Error('timeout')));
+    expect(counted).toBe(3);
   });
 
   it('answers 503 without calling upstream under the closed fallback', async () => {
