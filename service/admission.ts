@@ -1,11 +1,12 @@
 /**
- * Admission: builds the store request (token and worst-case cost reservation, cache key) and maps a
- * refusal to the caller's error: 429 `rate_limit_exceeded` for RPM/TPM, 429 `insufficient_quota` for a
+ * Admission: refuses up front a request larger than a whole TPM limit (400 `request_too_large`),
+ * builds the store request (token and worst-case cost reservation, cache key) and maps a refusal to
+ * the caller's error: 429 `rate_limit_exceeded` for RPM/TPM, 429 `insufficient_quota` for a
  * spent budget, 503 when the store refuses under the `closed` fallback.
  */
 import type { ClientConfig, GatewayConfig, ModelPrice } from '../runtime/gateway-config';
 import { usdToNanos, worstCaseCostNanos } from '../runtime/pricing';
-import { GatewayError, quotaExceeded, rateLimited, unavailable } from './errors';
+import { GatewayError, quotaExceeded, rateLimited, tokensExceedLimit, unavailable } from './errors';
 import type { PreparedRequest } from './policy';
 import type { AdmissionRequest, RejectReason, ScopeLimits } from './store/types';
 
@@ -26,6 +27,20 @@ export class Admission {
 
   price(model: string): ModelPrice {
     return this.config.models[model];
+  }
+
+  /**
+   * Refuses a request that could never be admitted: its token reservation (prompt estimate + max
+   * tokens x n) exceeds the client's or the stage's whole TPM. Throws a 400 `request_too_large`.
+   */
+  checkFits(client: ClientConfig, prepared: PreparedRequest): void {
+    const tokens = prepared.promptTokens + prepared.completionTokens;
+    const clientTpm = this.clientLimits.get(client.id)!.tpm;
+    if (tokens > clientTpm)
+      throw tokensExceedLimit(prepared.requestedModel, 'application', clientTpm, tokens);
+    if (tokens > this.stageLimits.tpm) {
+      throw tokensExceedLimit(prepared.requestedModel, 'gateway', this.stageLimits.tpm, tokens);
+    }
   }
 
   request(client: ClientConfig, prepared: PreparedRequest, cacheKey: string | undefined): AdmissionRequest {

@@ -83,6 +83,25 @@ export const rateLimited = (
     { 'retry-after': String(retryAfterSeconds) },
   );
 
+/**
+ * A request whose token reservation exceeds a TPM limit: it could never be admitted, so it is refused
+ * up front rather than with a Retry-After that would never help. OpenAI's wording ("Request too large
+ * for <model> on tokens per min (TPM): Limit X, Requested Y"), but status 400: unlike a 429 the SDKs do
+ * not retry it, and no wait makes it fit.
+ */
+export const tokensExceedLimit = (
+  model: string,
+  scope: 'application' | 'gateway',
+  limit: number,
+  requested: number,
+): GatewayError =>
+  new GatewayError(
+    400,
+    `Request too large for ${model} on tokens per min (TPM) of this ${scope}: Limit ${limit}, Requested ${requested}. The input or output tokens must be reduced in order to run successfully (lower max_tokens or n, or shorten the messages).`,
+    'invalid_request_error',
+    'request_too_large',
+  );
+
 export const quotaExceeded = (scope: string, retryAfterSeconds: number): GatewayError =>
   new GatewayError(
     429,

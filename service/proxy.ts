@@ -71,6 +71,7 @@ export class Proxy {
   ): Promise<void> {
     const { store, config } = this.options;
     exchange.model = prepared.model;
+    this.admission.checkFits(client, prepared);
 
     const cacheable =
       this.cacheTtl > 0 && prepared.deterministic && !bypassesCache(request.headers['cache-control']);

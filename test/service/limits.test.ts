@@ -37,17 +37,62 @@ describe('gateway rate limits and budgets', () => {
     }
   });
 
-  it('refuses a request whose token reservation exceeds the TPM with 429 (tokens)', async () => {
+  it('refuses up front, with 400 request_too_large, a request whose token reservation exceeds the whole TPM', async () => {
     const h = await GatewayHarness.start({ config: { clients: [client('app', KEYS.app, { tpm: 500 })] } });
     try {
-      const err = await h
+      // Reservation: prompt estimate ceil((1 + 4 x 3) / 3) + 3 = 8 tokens, plus max_tokens 900.
+      const err = (await h
         .client()
         .chat.completions.create(chatBody('x', { max_tokens: 900 }))
-        .catch((e: unknown) => e);
-      expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'tokens' });
+        .catch((e: unknown) => e)) as ApiError;
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err).toMatchObject({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'request_too_large',
+        param: null,
+      });
+      expect(err.error).toMatchObject({
+        message: expect.stringContaining(
+          'Request too large for gpt-4o-mini on tokens per min (TPM) of this application: Limit 500, Requested 908.',
+        ),
+      });
+      expect(err.headers?.get('retry-after')).toBeNull();
+      expect(h.fake.received).toBe(0);
       await expect(
         h.client().chat.completions.create(chatBody('x', { max_tokens: 50 })),
       ).resolves.toBeDefined();
+      expect(h.fake.received).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('names the stage TPM when the request is larger than that', async () => {
+    const h = await GatewayHarness.start({ config: { rateLimits: { rpm: 1000, tpm: 100 } } });
+    try {
+      const err = (await h
+        .client()
+        .chat.completions.create(chatBody('x', { max_tokens: 200, n: 2 }))
+        .catch((e: unknown) => e)) as ApiError;
+      expect(err).toMatchObject({ status: 400, code: 'request_too_large' });
+      expect(err.message).toContain('of this gateway: Limit 100, Requested 408.');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('refuses with 429 (tokens) and Retry-After a request that fits the TPM but not what is left of it', async () => {
+    const h = await GatewayHarness.start({ config: { clients: [client('app', KEYS.app, { tpm: 500 })] } });
+    try {
+      h.fake.enqueue({ usage: { prompt_tokens: 300, completion_tokens: 100 } });
+      await h.client().chat.completions.create(chatBody('x', { max_tokens: 300 }));
+      const err = (await h
+        .client()
+        .chat.completions.create(chatBody('x', { max_tokens: 300 }))
+        .catch((e: unknown) => e)) as ApiError;
+      expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'tokens' });
+      expect(Number(err.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(h.fake.received).toBe(1);
     } finally {
       await h.stop();
