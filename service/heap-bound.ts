@@ -1,4 +1,4 @@
-/** Side-effect module: bounds the young generation (see heap.ts). The entry point imports it first. */
-import { boundYoungGeneration } from './heap';
+/** Side-effect module: bounds the V8 heap (see heap.ts). The entry point imports it first. */
+import { boundHeap } from './heap';
 
-boundYoungGeneration();
+boundHeap();

@@ -1,25 +1,34 @@
 /**
- * Bounds the V8 young generation to semi-spaces of `YOUNG_SEMI_SPACE_CAP_BYTES` instead of letting it
- * double up to 16 MiB semi-spaces under load (64-bit Node's default). Under sustained traffic the
- * default young generation grows to about 32 MiB that then stays resident, a fifth of the gateway's
- * RSS, while one request's garbage is a few KiB. Measured with the benchmark (docs/performance.md):
- * 2 MiB semi-spaces keep the CPU per request of the default and cut peak RSS by about 35 MB; 1 MiB
- * (no growth at all) costs CPU at concurrency 50, because in-flight requests' objects then survive
- * scavenges and get promoted.
+ * Bounds the gateway's V8 heap for a small, steady RSS at about the same CPU per request. Both settings
+ * are read by V8 at every decision, so a running process can change them (`--max-semi-space-size` and
+ * `--initial-old-space-size` are read only when the heap is created):
  *
- * `--max-semi-space-size` is read only when the heap is created, so a running process cannot set it.
- * The semi-space growth factor is read at every growth decision: the young generation starts at its
- * initial 1 MiB, a GC observer lets it double while it is below the cap and stops the growth once it
- * reaches it. An explicit semi-space flag (command line or NODE_OPTIONS) wins: nothing is changed.
+ * - Old generation: `--heap-growing-percent=20`. After each full GC V8 lets the old generation grow
+ *   by a factor before the next one; by default that let it reach ~60-70 MB under load while ~21 MB
+ *   was live (request objects promoted before they died). With 20% it stays at ~25 MB.
+ * - Young generation: semi-spaces of at most `YOUNG_SEMI_SPACE_CAP_BYTES` instead of doubling up to
+ *   16 MiB (~32 MiB resident). V8 grows them by its growth factor; a GC observer sets that factor to
+ *   1 once the cap is reached (and stops observing), and a slow timer lets growth resume if V8 shrank
+ *   them, so in steady state nothing runs per GC. Smaller semi-spaces cost CPU: objects of in-flight
+ *   requests survive scavenges and get promoted.
  *
- * `heap-bound.ts` applies it; the entry point imports that first, so that module loading does not
- * grow the young generation.
+ * Measured under closed-loop load at concurrency 10 and 50 (the docs/performance.md set-up): peak RSS
+ * 170-180 MB -> 120-130 MB; CPU per request within run-to-run noise of the default (+0-10%). A flag
+ * the operator gave on the command line or in NODE_OPTIONS wins: that setting is left alone.
+ *
+ * `heap-bound.ts` applies it; the entry point imports that first.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /** Largest semi-space the gateway lets V8 grow to, bytes (the young generation is two of them). */
-export const YOUNG_SEMI_SPACE_CAP_BYTES = 2 * 1024 * 1024;
+export const YOUNG_SEMI_SPACE_CAP_BYTES = 8 * 1024 * 1024;
+
+/** Old-generation growth after a full GC, percent (V8's own default is dynamic, up to 100% and more). */
+export const OLD_GENERATION_GROWING_PERCENT = 20;
+
+/** How often the young generation is re-checked once at the cap (V8 may shrink it when idle), ms. */
+const RECHECK_MS = 5_000;
 
 /** Current capacity of one semi-space, bytes. */
 function semiSpaceBytes(): number {
@@ -27,26 +36,43 @@ function semiSpaceBytes(): number {
   return space === undefined ? 0 : space.space_size / 2;
 }
 
+/** What `boundHeap` applied. */
+export interface HeapBounds {
+  readonly youngGeneration: boolean;
+  readonly oldGeneration: boolean;
+}
+
 /**
- * Starts bounding the young generation.
- * @returns whether it applies (false when the operator set a semi-space flag)
+ * Applies the bounds.
+ * @returns which ones apply (false for a setting the operator gave a flag for)
  */
-export function boundYoungGeneration(
+export function boundHeap(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions: string = process.env.NODE_OPTIONS ?? '',
-): boolean {
-  if (execArgv.some((arg) => arg.includes('semi-space')) || nodeOptions.includes('semi-space')) return false;
+): HeapBounds {
+  const given = (flag: string) => execArgv.some((arg) => arg.includes(flag)) || nodeOptions.includes(flag);
+  const oldGeneration = !given('heap-growing-percent');
+  if (oldGeneration) setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWING_PERCENT}`);
+  const youngGeneration = !given('semi-space');
+  if (youngGeneration) boundYoungGeneration();
+  return { youngGeneration, oldGeneration };
+}
+
+function boundYoungGeneration(): void {
   let growthFactor = 0;
+  let observing = false;
+  const observer = new PerformanceObserver(() => steer());
   const steer = () => {
-    const wanted = semiSpaceBytes() < YOUNG_SEMI_SPACE_CAP_BYTES ? 2 : 1;
-    if (wanted === growthFactor) return;
-    growthFactor = wanted;
-    setFlagsFromString(`--semi-space-growth-factor=${wanted}`);
+    const below = semiSpaceBytes() < YOUNG_SEMI_SPACE_CAP_BYTES;
+    const wanted = below ? 2 : 1;
+    if (wanted !== growthFactor) {
+      growthFactor = wanted;
+      setFlagsFromString(`--semi-space-growth-factor=${wanted}`);
+    }
+    if (below && !observing) observer.observe({ entryTypes: ['gc'] });
+    if (!below && observing) observer.disconnect();
+    observing = below;
   };
-  // No growth while the modules load; afterwards the observer lets it grow up to the cap.
-  growthFactor = 1;
-  setFlagsFromString('--semi-space-growth-factor=1');
-  setImmediate(steer).unref();
-  new PerformanceObserver(steer).observe({ entryTypes: ['gc'] });
-  return true;
+  steer();
+  setInterval(steer, RECHECK_MS).unref();
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
-import { boundYoungGeneration, YOUNG_SEMI_SPACE_CAP_BYTES } from '../../service/heap';
+import { boundHeap, YOUNG_SEMI_SPACE_CAP_BYTES } from '../../service/heap';
 
 /** heap.ts as plain JavaScript, to run in a fresh node process (the flags it sets are process-wide). */
 const heapJs = transformSync(readFileSync(join(__dirname, '../../service/heap.ts'), 'utf8'), {
@@ -11,21 +11,36 @@ const heapJs = transformSync(readFileSync(join(__dirname, '../../service/heap.ts
   format: 'cjs',
 }).code;
 
-/** Allocates garbage with a share that survives a while, then prints the young generation's size. */
-function youngGenerationAfterLoad(bound: boolean, nodeFlags: string[] = []): number {
+interface Outcome {
+  readonly bounds: { youngGeneration: boolean; oldGeneration: boolean } | null;
+  /** Largest young generation seen, bytes. */
+  readonly newSpace: number;
+  /** Largest old generation seen, bytes. */
+  readonly oldSpace: number;
+}
+
+/**
+ * Runs a server-like load in a fresh process: every event-loop turn allocates a batch of short-lived
+ * objects, and a share lives for a while (in-flight requests), so some survive scavenges.
+ */
+function heapUnderLoad(bound: boolean, nodeFlags: string[] = []): Outcome {
   const script = `
     const heap = (() => { const module = { exports: {} }; ${heapJs}; return module.exports; })();
-    const applied = ${bound} ? heap.boundYoungGeneration() : false;
-    let kept = [];
+    const bounds = ${bound} ? heap.boundHeap() : null;
+    const v8 = require('v8');
+    let inFlight = [];
+    let newSpace = 0;
+    let oldSpace = 0;
     let rounds = 0;
     const step = () => {
-      for (let i = 0; i < 2000; i++) kept.push({ i, text: 'x' + i, list: [i, i] });
-      if (kept.length > 100000) kept = [];
-      if (++rounds < 2000) setImmediate(step);
-      else {
-        const space = require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-        process.stdout.write(JSON.stringify({ applied, newSpace: space.space_size }));
+      for (let i = 0; i < 2000; i++) inFlight.push({ i, text: 'x' + i, list: [i, i] });
+      if (inFlight.length > 200000) inFlight = [];
+      for (const s of v8.getHeapSpaceStatistics()) {
+        if (s.space_name === 'new_space') newSpace = Math.max(newSpace, s.space_size);
+        if (s.space_name === 'old_space') oldSpace = Math.max(oldSpace, s.space_size);
       }
+      if (++rounds < 3000) setImmediate(step);
+      else process.stdout.write(JSON.stringify({ bounds, newSpace, oldSpace }));
     };
     step();`;
   // A file, not `node -e`: the script text would be in process.execArgv.
@@ -35,22 +50,32 @@ function youngGenerationAfterLoad(bound: boolean, nodeFlags: string[] = []): num
   const out = spawnSync(process.execPath, [...nodeFlags, file], { encoding: 'utf8' });
   rmSync(dir, { recursive: true, force: true });
   if (out.status !== 0) throw new Error(out.stderr);
-  const result = JSON.parse(out.stdout) as { applied: boolean; newSpace: number };
-  expect(result.applied).toBe(bound && nodeFlags.length === 0);
-  return result.newSpace;
+  return JSON.parse(out.stdout) as Outcome;
 }
 
-describe('boundYoungGeneration', () => {
-  it('keeps the young generation at two semi-spaces of at most the cap, where the default grows past it', () => {
-    expect(youngGenerationAfterLoad(false)).toBeGreaterThan(4 * YOUNG_SEMI_SPACE_CAP_BYTES);
-    expect(youngGenerationAfterLoad(true)).toBeLessThanOrEqual(2 * YOUNG_SEMI_SPACE_CAP_BYTES + 256 * 1024);
+const MB = 1024 * 1024;
+
+describe('boundHeap', () => {
+  it('keeps both generations smaller than V8 lets them grow by default', () => {
+    const unbounded = heapUnderLoad(false);
+    const bounded = heapUnderLoad(true);
+    expect(bounded.bounds).toEqual({ youngGeneration: true, oldGeneration: true });
+    expect(bounded.newSpace).toBeLessThanOrEqual(2 * YOUNG_SEMI_SPACE_CAP_BYTES + MB);
+    expect(unbounded.newSpace).toBeGreaterThan(2 * YOUNG_SEMI_SPACE_CAP_BYTES + MB);
+    expect(bounded.oldSpace).toBeLessThan(unbounded.oldSpace);
   });
 
-  it('leaves an explicit semi-space setting alone', () => {
-    expect(boundYoungGeneration(['--max-semi-space-size=8'], '')).toBe(false);
-    expect(boundYoungGeneration([], '--max-semi-space-size=8 --enable-source-maps')).toBe(false);
-    expect(youngGenerationAfterLoad(true, ['--max-semi-space-size=8'])).toBeGreaterThan(
-      2 * YOUNG_SEMI_SPACE_CAP_BYTES + 256 * 1024,
-    );
+  it('leaves a setting the operator gave a flag for alone', () => {
+    expect(boundHeap(['--max-semi-space-size=8', '--heap-growing-percent=50'], '')).toEqual({
+      youngGeneration: false,
+      oldGeneration: false,
+    });
+    expect(boundHeap([], '--enable-source-maps --max-semi-space-size=8 --heap-growing-percent=50')).toEqual({
+      youngGeneration: false,
+      oldGeneration: false,
+    });
+    const explicit = heapUnderLoad(true, ['--max-semi-space-size=16']);
+    expect(explicit.bounds).toEqual({ youngGeneration: false, oldGeneration: true });
+    expect(explicit.newSpace).toBeGreaterThan(2 * YOUNG_SEMI_SPACE_CAP_BYTES + MB);
   });
 });
