@@ -105,7 +105,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Everything under /v1: authenticated before the body is read, measured and logged once on close.
   await app.register(async (v1) => {
-    v1.addHook('onRequest', async (request, reply) => {
+    // A callback hook, not an async one: no promise per request.
+    v1.addHook('onRequest', (request, reply, done) => {
       const exchange: Exchange = {
         started: performance.now(),
         metered: NOTHING_METERED,
@@ -113,10 +114,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         attempts: { throttled: 0, errors: 0 },
       };
       request.exchange = exchange;
-      reply.raw.once('close', () => finish(request, reply, exchange));
+      // The one close listener of the exchange: the log line and metrics, then the proxy's abort.
+      reply.raw.once('close', () => {
+        finish(request, reply, exchange);
+        exchange.onClose?.();
+      });
       const client = authenticate(request.headers.authorization);
-      if (!client) throw invalidApiKey();
+      if (!client) return done(invalidApiKey());
       exchange.client = client;
+      done();
     });
 
     v1.get('/v1/models', async (request) => {

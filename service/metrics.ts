@@ -30,6 +30,13 @@ export interface RequestMetrics {
 
 const MAX_DISTINCT_VALUES = 100;
 
+/** A request's histogram values after `roundSignificant`. */
+interface Rounded {
+  readonly latency: number;
+  readonly upstream: number;
+  readonly ttft: number;
+}
+
 const COUNTERS = [
   GatewayMetric.requests,
   GatewayMetric.promptTokens,
@@ -65,8 +72,9 @@ class Histogram {
   sum = 0;
   count = 0;
 
-  add(value: number): void {
-    const v = roundSignificant(value);
+  /** `rounded` is `roundSignificant(value)`, computed once per request for all buckets. */
+  add(value: number, rounded: number): void {
+    const v = rounded;
     this.values.set(v, (this.values.get(v) ?? 0) + 1);
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
@@ -98,10 +106,10 @@ class Bucket {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
   }
 
-  observe(name: string, value: number): void {
+  observe(name: string, value: number, rounded: number): void {
     let h = this.histograms.get(name);
     if (!h) this.histograms.set(name, (h = new Histogram()));
-    h.add(value);
+    h.add(value, rounded);
   }
 }
 
@@ -121,16 +129,25 @@ export class GatewayMetrics {
 
   record(m: RequestMetrics): void {
     const stage = this.options.stage;
-    this.add(this.bucket('s', Dimension.stage, stage), m);
-    if (m.model) this.add(this.bucket(`m${m.model}`, Dimension.model, m.model), m);
-    if (m.clientId) this.add(this.bucket(`c${m.clientId}`, Dimension.client, m.clientId), m);
+    // Histogram values are rounded once here, not once per dimension set.
+    const rounded: Rounded = {
+      latency: roundSignificant(m.latencyMs),
+      upstream: m.upstreamLatencyMs === undefined ? 0 : roundSignificant(m.upstreamLatencyMs),
+      ttft: m.timeToFirstTokenMs === undefined ? 0 : roundSignificant(m.timeToFirstTokenMs),
+    };
+    this.add(this.bucket('s', Dimension.stage, stage), m, rounded);
+    if (m.model) this.add(this.bucket(`m${m.model}`, Dimension.model, m.model), m, rounded);
+    if (m.clientId) this.add(this.bucket(`c${m.clientId}`, Dimension.client, m.clientId), m, rounded);
   }
 
-  private add(b: Bucket, m: RequestMetrics): void {
+  private add(b: Bucket, m: RequestMetrics, r: Rounded): void {
     b.count(GatewayMetric.requests, 1);
-    b.observe(GatewayMetric.latency, m.latencyMs);
-    if (m.upstreamLatencyMs !== undefined) b.observe(GatewayMetric.upstreamLatency, m.upstreamLatencyMs);
-    if (m.timeToFirstTokenMs !== undefined) b.observe(GatewayMetric.timeToFirstToken, m.timeToFirstTokenMs);
+    b.observe(GatewayMetric.latency, m.latencyMs, r.latency);
+    if (m.upstreamLatencyMs !== undefined)
+      b.observe(GatewayMetric.upstreamLatency, m.upstreamLatencyMs, r.upstream);
+    if (m.timeToFirstTokenMs !== undefined) {
+      b.observe(GatewayMetric.timeToFirstToken, m.timeToFirstTokenMs, r.ttft);
+    }
     if (m.promptTokens) b.count(GatewayMetric.promptTokens, m.promptTokens);
     if (m.completionTokens) b.count(GatewayMetric.completionTokens, m.completionTokens);
     if (m.costNanos) b.count(GatewayMetric.costUsd, m.costNanos);

@@ -34,6 +34,8 @@ export interface Exchange {
   unsettled?: boolean;
   /** Runs once the exchange is settled, if it was still unsettled when the response closed. */
   afterSettle?: () => void;
+  /** Runs when the response closes (the HTTP layer's one close listener calls it). */
+  onClose?: () => void;
 }
 
 export interface ProxyOptions {
@@ -118,9 +120,9 @@ export class Proxy {
 
     const controller = new AbortController();
     const raw = reply.raw;
-    raw.once('close', () => {
+    exchange.onClose = () => {
       if (!raw.writableFinished) controller.abort();
-    });
+    };
     if (raw.destroyed) controller.abort(); // the caller left while admission was in flight
 
     let settled = false;

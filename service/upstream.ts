@@ -68,6 +68,9 @@ export class UpstreamClient {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly staticHeaders: Record<string, string>;
+  /** Request headers for `headersKey`: built once per upstream key, not per request. */
+  private headers: Record<string, string> = {};
+  private headersKey: string | undefined;
 
   constructor(private readonly options: UpstreamOptions) {
     const url = new URL(options.baseUrl);
@@ -88,6 +91,14 @@ export class UpstreamClient {
     };
   }
 
+  private headersFor(key: string): Record<string, string> {
+    if (key !== this.headersKey) {
+      this.headersKey = key;
+      this.headers = { ...this.staticHeaders, authorization: `Bearer ${key}` };
+    }
+    return this.headers;
+  }
+
   /** POSTs `payload` (JSON text) to `path` (e.g. `/chat/completions`) with retries. */
   async post(
     path: string,
@@ -105,7 +116,7 @@ export class UpstreamClient {
         res = await this.pool.request({
           method: 'POST',
           path: this.basePath + path,
-          headers: { ...this.staticHeaders, authorization: `Bearer ${key}` },
+          headers: this.headersFor(key),
           body: payload,
           signal,
         });
