@@ -135,21 +135,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       };
     });
 
-    const serve = (prepare: (request: FastifyRequest) => PreparedRequest) => {
+    const serve = (path: string, prepare: (request: FastifyRequest) => PreparedRequest) => {
       return async (request: FastifyRequest, reply: FastifyReply) => {
         const exchange = request.exchange!;
+        exchange.path = path;
         const prepared = prepare(request);
         await proxy.serve(request, reply, exchange, exchange.client!, prepared);
         return reply;
       };
     };
+    const CHAT = '/v1/chat/completions';
+    const EMBEDDINGS = '/v1/embeddings';
     v1.post(
-      '/v1/chat/completions',
-      serve((request) => policy.prepareChat(request.exchange!.client!, request.body)),
+      CHAT,
+      serve(CHAT, (request) => policy.prepareChat(request.exchange!.client!, request.body)),
     );
     v1.post(
-      '/v1/embeddings',
-      serve((request) => policy.prepareEmbeddings(request.exchange!.client!, request.body)),
+      EMBEDDINGS,
+      serve(EMBEDDINGS, (request) => policy.prepareEmbeddings(request.exchange!.client!, request.body)),
     );
   });
 
@@ -182,7 +185,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     request.log.info(
       {
         method: request.method,
-        path: request.routeOptions.url ?? 'unknown',
+        // Fastify's routeOptions builds a new options object on every read: only when the route set no path.
+        path: exchange.path ?? request.routeOptions.url ?? 'unknown',
         status,
         client: exchange.client?.id,
         model: exchange.model,

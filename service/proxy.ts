@@ -34,6 +34,8 @@ export interface Exchange {
   unsettled?: boolean;
   /** Runs once the exchange is settled, if it was still unsettled when the response closed. */
   afterSettle?: () => void;
+  /** The route, for the request log. */
+  path?: string;
   /** Runs when the response closes (the HTTP layer's one close listener calls it). */
   onClose?: () => void;
 }
