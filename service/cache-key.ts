@@ -42,7 +42,7 @@ export function canonicalJson(value: unknown): string {
   }
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (keys.length > 1) keys.sort();
+  if (keys.length > 1) sortKeys(keys);
   out = '{';
   let first = true;
   for (const key of keys) {
@@ -52,4 +52,25 @@ export function canonicalJson(value: unknown): string {
     first = false;
   }
   return out + '}';
+}
+
+/**
+ * Sorts in place by UTF-16 code units, as `Array.prototype.sort()` does. Request objects have a handful
+ * of keys: an insertion sort allocates nothing, where the built-in sort allocates a work array per call
+ * (it showed in the gateway's allocation profile).
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > key) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }

@@ -67,6 +67,16 @@ describe('cache keys', () => {
     expect(canonicalJson({ b: undefined, a: [undefined, 'x'] })).toBe('{"a":[null,"x"]}');
   });
 
+  it('sort members by UTF-16 code units at every size, as JSON key order for Array.prototype.sort', () => {
+    for (const size of [2, 5, 16, 17, 40]) {
+      const keys = Array.from({ length: size }, (_, i) => `k${(i * 7919) % 97}${i % 3 ? 'é' : 'Z'}${i}`);
+      const body = Object.fromEntries(keys.map((k, i) => [k, i]));
+      const sorted = [...keys].sort();
+      expect(Object.keys(JSON.parse(canonicalJson(body)) as object)).toEqual(sorted);
+      expect(canonicalJson(body)).toBe(JSON.stringify(Object.fromEntries(sorted.map((k) => [k, body[k]]))));
+    }
+  });
+
   it('hash the canonical JSON the pipeline sends upstream, and stay the keys earlier releases wrote', () => {
     const base = { version: '1', clientId: 'a', endpoint: 'chat' as const, stream: false };
     const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }], temperature: 0 };
