@@ -3,6 +3,7 @@ import { chatRequest, type KeyKind } from '../lib/requests';
 import { median, round } from '../lib/stats';
 import type { Target } from '../lib/stack';
 import type { BenchContext } from './context';
+import { pairedMedian } from './throughput';
 
 /** Callers streaming at once. */
 export const STREAM_CONCURRENCY = 10;
@@ -97,8 +98,8 @@ export async function runStreams(ctx: BenchContext, log: (line: string) => void)
       ttfbP99Ms: median(rs.map((r) => r.ttfbP99Ms)),
       totalP50Ms: total,
       totalP99Ms: median(rs.map((r) => r.totalP99Ms)),
-      addedTtfbP50Ms: ttfb - directTtfb,
-      addedTotalP50Ms: total - directTotal,
+      addedTtfbP50Ms: pairedMedian(rs, direct, (r) => r.ttfbP50Ms) ?? ttfb - directTtfb,
+      addedTotalP50Ms: pairedMedian(rs, direct, (r) => r.totalP50Ms) ?? total - directTotal,
       runs: rs,
     };
   });

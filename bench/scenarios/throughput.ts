@@ -168,8 +168,9 @@ export async function runThroughput(
         rps: median(rs.map((r) => r.rps)),
         p50Ms: p50,
         p99Ms: p99,
-        addedP50Ms: p50 - directP50,
-        addedP99Ms: p99 - directP99,
+        // Differences within each repetition (the targets ran seconds apart), then their median.
+        addedP50Ms: pairedMedian(rs, direct, (r) => r.p50Ms) ?? p50 - directP50,
+        addedP99Ms: pairedMedian(rs, direct, (r) => r.p99Ms) ?? p99 - directP99,
         cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
         serversCpuUsPerRequest: median(rs.map((r) => r.serversCpuUsPerRequest)),
         cpuUsPerRequestByProcess: Object.fromEntries(
@@ -185,6 +186,22 @@ export async function runThroughput(
     }
   }
   return figures;
+}
+
+/** Median over repetitions of `of(run) - of(base run of the same repetition)`; undefined if unpaired. */
+export function pairedMedian<T>(
+  runs: readonly T[],
+  base: readonly T[],
+  of: (run: T) => number,
+): number | undefined {
+  if (runs.length === 0 || runs.length !== base.length) return undefined;
+  return median(runs.map((r, i) => of(r) - of(base[i])));
+}
+
+/** Median over repetitions of the ratio of two targets' RPS within the same repetition. */
+export function pairedRatio(runs: readonly ThroughputRun[], base: readonly ThroughputRun[]): number {
+  if (runs.length === 0 || runs.length !== base.length) return Number.NaN;
+  return median(runs.map((r, i) => r.rps / base[i].rps));
 }
 
 function missRequest(key: KeyKind, content: string): BenchRequest {
