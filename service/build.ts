@@ -7,7 +7,7 @@
  * `.dockerignore` that keeps the image (and the CDK asset hash) to `index.js` and its map.
  */
 import { buildSync } from 'esbuild';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Node version the bundle targets; matches the container's base image major or lower. */
@@ -37,4 +37,17 @@ export function bundleGateway(outDir: string): void {
   });
   copyFileSync(join(SERVICE_DIR, 'Dockerfile'), join(outDir, 'Dockerfile'));
   writeFileSync(join(outDir, '.dockerignore'), '*\n!Dockerfile\n!index.js\n!index.js.map\n');
+}
+
+/**
+ * The node flags of the container's command (the exec-form `CMD` of service/Dockerfile, between `node`
+ * and `index.js`), so the benchmark and the end-to-end tests run the bundle exactly as the image does.
+ */
+export function containerNodeFlags(dockerfile: string = join(SERVICE_DIR, 'Dockerfile')): string[] {
+  const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
+  const args: unknown = cmd ? JSON.parse(cmd[1]) : undefined;
+  if (!Array.isArray(args) || args[0] !== 'node' || args[args.length - 1] !== 'index.js') {
+    throw new Error(`${dockerfile}: expected an exec-form CMD ["node", ...flags, "index.js"]`);
+  }
+  return args.slice(1, -1).map(String);
 }

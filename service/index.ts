@@ -2,8 +2,6 @@
  * Gateway entry point (the container's `node index.js`): settings from the environment, then listen.
  * SIGTERM/SIGINT drain and exit 0; a bad setting or config exits 1 with a message naming it.
  */
-// First: the heap settings apply before the other modules allocate.
-import './heap-bound';
 import { Gateway } from './gateway';
 import { LogSink } from './log-sink';
 import { loadSettings, SettingsError } from './settings';

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort, httpAnswers, PinnedProcess, SERVER_CORE, waitUntil } from './processes';
+import { containerNodeFlags } from '../../service/build';
 
 /** The caller key every bench request sends to the gateway (only its SHA-256 goes into the config). */
 export const BENCH_CLIENT_KEY = 'sk-gw-bench-0000000000000000000000000000000000000000';
@@ -148,7 +149,8 @@ export async function startGateway(options: GatewayStartOptions): Promise<Loggin
   const proc = new PinnedProcess({
     name: `gateway (${options.label})`,
     stdoutFile: logFile,
-    command: [process.execPath, ...(options.nodeFlags ?? []), options.bundle],
+    // The container's own flags first (service/Dockerfile CMD); extra flags after them win.
+    command: [process.execPath, ...containerNodeFlags(), ...(options.nodeFlags ?? []), options.bundle],
     cwd: options.workDir,
     env: {
       PORT: String(port),

@@ -3,6 +3,7 @@
  * container image uses) started as a child process, configured only through its environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { containerNodeFlags } from '../../service/build';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ interface Child {
 }
 
 function run(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [BUNDLE], {
+  const child = spawn(process.execPath, [...containerNodeFlags(), BUNDLE], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
