@@ -121,7 +121,7 @@ export class Observability extends Construct {
       section: 'target5xx',
     });
     this.addAlarm('UpstreamLatency', {
-      metric: this.gatewayMetric(GatewayMetric.upstreamLatency, 'p99'),
+      metric: this.stageMetric(GatewayMetric.upstreamLatency, 'p99'),
       threshold: t.upstreamLatencyP99Ms,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
@@ -130,7 +130,7 @@ export class Observability extends Construct {
       section: 'upstreamLatency',
     });
     this.addAlarm('TimeToFirstToken', {
-      metric: this.gatewayMetric(GatewayMetric.timeToFirstToken, 'p99'),
+      metric: this.stageMetric(GatewayMetric.timeToFirstToken, 'p99'),
       threshold: t.timeToFirstTokenP99Ms,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
@@ -139,13 +139,7 @@ export class Observability extends Construct {
       section: 'timeToFirstToken',
     });
     this.addAlarm('CanaryFailure', {
-      metric: new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: CanaryMetric.success,
-        dimensionsMap: { [Dimension.stage]: props.stage },
-        statistic: 'Minimum',
-        period: ONE_MINUTE,
-      }),
+      metric: this.stageMetric(CanaryMetric.success, 'Minimum', ONE_MINUTE),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 5,
@@ -156,13 +150,7 @@ export class Observability extends Construct {
       section: 'canaryFailure',
     });
     this.addAlarm('CanaryTimeToFirstToken', {
-      metric: new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: CanaryMetric.timeToFirstToken,
-        dimensionsMap: { [Dimension.stage]: props.stage },
-        statistic: 'p90',
-        period: FIVE_MINUTES,
-      }),
+      metric: this.stageMetric(CanaryMetric.timeToFirstToken, 'p90', FIVE_MINUTES),
       threshold: t.canaryTimeToFirstTokenMs,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
@@ -174,8 +162,8 @@ export class Observability extends Construct {
       metric: new cloudwatch.MathExpression({
         expression: 'IF(requests > 0, 100 * throttled / requests, 0)',
         usingMetrics: {
-          throttled: this.gatewayMetric(GatewayMetric.upstream429, 'Sum'),
-          requests: this.gatewayMetric(GatewayMetric.requests, 'Sum'),
+          throttled: this.stageMetric(GatewayMetric.upstream429, 'Sum'),
+          requests: this.stageMetric(GatewayMetric.requests, 'Sum'),
         },
         label: 'Upstream 429 %',
         period: FIVE_MINUTES,
@@ -187,7 +175,7 @@ export class Observability extends Construct {
     });
     const spendThreshold = (props.monthlyBudgetUsd * props.notifyAtPercent) / 100;
     this.addAlarm('SpendThreshold', {
-      metric: this.gatewayMetric(GatewayMetric.monthToDateSpendUsd, 'Maximum'),
+      metric: this.stageMetric(GatewayMetric.monthToDateSpendUsd, 'Maximum'),
       threshold: spendThreshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       what: `Month-to-date OpenAI spend reached ${spendThreshold} USD, ${props.notifyAtPercent}% of the ${props.monthlyBudgetUsd} USD stage budget.`,
@@ -195,7 +183,7 @@ export class Observability extends Construct {
       section: 'spend',
     });
     this.addAlarm('CacheErrors', {
-      metric: this.gatewayMetric(GatewayMetric.storeErrors, 'Sum'),
+      metric: this.stageMetric(GatewayMetric.storeErrors, 'Sum'),
       threshold: t.cacheErrorsPer5Min,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       what: `The gateway counted ${t.cacheErrorsPer5Min} or more cache (Redis) failures in 5 minutes.`,
@@ -272,8 +260,8 @@ export class Observability extends Construct {
     this.dashboard = this.buildDashboard();
   }
 
-  /** A gateway EMF metric on the stage-wide `[Stage]` dimension set. */
-  gatewayMetric(metricName: string, statistic: string, period: Duration = FIVE_MINUTES): cloudwatch.Metric {
+  /** A project metric (gateway EMF or a handler's) on the stage-wide `[Stage]` dimension set. */
+  stageMetric(metricName: string, statistic: string, period: Duration = FIVE_MINUTES): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
       metricName,
@@ -324,28 +312,28 @@ export class Observability extends Construct {
     dashboard.addWidgets(
       graph('Requests and errors', [
         loadBalancer.metrics.requestCount({ period: FIVE_MINUTES }),
-        this.gatewayMetric(GatewayMetric.errors5xx, 'Sum'),
-        this.gatewayMetric(GatewayMetric.throttled, 'Sum'),
-        this.gatewayMetric(GatewayMetric.budgetExceeded, 'Sum'),
+        this.stageMetric(GatewayMetric.errors5xx, 'Sum'),
+        this.stageMetric(GatewayMetric.throttled, 'Sum'),
+        this.stageMetric(GatewayMetric.budgetExceeded, 'Sum'),
       ]),
       graph('Latency p99 (ms)', [
-        this.gatewayMetric(GatewayMetric.latency, 'p99'),
-        this.gatewayMetric(GatewayMetric.upstreamLatency, 'p99'),
-        this.gatewayMetric(GatewayMetric.timeToFirstToken, 'p99'),
+        this.stageMetric(GatewayMetric.latency, 'p99'),
+        this.stageMetric(GatewayMetric.upstreamLatency, 'p99'),
+        this.stageMetric(GatewayMetric.timeToFirstToken, 'p99'),
       ]),
       graph('Upstream', [
-        this.gatewayMetric(GatewayMetric.upstream429, 'Sum'),
-        this.gatewayMetric(GatewayMetric.upstreamErrors, 'Sum'),
+        this.stageMetric(GatewayMetric.upstream429, 'Sum'),
+        this.stageMetric(GatewayMetric.upstreamErrors, 'Sum'),
       ]),
     );
     dashboard.addWidgets(
       graph('Tokens', [
-        this.gatewayMetric(GatewayMetric.promptTokens, 'Sum'),
-        this.gatewayMetric(GatewayMetric.completionTokens, 'Sum'),
+        this.stageMetric(GatewayMetric.promptTokens, 'Sum'),
+        this.stageMetric(GatewayMetric.completionTokens, 'Sum'),
       ]),
       new cloudwatch.GraphWidget({
         title: 'Month-to-date spend (USD)',
-        left: [this.gatewayMetric(GatewayMetric.monthToDateSpendUsd, 'Maximum', Duration.hours(1))],
+        left: [this.stageMetric(GatewayMetric.monthToDateSpendUsd, 'Maximum', Duration.hours(1))],
         leftAnnotations: [
           { value: this.props.monthlyBudgetUsd, label: 'Monthly budget', color: cloudwatch.Color.RED },
           {
@@ -358,9 +346,9 @@ export class Observability extends Construct {
         height: 6,
       }),
       graph('Cache', [
-        this.gatewayMetric(GatewayMetric.cacheHits, 'Sum'),
-        this.gatewayMetric(GatewayMetric.cacheMisses, 'Sum'),
-        this.gatewayMetric(GatewayMetric.storeErrors, 'Sum'),
+        this.stageMetric(GatewayMetric.cacheHits, 'Sum'),
+        this.stageMetric(GatewayMetric.cacheMisses, 'Sum'),
+        this.stageMetric(GatewayMetric.storeErrors, 'Sum'),
       ]),
     );
     dashboard.addWidgets(
@@ -371,22 +359,8 @@ export class Observability extends Construct {
       ]),
       graph(
         'Canary',
-        [
-          new cloudwatch.Metric({
-            namespace: METRIC_NAMESPACE,
-            metricName: CanaryMetric.success,
-            dimensionsMap: { [Dimension.stage]: stage },
-            statistic: 'Average',
-          }),
-        ],
-        [
-          new cloudwatch.Metric({
-            namespace: METRIC_NAMESPACE,
-            metricName: CanaryMetric.timeToFirstToken,
-            dimensionsMap: { [Dimension.stage]: stage },
-            statistic: 'p90',
-          }),
-        ],
+        [this.stageMetric(CanaryMetric.success, 'Average')],
+        [this.stageMetric(CanaryMetric.timeToFirstToken, 'p90')],
       ),
     );
     dashboard.addWidgets(
