@@ -74,7 +74,17 @@ export interface GatewayConfig {
    * Stage-wide rate limits across all clients and replicas.
    * @default the sum of the clients' limits
    */
-  readonly rateLimits: { readonly rpm: number; readonly tpm: number };
+  readonly rateLimits: {
+    readonly rpm: number;
+    readonly tpm: number;
+    /**
+     * Seconds of the stage's minute limits that may be spent at once. OpenAI may enforce a project's
+     * per-minute limits over shorter periods; a smaller burst spreads the stage's traffic so the
+     * gateway refuses locally, with an exact Retry-After, instead of relaying upstream 429s.
+     * @default 60 (a whole minute's limit at once)
+     */
+    readonly burstSeconds: number;
+  };
   readonly budget: {
     /** Stage-wide monthly spend in USD after which every request is refused. */
     readonly monthlyUsd: number;
@@ -302,6 +312,9 @@ export function parseGatewayConfig(doc: unknown): GatewayConfig {
       rl.tpm,
       sum(clients, (c) => c.tpm),
       (v) => num(v, 'rateLimits.tpm', { integer: true, min: 1 }),
+    ),
+    burstSeconds: withDefault(rl.burstSeconds, 60, (v) =>
+      num(v, 'rateLimits.burstSeconds', { min: 1, max: 60 }),
     ),
   };
 

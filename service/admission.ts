@@ -12,6 +12,8 @@ import type { AdmissionRequest, RejectReason, ScopeLimits } from './store/types'
 
 export class Admission {
   private readonly stageLimits: ScopeLimits;
+  /** The most tokens one request may reserve at the stage scope: its TPM share of one burst. */
+  private readonly stageTokenBurst: number;
   private readonly clientLimits = new Map<string, ScopeLimits>();
 
   constructor(private readonly config: GatewayConfig) {
@@ -19,7 +21,9 @@ export class Admission {
       rpm: config.rateLimits.rpm,
       tpm: config.rateLimits.tpm,
       budgetNanos: usdToNanos(config.budget.monthlyUsd),
+      burstMs: config.rateLimits.burstSeconds * 1000,
     };
+    this.stageTokenBurst = Math.floor((config.rateLimits.tpm * config.rateLimits.burstSeconds) / 60);
     for (const c of config.clients) {
       this.clientLimits.set(c.id, { rpm: c.rpm, tpm: c.tpm, budgetNanos: usdToNanos(c.monthlyBudgetUsd) });
     }
@@ -31,15 +35,16 @@ export class Admission {
 
   /**
    * Refuses a request that could never be admitted: its token reservation (prompt estimate + max
-   * tokens x n) exceeds the client's or the stage's whole TPM. Throws a 400 `request_too_large`.
+   * tokens x n) exceeds the client's whole TPM, or what the stage's TPM allows in one burst. Throws a
+   * 400 `request_too_large`.
    */
   checkFits(client: ClientConfig, prepared: PreparedRequest): void {
     const tokens = prepared.promptTokens + prepared.completionTokens;
     const clientTpm = this.clientLimits.get(client.id)!.tpm;
     if (tokens > clientTpm)
       throw tokensExceedLimit(prepared.requestedModel, 'application', clientTpm, tokens);
-    if (tokens > this.stageLimits.tpm) {
-      throw tokensExceedLimit(prepared.requestedModel, 'gateway', this.stageLimits.tpm, tokens);
+    if (tokens > this.stageTokenBurst) {
+      throw tokensExceedLimit(prepared.requestedModel, 'gateway', this.stageTokenBurst, tokens);
     }
   }
 

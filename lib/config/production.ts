@@ -34,7 +34,7 @@ export const productionConfig: StageConfig = {
       maxStopSequences: 4,
       maxBodyBytes: 1024 * 1024,
     },
-    rateLimits: { rpm: 1000, tpm: 800_000 },
+    rateLimits: { rpm: 1000, tpm: 800_000, burstSeconds: 10 },
     budget: { monthlyUsd: 1000, notifyAtPercent: 80 },
     cache: { ttlSeconds: 3600, version: '1' },
     upstream: {

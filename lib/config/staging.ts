@@ -33,7 +33,7 @@ export const stagingConfig: StageConfig = {
       maxStopSequences: 4,
       maxBodyBytes: 1024 * 1024,
     },
-    rateLimits: { rpm: 120, tpm: 120_000 },
+    rateLimits: { rpm: 120, tpm: 120_000, burstSeconds: 60 },
     budget: { monthlyUsd: 50, notifyAtPercent: 80 },
     cache: { ttlSeconds: 3600, version: '1' },
     upstream: {

@@ -103,6 +103,14 @@ function validateGatewayConsistency(gateway: GatewayConfig, fail: (message: stri
       );
     }
   });
+  const { tpm, burstSeconds } = gateway.rateLimits;
+  const stageTokenBurst = Math.floor((tpm * burstSeconds) / 60);
+  if (gateway.limits.maxTokens > stageTokenBurst) {
+    fail(
+      `gateway.limits.maxTokens (${gateway.limits.maxTokens}) must not exceed what gateway.rateLimits.tpm allows in ` +
+        `one burst of gateway.rateLimits.burstSeconds (${stageTokenBurst}): a request at the cap could never be admitted`,
+    );
+  }
 }
 
 function validateNetwork(config: StageConfig, fail: (message: string) => never): void {

@@ -4,7 +4,8 @@
  * A limit of `limit` units per `periodMs` is a bucket of `limit` units that refills continuously. GCRA
  * keeps one number per scope instead of a count and a timestamp: the theoretical arrival time (TAT),
  * the instant at which the bucket would be full again. A reservation of `cost` units moves the TAT
- * forward by `cost x periodMs / limit`; it fits while the TAT stays within one period of now.
+ * forward by `cost x periodMs / limit`; it fits while the TAT stays within one period of now (or within
+ * a shorter burst tolerance, which spreads the limit over the minute instead of allowing it at once).
  * Giving units back (settle) moves the TAT back, never before now. The same arithmetic runs in Lua
  * (redis-scripts.ts) so that both stores behave alike.
  */
@@ -34,10 +35,11 @@ export function gcraReserve(
   limit: number,
   cost: number,
   periodMs = RATE_PERIOD_MS,
+  burstMs = periodMs,
 ): GcraOutcome {
   const start = tat === undefined || tat < now ? now : tat;
   const next = start + (cost * periodMs) / limit;
-  const allowAt = next - periodMs;
+  const allowAt = next - burstMs;
   if (allowAt > now + GCRA_EPSILON_MS) return { allowed: false, tat: start, waitMs: allowAt - now };
   return { allowed: true, tat: next, waitMs: 0 };
 }

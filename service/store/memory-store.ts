@@ -1,4 +1,4 @@
-import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs } from './gcra';
+import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs, RATE_PERIOD_MS } from './gcra';
 import { LruCache, type LruCacheOptions } from './lru-cache';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
 import { pickRefusal, ticketFor } from './snapshot';
@@ -61,7 +61,14 @@ export class MemoryStore implements GatewayStore {
     const tats = this.tats;
 
     const clientRequests = gcraReserve(tats.get(keys.clientRequests), now, client.rpm, 1);
-    const stageRequests = gcraReserve(tats.get(keys.stageRequests), now, stage.rpm, 1);
+    const stageRequests = gcraReserve(
+      tats.get(keys.stageRequests),
+      now,
+      stage.rpm,
+      1,
+      RATE_PERIOD_MS,
+      stage.burstMs,
+    );
     const requestsWaitMs = Math.max(clientRequests.waitMs, stageRequests.waitMs);
 
     // A cache hit uses no tokens and no money: only the request limits apply to it.
@@ -89,7 +96,14 @@ export class MemoryStore implements GatewayStore {
     }
 
     const clientTokens = gcraReserve(tats.get(keys.clientTokens), now, client.tpm, tokens);
-    const stageTokens = gcraReserve(tats.get(keys.stageTokens), now, stage.tpm, tokens);
+    const stageTokens = gcraReserve(
+      tats.get(keys.stageTokens),
+      now,
+      stage.tpm,
+      tokens,
+      RATE_PERIOD_MS,
+      stage.burstMs,
+    );
     const spend = this.monthSpend(month);
     const clientSpend = spend.get(`c:${clientId}`) ?? 0;
     const stageSpend = spend.get('s') ?? 0;

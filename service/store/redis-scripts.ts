@@ -55,7 +55,8 @@ end
  * KEYS: client RPM, stage RPM, client TPM, stage TPM, client spend (month), stage spend (month),
  *       cache key ('' for none).
  * ARGV: now ms ('' = server TIME), client rpm, stage rpm, client tpm, stage tpm, tokens,
- *       cost nanos, client budget nanos, stage budget nanos, spend key TTL seconds.
+ *       cost nanos, client budget nanos, stage budget nanos, spend key TTL seconds, stage burst ms
+ *       (how far ahead of now the stage scopes may run; the client scopes may run a whole period).
  * Reply: admitted (0/1), request wait ms, token wait ms, client budget exceeded (0/1), stage budget
  *        exceeded (0/1), client remaining requests, client requests reset ms, client remaining
  *        tokens, client tokens reset ms, cached value (nil on a miss or refusal).
@@ -68,9 +69,10 @@ local client_tpm = tonumber(ARGV[4])
 local c_req = load_tat(KEYS[1])
 local s_req = load_tat(KEYS[2])
 local c_tok = load_tat(KEYS[3])
+local STAGE_BURST = tonumber(ARGV[11]) or PERIOD
 local c_req_next = c_req + PERIOD / client_rpm
 local s_req_next = s_req + PERIOD / stage_rpm
-local request_wait = math.max(c_req_next, s_req_next) - PERIOD - now
+local request_wait = math.max(c_req_next - PERIOD, s_req_next - STAGE_BURST) - now
 if request_wait <= EPSILON then request_wait = 0 end
 
 local cached = false
@@ -92,7 +94,7 @@ local cost = tonumber(ARGV[7])
 local s_tok = load_tat(KEYS[4])
 local c_tok_next = c_tok + tokens * PERIOD / client_tpm
 local s_tok_next = s_tok + tokens * PERIOD / stage_tpm
-local token_wait = math.max(c_tok_next, s_tok_next) - PERIOD - now
+local token_wait = math.max(c_tok_next - PERIOD, s_tok_next - STAGE_BURST) - now
 if token_wait <= EPSILON then token_wait = 0 end
 
 local c_spent_raw = redis.call('GET', KEYS[5])

@@ -3,6 +3,7 @@ import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds } from './month';
 import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
 import { pickRefusal, ticketFor } from './snapshot';
 import type { AdmissionDecision, AdmissionRequest, CacheEntry, Ticket } from './types';
+import { RATE_PERIOD_MS } from './gcra';
 
 /** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
 export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
@@ -109,6 +110,7 @@ export class RedisStore {
       client.budgetNanos,
       stage.budgetNanos,
       SPEND_KEY_TTL_SECONDS,
+      stage.burstMs ?? RATE_PERIOD_MS,
     );
     const rateLimit = {
       limitRequests: client.rpm,

@@ -12,6 +12,12 @@ export interface ScopeLimits {
   readonly tpm: number;
   /** Monthly budget in nano-dollars (see runtime/pricing). */
   readonly budgetNanos: number;
+  /**
+   * How much of a minute's limit may be spent at once: the scope admits while it is at most `burstMs`
+   * ahead of its refill, so the largest burst is `limit x burstMs / 60 s` and the rest is spread out.
+   * @default 60000 (the whole minute's limit at once)
+   */
+  readonly burstMs?: number;
 }
 
 export interface AdmissionRequest {

@@ -33,7 +33,7 @@ describe('parseGatewayConfig', () => {
   it('accepts the documented example and fills every default', () => {
     const config = parseGatewayConfig(sample());
     expect(config.stage).toBe('local');
-    expect(config.rateLimits).toEqual({ rpm: 600, tpm: 200000 });
+    expect(config.rateLimits).toEqual({ rpm: 600, tpm: 200000, burstSeconds: 60 });
     expect(config.cache).toEqual({ ttlSeconds: 3600, version: '1' });
     expect(config.upstream).toEqual({ timeoutMs: 60000, maxRetries: 2, maxRetryAfterSeconds: 10 });
     expect(config.moderation).toEqual({ enabled: false, model: 'omni-moderation-latest' });
@@ -45,7 +45,7 @@ describe('parseGatewayConfig', () => {
     const config = parseGatewayConfig({
       ...sample(),
       stage: 'production',
-      rateLimits: { rpm: 100, tpm: 5000 },
+      rateLimits: { rpm: 100, tpm: 5000, burstSeconds: 5 },
       cache: { ttlSeconds: 0, version: 7 },
       upstream: {
         organization: 'org-1',
@@ -58,7 +58,7 @@ describe('parseGatewayConfig', () => {
       store: { fallback: 'closed', commandTimeoutMs: 20 },
     });
     expect(config.stage).toBe('production');
-    expect(config.rateLimits).toEqual({ rpm: 100, tpm: 5000 });
+    expect(config.rateLimits).toEqual({ rpm: 100, tpm: 5000, burstSeconds: 5 });
     expect(config.cache.version).toBe('7');
     expect(config.upstream.organization).toBe('org-1');
     expect(config.moderation.enabled).toBe(true);

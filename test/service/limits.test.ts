@@ -82,6 +82,33 @@ describe('gateway rate limits and budgets', () => {
     }
   });
 
+  it('with a stage burst, sizes requests against one burst of the stage TPM and spreads requests', async () => {
+    // 120 RPM and 6,000 TPM with 1 s of burst: 2 requests and 100 tokens at once.
+    const h = await GatewayHarness.start({
+      config: { rateLimits: { rpm: 120, tpm: 6000, burstSeconds: 1 } },
+    });
+    try {
+      const tooLarge = (await h
+        .client()
+        .chat.completions.create(chatBody('x', { max_tokens: 100 }))
+        .catch((e: unknown) => e)) as ApiError;
+      expect(tooLarge).toMatchObject({ status: 400, code: 'request_too_large' });
+      expect(tooLarge.message).toContain('of this gateway: Limit 100, Requested 108.');
+
+      await h.client().chat.completions.create(chatBody('a', { max_tokens: 10 }));
+      await h.client().chat.completions.create(chatBody('b', { max_tokens: 10 }));
+      const spread = (await h
+        .client()
+        .chat.completions.create(chatBody('c', { max_tokens: 10 }))
+        .catch((e: unknown) => e)) as ApiError;
+      expect(spread).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'requests' });
+      expect(spread.headers?.get('retry-after')).toBe('1');
+      expect(h.fake.received).toBe(2);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('refuses with 429 (tokens) and Retry-After a request that fits the TPM but not what is left of it', async () => {
     const h = await GatewayHarness.start({ config: { clients: [client('app', KEYS.app, { tpm: 500 })] } });
     try {

@@ -86,6 +86,13 @@ describe('validateStageConfig', () => {
     );
   });
 
+  it('refuses a max_tokens cap larger than one burst of the stage TPM', () => {
+    expectError(
+      withChanges(stagingConfig, (c) => (c.gateway.rateLimits.burstSeconds = 1)),
+      'Staging: gateway.limits.maxTokens (4096) must not exceed what gateway.rateLimits.tpm allows in one burst of gateway.rateLimits.burstSeconds (2000): a request at the cap could never be admitted',
+    );
+  });
+
   it('refuses a client budget above the stage budget', () => {
     expectError(
       withChanges(productionConfig, (c) => (c.gateway.clients[0].monthlyBudgetUsd = 5000)),

@@ -99,6 +99,31 @@ describe.each(factories)('$name', (factory) => {
       });
     });
 
+    it('spreads the stage limit over the minute when a burst tolerance is set', async () => {
+      const store = await newStore();
+      // 600 RPM with 1 s of burst: 10 requests at once, then one every 100 ms.
+      const stageLimits = { ...roomy, rpm: 600, burstMs: 1_000 };
+      for (let i = 0; i < 10; i++) {
+        admitted(await store.admit(request({ clientId: `c${i}`, stage: stageLimits })));
+      }
+      const refusal = refused(await store.admit(request({ clientId: 'c10', stage: stageLimits })));
+      expect(refusal.reason).toBe('requests');
+      expect(refusal.retryAfterSeconds).toBe(1);
+      clock.advance(100);
+      admitted(await store.admit(request({ clientId: 'c10', stage: stageLimits })));
+      expect(refused(await store.admit(request({ clientId: 'c11', stage: stageLimits }))).reason).toBe(
+        'requests',
+      );
+    });
+
+    it('lets a whole minute of the stage limit through at once without a burst tolerance', async () => {
+      const store = await newStore();
+      const stageLimits = { ...roomy, rpm: 600 };
+      for (let i = 0; i < 11; i++) {
+        admitted(await store.admit(request({ clientId: `c${i}`, stage: stageLimits })));
+      }
+    });
+
     it('keeps clients apart', async () => {
       const store = await newStore();
       const client = { ...roomy, rpm: 1 };
@@ -133,6 +158,19 @@ describe.each(factories)('$name', (factory) => {
       const refusal = refused(await store.admit(request({ clientId: 'b', stage: stageLimits, tokens: 300 })));
       expect(refusal.reason).toBe('tokens');
       expect(refusal.retryAfterSeconds).toBe(12); // 100 tokens missing at 500 per minute
+    });
+
+    it('spreads the stage TPM over the minute when a burst tolerance is set', async () => {
+      const store = await newStore();
+      // 6,000 TPM with 10 s of burst: 1,000 tokens at once.
+      const stageLimits = { ...roomy, tpm: 6_000, burstMs: 10_000 };
+      admitted(await store.admit(request({ clientId: 'a', stage: stageLimits, tokens: 600 })));
+      const refusal = refused(await store.admit(request({ clientId: 'b', stage: stageLimits, tokens: 600 })));
+      expect(refusal.reason).toBe('tokens');
+      // 1,200 tokens are 12 s of the stage's refill; 10 s of that may be ahead of now: wait 2 s.
+      expect(refusal.retryAfterSeconds).toBe(2);
+      clock.advance(2_000);
+      admitted(await store.admit(request({ clientId: 'b', stage: stageLimits, tokens: 600 })));
     });
 
     it('names the check with the longest wait when several refuse, so the retry is not refused again', async () => {
