@@ -11,6 +11,8 @@ interface BenchConfigOptions {
   readonly stage: string;
   readonly clientRpm?: number;
   readonly stageRpm?: number;
+  /** Stage `rateLimits.burstSeconds`. @default the gateway's (60) */
+  readonly stageBurstSeconds?: number;
   readonly monthlyBudgetUsd?: number;
   readonly inputUsdPer1M?: number;
   readonly outputUsdPer1M?: number;
@@ -39,7 +41,11 @@ function benchConfig(options: BenchConfigOptions) {
     },
     aliases: { default: BENCH_MODEL },
     limits: { maxTokens: 4096, defaultMaxTokens: 256, maxN: 4, maxStopSequences: 4, maxBodyBytes: 1_048_576 },
-    rateLimits: { rpm: options.stageRpm ?? UNREACHABLE, tpm: UNREACHABLE * 1000 },
+    rateLimits: {
+      rpm: options.stageRpm ?? UNREACHABLE,
+      tpm: UNREACHABLE * 1000,
+      ...(options.stageBurstSeconds === undefined ? {} : { burstSeconds: options.stageBurstSeconds }),
+    },
     budget: { monthlyUsd: budget, notifyAtPercent: 80 },
     cache: { ttlSeconds: 3600, version: options.cacheVersion },
     upstream: { timeoutMs: 30_000, maxRetries: 2, maxRetryAfterSeconds: 10 },
@@ -74,7 +80,10 @@ export function budgetConfig(stage: string, cacheVersion: string, fits: number, 
   };
 }
 
-/** Client and stage both limited to `rpm`, the same limit the upstream enforces. */
+/**
+ * Client and stage both limited to `rpm`, the same limit the upstream enforces; the stage spreads it
+ * with a 1 s burst, as the upstream quantizes its limit per second.
+ */
 export function rateLimitConfig(stage: string, cacheVersion: string, rpm: number) {
-  return benchConfig({ stage, cacheVersion, clientRpm: rpm, stageRpm: rpm });
+  return benchConfig({ stage, cacheVersion, clientRpm: rpm, stageRpm: rpm, stageBurstSeconds: 1 });
 }
