@@ -17,12 +17,8 @@ export interface CacheKeyScope {
   readonly stream: boolean;
 }
 
-export function cacheKey(opts: CacheKeyScope & { readonly body: unknown }): string {
-  return cacheKeyOfCanonical(opts, canonicalJson(opts.body));
-}
-
-/** The same key from the body's canonical JSON, which the pipeline also sends upstream (one serialisation). */
-export function cacheKeyOfCanonical(scope: CacheKeyScope, canonicalBody: string): string {
+/** The key of a request from its body's canonical JSON, which the pipeline also sends upstream (one serialisation). */
+export function cacheKey(scope: CacheKeyScope, canonicalBody: string): string {
   const text = `${scope.version}\0${scope.clientId}\0${scope.endpoint}\0${scope.stream ? 's' : 'j'}\0${canonicalBody}`;
   return `cache:${hash('sha256', text, 'hex')}`;
 }

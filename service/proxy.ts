@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientConfig, GatewayConfig } from '../runtime/gateway-config';
 import { Admission, refusal } from './admission';
-import { CacheEntryKind, cacheKeyOfCanonical, canonicalJson } from './cache-key';
+import { CacheEntryKind, cacheKey, canonicalJson } from './cache-key';
 import { contentFlagged, GatewayError, unavailable, upstreamFailed } from './errors';
 import { extractUsage, meter, NOTHING_METERED, type Metered } from './metering';
 import type { CacheStatus } from './metrics';
@@ -84,7 +84,7 @@ export class Proxy {
     const key =
       canonicalBody === undefined
         ? undefined
-        : cacheKeyOfCanonical(
+        : cacheKey(
             {
               version: config.cache.version,
               clientId: client.id,
