@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { HandlerEnv } from './handler-env';
+import { SecretField } from './secret-fields';
 
 /** Which OpenAI credential a client carries. */
 export type OpenAIKeyKind = 'project' | 'admin';
@@ -22,7 +23,7 @@ export async function resolveOpenAIKey(kind: OpenAIKeyKind, options: OpenAIKeyOp
   const localVar = kind === 'admin' ? HandlerEnv.openaiAdminKey : HandlerEnv.openaiApiKey;
   const arnVar = kind === 'admin' ? HandlerEnv.openaiAdminKeySecretArn : HandlerEnv.openaiApiKeySecretArn;
   // SecretField.adminKey / SecretField.apiKey, spelled out so this module does not load ./secrets eagerly.
-  const field = kind === 'admin' ? 'adminKey' : 'apiKey';
+  const field = kind === 'admin' ? SecretField.adminKey : SecretField.apiKey;
   const local = process.env[localVar];
   if (local) return local;
   // Loaded on first use: it brings the Secrets Manager client, which a local run never needs.

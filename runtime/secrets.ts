@@ -1,5 +1,7 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 
+export { SecretField } from './secret-fields';
+
 /** A secret could not be read or holds no usable value. The message never contains the value. */
 export class SecretUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -67,15 +69,3 @@ export function secretField(text: string, field: string, arn = 'secret'): string
   if (trimmed.length === 0) throw new SecretUnavailableError(`${arn} is empty`);
   return trimmed;
 }
-
-/** Field names inside the project's secrets. */
-export const SecretField = {
-  /** The OpenAI project API key the gateway and handlers call with. */
-  apiKey: 'apiKey',
-  /** The OpenAI service account that owns `apiKey`, so rotation can delete it later. */
-  serviceAccountId: 'serviceAccountId',
-  /** The OpenAI admin key (organization-level) for usage, costs and key management. */
-  adminKey: 'adminKey',
-  /** The ElastiCache AUTH token. */
-  authToken: 'authToken',
-} as const;

@@ -3,6 +3,7 @@
  * SIGTERM/SIGINT drain and exit 0; a bad setting or config exits 1 with a message naming it.
  */
 import { Gateway } from './gateway';
+import { SecretField } from '../runtime/secret-fields';
 import { LogSink } from './log-sink';
 import { loadSettings, SettingsError } from './settings';
 import { readSecretFieldLazily, secretKey, staticKey } from './upstream-key';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   let redisAuthToken: string | undefined;
   if (settings.redisAuthSecretArn) {
     try {
-      redisAuthToken = await readSecretFieldLazily(settings.redisAuthSecretArn, 'authToken');
+      redisAuthToken = await readSecretFieldLazily(settings.redisAuthSecretArn, SecretField.authToken);
     } catch (err) {
       // Without the token Redis refuses commands and the store's fallback policy applies; say so, once.
       sink.write(

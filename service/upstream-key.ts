@@ -4,6 +4,7 @@
  * cache; the upstream client calls it once after a 401, so a rotated key is picked up without a restart.
  */
 import type { readSecretField } from '../runtime/secrets';
+import { SecretField } from '../runtime/secret-fields';
 
 export interface UpstreamKeyProvider {
   /** The current key (cached). */
@@ -30,9 +31,6 @@ export interface SecretKeyOptions {
 export const readSecretFieldLazily: typeof readSecretField = async (arn, field, options) =>
   (await import('../runtime/secrets')).readSecretField(arn, field, options);
 
-/** `SecretField.apiKey` of runtime/secrets, without loading it. */
-const API_KEY_FIELD = 'apiKey';
-
 export function secretKey(arn: string, options: SecretKeyOptions = {}): UpstreamKeyProvider {
   const read = options.read ?? readSecretFieldLazily;
   const maxAgeMs = options.maxAgeMs ?? 300_000;
@@ -41,7 +39,7 @@ export function secretKey(arn: string, options: SecretKeyOptions = {}): Upstream
 
   const load = (forceFetch: boolean): Promise<string> => {
     // Concurrent callers share one read; a failed read is not cached.
-    inflight ??= read(arn, API_KEY_FIELD, { forceFetch })
+    inflight ??= read(arn, SecretField.apiKey, { forceFetch })
       .then((value) => {
         cached = { value, at: Date.now() };
         return value;
