@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Dimension, METRIC_NAMESPACE } from './metric-names';
 import { HandlerEnv } from './handler-env';
+import { systemClock, type Clock } from './clock';
 
 /** The stage the handler runs for, the `Stage` dimension and a persistent log key. @default 'local' */
 export function handlerStage(): string {
@@ -36,16 +37,18 @@ export function flushMetrics(metrics: Metrics): void {
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
 }
 
-/** What every handler is given: its stage, a Logger and Metrics set up as above. */
+/** What every handler is given: its stage, a Logger and Metrics set up as above, and the wall clock. */
 export interface HandlerTools {
   readonly stage: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Decides every month, window and record time the handler uses (tests pin it). */
+  readonly clock: Clock;
 }
 
 /** Creates the tools once per Lambda instance (at module load). */
-export function createHandlerTools(stage: string = handlerStage()): HandlerTools {
-  return { stage, logger: createHandlerLogger(stage), metrics: createHandlerMetrics(stage) };
+export function createHandlerTools(stage: string = handlerStage(), clock: Clock = systemClock): HandlerTools {
+  return { stage, logger: createHandlerLogger(stage), metrics: createHandlerMetrics(stage), clock };
 }
 
 /**

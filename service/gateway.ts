@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import type { Clock } from '../runtime/clock';
 import type { GatewayConfig } from '../runtime/gateway-config';
 import { buildApp } from './app';
 import { LogSink } from './log-sink';
@@ -19,7 +20,9 @@ export interface GatewayOptions {
   /** Upstream base URL including `/v1`. */
   readonly openaiBaseUrl: string;
   readonly upstreamKey: UpstreamKeyProvider;
-  /** A ready store. @default createStore({ config, redisUrl, redisAuthToken }) */
+  /** The wall clock of budget months and metric timestamps. @default systemClock */
+  readonly clock?: Clock;
+  /** A ready store. @default createStore({ config, redisUrl, redisAuthToken, clock }) */
   readonly store?: GatewayStore;
   /** @default none: the in-memory store */
   readonly redisUrl?: string;
@@ -81,7 +84,11 @@ export class Gateway {
   static async create(options: GatewayOptions): Promise<Gateway> {
     const { config } = options;
     const sink = options.sink ?? new LogSink();
-    const metrics = new GatewayMetrics({ stage: config.stage, write: (line) => sink.write(line) });
+    const metrics = new GatewayMetrics({
+      stage: config.stage,
+      write: (line) => sink.write(line),
+      now: options.clock,
+    });
     const store =
       options.store ??
       createStore({
@@ -89,6 +96,7 @@ export class Gateway {
         redisUrl: options.redisUrl,
         redisAuthToken: options.redisAuthToken,
         circuit: options.circuit,
+        now: options.clock,
         onError: countStoreErrors(metrics),
       });
     const upstream = new UpstreamClient({

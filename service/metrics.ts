@@ -4,6 +4,7 @@
  * ([Stage], [Stage, Model], [Stage, Client]). Latencies go out as `{Values, Counts, Min, Max, Sum, Count}`
  * with values rounded to two significant digits and at most 100 distinct values per metric per line.
  */
+import { systemClock, type Clock } from '../runtime/clock';
 import { Dimension, GatewayMetric, METRIC_NAMESPACE } from '../runtime/metric-names';
 import { nanosToUsd } from '../runtime/pricing';
 
@@ -117,8 +118,8 @@ export interface MetricsOptions {
   readonly stage: string;
   /** Receives each EMF line (without the newline). */
   readonly write: (line: string) => void;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /** Timestamps of the EMF lines. @default systemClock */
+  readonly now?: Clock;
 }
 
 export class GatewayMetrics {
@@ -172,7 +173,7 @@ export class GatewayMetrics {
     this.buckets = new Map();
     this.storeErrors = 0;
     const stage = buckets.get('s');
-    const timestamp = (this.options.now ?? Date.now)();
+    const timestamp = (this.options.now ?? systemClock)();
     if (!stage && spendNanos === undefined && storeErrors === 0) return;
     const stageLine = stage ?? new Bucket({ [Dimension.stage]: this.options.stage });
     if (!stage) buckets.set('s', stageLine);

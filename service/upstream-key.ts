@@ -3,6 +3,7 @@
  * named by `OPENAI_API_KEY_SECRET_ARN` on AWS (through runtime/secrets, cached). `refresh()` bypasses every
  * cache; the upstream client calls it once after a 401, so a rotated key is picked up without a restart.
  */
+import { systemClock, type Clock } from '../runtime/clock';
 import type { readSecretField } from '../runtime/secrets';
 import { SecretField } from '../runtime/secret-fields';
 
@@ -22,6 +23,8 @@ export interface SecretKeyOptions {
   readonly maxAgeMs?: number;
   /** Secret reader, replaceable in tests. @default runtime/secrets readSecretField */
   readonly read?: typeof readSecretField;
+  /** Measures the age of the cached value. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -34,6 +37,7 @@ export const readSecretFieldLazily: typeof readSecretField = async (arn, field, 
 export function secretKey(arn: string, options: SecretKeyOptions = {}): UpstreamKeyProvider {
   const read = options.read ?? readSecretFieldLazily;
   const maxAgeMs = options.maxAgeMs ?? 300_000;
+  const clock = options.clock ?? systemClock;
   let cached: { value: string; at: number } | undefined;
   let inflight: Promise<string> | undefined;
 
@@ -41,7 +45,7 @@ export function secretKey(arn: string, options: SecretKeyOptions = {}): Upstream
     // Concurrent callers share one read; a failed read is not cached.
     inflight ??= read(arn, SecretField.apiKey, { forceFetch })
       .then((value) => {
-        cached = { value, at: Date.now() };
+        cached = { value, at: clock() };
         return value;
       })
       .finally(() => (inflight = undefined));
@@ -49,7 +53,7 @@ export function secretKey(arn: string, options: SecretKeyOptions = {}): Upstream
   };
 
   return {
-    get: async () => (cached && Date.now() - cached.at < maxAgeMs ? cached.value : load(false)),
+    get: async () => (cached && clock() - cached.at < maxAgeMs ? cached.value : load(false)),
     refresh: () => load(true),
   };
 }

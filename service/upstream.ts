@@ -7,6 +7,7 @@
  * a 429 (with `Retry-After`), a 5xx becomes 502 and a timeout 504. A 401 re-reads the key once (rotation).
  * The caller's AbortSignal cancels the request and any wait between attempts.
  */
+import { systemClock, type Clock } from '../runtime/clock';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { GatewayError, upstreamFailed, upstreamTimeout } from './errors';
 import type { UpstreamKeyProvider } from './upstream-key';
@@ -182,8 +183,11 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
-/** `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date. */
-export function parseRetryAfterMs(headers: Dispatcher.ResponseData['headers']): number | undefined {
+/** `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date (read against `clock`). */
+export function parseRetryAfterMs(
+  headers: Dispatcher.ResponseData['headers'],
+  clock: Clock = systemClock,
+): number | undefined {
   const ms = Number(headers['retry-after-ms']);
   if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
   const raw = headers['retry-after'];
@@ -191,7 +195,7 @@ export function parseRetryAfterMs(headers: Dispatcher.ResponseData['headers']): 
   const seconds = Number(raw);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? undefined : Math.max(0, date - clock());
 }
 
 function finalError(status: number, text: string, retryAfterMs: number | undefined): GatewayError {

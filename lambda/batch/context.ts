@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type OpenAI from 'openai';
+import type { Clock } from '../../runtime/clock';
 import type { GatewayConfig } from '../../runtime/gateway-config';
 import type { BatchJobs } from './jobs';
 
@@ -17,5 +18,6 @@ export interface BatchContext {
   readonly config: () => GatewayConfig;
   /** A project-key OpenAI client. */
   readonly openai: () => Promise<OpenAI>;
-  readonly clock: () => Date;
+  /** Times the job records. */
+  readonly clock: Clock;
 }

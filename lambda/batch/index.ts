@@ -1,14 +1,13 @@
 import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { HandlerEnv } from '../../runtime/handler-env';
 import { createOpenAIClient } from '../../runtime/openai-client';
-import { createHandlerTools, instrumentedHandler } from '../../runtime/powertools';
+import { createHandlerTools, instrumentedHandler, type HandlerTools } from '../../runtime/powertools';
 import { HandlerConfigError, requiredEnv } from '../shared/env';
 import { dynamoDbSdk, s3Sdk } from '../shared/aws-sdk';
 import { lazy } from '../shared/lazy';
 import { runBatch } from './run';
 import { BatchJobs } from './jobs';
 
-const tools = createHandlerTools();
 const s3 = lazy(async () => new (s3Sdk().S3Client)({}));
 const dynamodb = lazy(async () => new (dynamoDbSdk().DynamoDBClient)({}));
 let config: GatewayConfig | undefined;
@@ -27,15 +26,19 @@ function gatewayConfig(): GatewayConfig {
   return config;
 }
 
+/** The handler over `tools` (tests pass their own clock). */
+export function createHandler(tools: HandlerTools = createHandlerTools()) {
+  return instrumentedHandler(tools, (event: unknown) =>
+    runBatch(event, {
+      ...tools,
+      s3,
+      jobs: new BatchJobs(dynamodb, requiredEnv(HandlerEnv.batchJobsTable)),
+      bucket: requiredEnv(HandlerEnv.batchBucket),
+      config: gatewayConfig,
+      openai: () => createOpenAIClient({ timeoutMs: 60_000, maxRetries: 2 }),
+    }),
+  );
+}
+
 /** Batch API handler: S3 "object created" under `input/` submits; a schedule (or `{"action":"poll"}`) collects. */
-export const handler = instrumentedHandler(tools, (event: unknown) =>
-  runBatch(event, {
-    ...tools,
-    s3,
-    jobs: new BatchJobs(dynamodb, requiredEnv(HandlerEnv.batchJobsTable)),
-    bucket: requiredEnv(HandlerEnv.batchBucket),
-    config: gatewayConfig,
-    openai: () => createOpenAIClient({ timeoutMs: 60_000, maxRetries: 2 }),
-    clock: () => new Date(),
-  }),
-);
+export const handler = createHandler();

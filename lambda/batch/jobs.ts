@@ -37,7 +37,7 @@ export class BatchJobs {
    * Claims the job for submission. @returns the existing job when another attempt already claimed it
    * (and did not fail before creating anything at OpenAI), or undefined when this attempt owns it now.
    */
-  async claim(pk: string, inputKey: string, now: Date): Promise<BatchJob | undefined> {
+  async claim(pk: string, inputKey: string, at: number): Promise<BatchJob | undefined> {
     const { PutItemCommand } = sdk();
     try {
       await (
@@ -49,8 +49,8 @@ export class BatchJobs {
             pk: { S: pk },
             status: { S: 'submitting' },
             inputKey: { S: inputKey },
-            createdAt: { S: now.toISOString() },
-            updatedAt: { S: now.toISOString() },
+            createdAt: { S: new Date(at).toISOString() },
+            updatedAt: { S: new Date(at).toISOString() },
           },
           ConditionExpression: 'attribute_not_exists(pk) OR #status = :retryable',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -77,14 +77,14 @@ export class BatchJobs {
   async update(
     pk: string,
     status: JobStatus,
-    now: Date,
+    at: number,
     attributes: Readonly<Record<string, string | number>> = {},
     onlyIfStatus?: JobStatus,
   ): Promise<boolean> {
     const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
     const values: Record<string, AttributeValue> = {
       ':status': { S: status },
-      ':updatedAt': { S: now.toISOString() },
+      ':updatedAt': { S: new Date(at).toISOString() },
     };
     const sets = ['#status = :status', '#updatedAt = :updatedAt'];
     Object.entries(attributes).forEach(([name, value], i) => {

@@ -26,6 +26,8 @@ export async function readProjectCosts(
   startTime: number,
   endTime: number,
 ): Promise<ProjectCosts> {
+  // The first instant of a month: nothing has been billed yet, and the API takes no empty range.
+  if (endTime <= startTime) return { totalUsd: 0, pages: 0, buckets: 0 };
   let totalUsd = 0;
   let buckets = 0;
   let pages = 0;

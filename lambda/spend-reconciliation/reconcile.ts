@@ -1,9 +1,10 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { utcMonthStart } from '../../runtime/clock';
 import { HandlerEnv } from '../../runtime/handler-env';
 import { ReconciliationMetric } from '../../runtime/metric-names';
 import { createOpenAIClient } from '../../runtime/openai-client';
+import type { HandlerTools } from '../../runtime/powertools';
 import { requiredEnv } from '../shared/env';
 import { describeFailure, type FailureCause } from '../shared/failure';
 import { readProjectCosts, roundUsd } from './costs';
@@ -20,19 +21,9 @@ export interface ReconciliationResult {
   readonly driftUsd?: number;
 }
 
-export interface ReconciliationDeps {
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+export interface ReconciliationDeps extends HandlerTools {
   /** The CloudWatch client, created on first use. */
   readonly cloudwatch: () => Promise<CloudWatchClient>;
-  readonly stage: string;
-  /** @default () => new Date() */
-  readonly clock?: () => Date;
-}
-
-/** Start of the current month in UTC, the billing month of OpenAI's costs API. */
-export function monthStartUtc(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }
 
 /**
@@ -42,8 +33,9 @@ export function monthStartUtc(now: Date): Date {
  */
 export async function reconcileSpend(deps: ReconciliationDeps): Promise<ReconciliationResult> {
   const { logger, metrics, stage } = deps;
-  const now = (deps.clock ?? (() => new Date()))();
-  const monthStart = monthStartUtc(now);
+  const now = new Date(deps.clock());
+  // OpenAI's costs API bills by UTC month, as the gateway's budgets do.
+  const monthStart = new Date(utcMonthStart(now.getTime()));
 
   let actualSpendUsd: number;
   try {

@@ -3,6 +3,7 @@
  * skip Redis altogether (no per-request timeout during an outage). After `cooldownMs` one call is let
  * through as a probe (half-open): success closes the circuit, failure opens it for another cooldown.
  */
+import { systemClock, type Clock } from '../../runtime/clock';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -19,9 +20,9 @@ export interface CircuitBreakerOptions {
   readonly cooldownMs?: number;
   /**
    * Clock (real time even when a store test fakes the calendar).
-   * @default Date.now
+   * @default systemClock
    */
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** Told of every state change. */
   readonly onStateChange?: (state: CircuitState) => void;
 }
@@ -32,13 +33,13 @@ export class CircuitBreaker {
   private openedAt = 0;
   private readonly failureThreshold: number;
   private readonly cooldownMs: number;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly onStateChange: ((state: CircuitState) => void) | undefined;
 
   constructor(options: CircuitBreakerOptions = {}) {
     this.failureThreshold = options.failureThreshold ?? 3;
     this.cooldownMs = options.cooldownMs ?? 1000;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
     this.onStateChange = options.onStateChange;
   }
 

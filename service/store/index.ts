@@ -3,6 +3,7 @@
  * (shared by every replica, guarded by timeouts, a circuit breaker and the configured fallback),
  * otherwise an in-process `MemoryStore`.
  */
+import type { Clock } from '../../runtime/clock';
 import type { GatewayConfig } from '../../runtime/gateway-config';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
 import { StoreOperationError } from './errors';
@@ -30,14 +31,14 @@ export interface CreateStoreOptions {
   /**
    * Consecutive failures that open the circuit, how long it stays open before a probe, and (for
    * tests) the breaker's clock.
-   * @default 3 failures, 1000 ms, Date.now
+   * @default 3 failures, 1000 ms, systemClock
    */
   readonly circuit?: Omit<CircuitBreakerOptions, 'onStateChange'>;
   /**
    * Clock for tests. With Redis it replaces the server's clock in the scripts.
-   * @default Date.now (and Redis server time for rate limits)
+   * @default systemClock (and Redis server time for rate limits)
    */
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 /** Builds the store the gateway runs with. It starts connecting at once and never throws afterwards. */

@@ -1,5 +1,6 @@
 import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs, RATE_PERIOD_MS } from './gcra';
 import { LruCache, type LruCacheOptions } from './lru-cache';
+import { systemClock, utcMonthStart, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
 import { pickRefusal, ticketFor } from './snapshot';
 import type {
@@ -14,10 +15,10 @@ import type {
 
 export interface MemoryStoreOptions {
   /**
-   * Clock, epoch milliseconds.
-   * @default Date.now
+   * Wall clock: rate windows, cache expiry and the budget month.
+   * @default systemClock
    */
-  readonly now?: () => number;
+  readonly now?: Clock;
   /**
    * Bounds of the response cache.
    * @default 10000 entries, 64 MiB
@@ -34,7 +35,7 @@ const RATE_STATE_SWEEP_AT = 10_000;
  * apply per replica). Everything is synchronous, so each admission is atomic.
  */
 export class MemoryStore implements GatewayStore {
-  private readonly now: () => number;
+  private readonly now: Clock;
   /** Rate scope (`rpm:c:<id>`, `tpm:s`, ...) to TAT in epoch ms. */
   private readonly tats = new Map<string, number>();
   /** `YYYY-MM` to scope (`c:<id>` or `s`) to spend in nano-dollars. */
@@ -44,7 +45,7 @@ export class MemoryStore implements GatewayStore {
   private readonly months = new MonthCache();
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
     this.cache = new LruCache(options.cache);
   }
 
@@ -192,7 +193,7 @@ export class MemoryStore implements GatewayStore {
   private monthOf(now: number): string {
     const month = this.months.monthOf(now);
     if (month !== this.currentMonth) {
-      const previous = utcMonth(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1));
+      const previous = utcMonth(utcMonthStart(now) - 1);
       for (const kept of this.spend.keys()) {
         if (kept !== month && kept !== previous) this.spend.delete(kept);
       }

@@ -1,16 +1,11 @@
-/** Budgets are counted per UTC calendar month; these helpers name the month and say when it ends. */
+/** Budgets are counted per UTC calendar month (runtime/clock); these helpers say when it ends. */
+import { nextUtcMonthStart, utcMonth, utcMonthStart } from '../../runtime/clock';
 
-/** The UTC month of an epoch-millisecond instant, `YYYY-MM`. */
-export function utcMonth(epochMs: number): string {
-  const date = new Date(epochMs);
-  const month = date.getUTCMonth() + 1;
-  return `${date.getUTCFullYear()}-${month < 10 ? '0' : ''}${month}`;
-}
+export { utcMonth };
 
 /** Milliseconds from `epochMs` to the first instant of the next UTC month. */
 export function msUntilNextUtcMonth(epochMs: number): number {
-  const date = new Date(epochMs);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) - epochMs;
+  return nextUtcMonthStart(epochMs) - epochMs;
 }
 
 /** Whole seconds to wait for `ms` to pass, at least 1 (the value of a `Retry-After` header). */
@@ -30,10 +25,9 @@ export class MonthCache {
   /** The UTC month of `epochMs`, `YYYY-MM`. */
   monthOf(epochMs: number): string {
     if (epochMs < this.start || epochMs >= this.end) {
-      const date = new Date(epochMs);
       this.month = utcMonth(epochMs);
-      this.start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
-      this.end = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+      this.start = utcMonthStart(epochMs);
+      this.end = nextUtcMonthStart(epochMs);
     }
     return this.month;
   }

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { systemClock, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds } from './month';
 import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
 import { pickRefusal, ticketFor } from './snapshot';
@@ -15,9 +16,9 @@ export interface RedisStoreOptions {
   readonly stage: string;
   /**
    * Test clock. When set, the scripts use it instead of Redis server time, and months follow it.
-   * @default server time for rate limits, Date.now for months
+   * @default Redis server time for rate limits, systemClock for months
    */
-  readonly now?: () => number;
+  readonly now?: Clock;
   /**
    * How long the first command may wait for the initial connection, ms (later, while disconnected,
    * commands fail at once).
@@ -58,7 +59,7 @@ export class RedisStore {
   private stageSpendKey = '';
   private stageSpendMonth = '';
   private readonly clientKeys = new Map<string, ClientKeys>();
-  private readonly clock: (() => number) | undefined;
+  private readonly clock: Clock | undefined;
   private readonly connectWaitMs: number;
   private firstReady: Promise<void> | undefined;
   private readonly months = new MonthCache();
@@ -86,7 +87,7 @@ export class RedisStore {
 
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
     if (this.firstReady !== undefined) await this.waitForFirstConnection();
-    const now = this.clock === undefined ? Date.now() : this.clock();
+    const now = (this.clock ?? systemClock)();
     const month = this.months.monthOf(now);
     const keys = this.keysOf(request.clientId);
     if (keys.month !== month) this.setMonth(keys, month);
@@ -182,7 +183,7 @@ export class RedisStore {
 
   async monthToDateSpendNanos(): Promise<number> {
     if (this.firstReady !== undefined) await this.waitForFirstConnection();
-    const month = this.months.monthOf(this.clock === undefined ? Date.now() : this.clock());
+    const month = this.months.monthOf((this.clock ?? systemClock)());
     this.commandsSent++;
     const spent = await this.redis.get(`${this.prefix}spend:${month}:s`);
     return spent === null ? 0 : Number(spent);

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../runtime/clock';
 import type { StoreFallback } from '../../runtime/gateway-config';
 import type { CircuitBreaker } from './circuit-breaker';
 import { CircuitOpenError, StoreOperationError } from './errors';
@@ -24,9 +25,9 @@ export interface ResilientStoreOptions {
   readonly onError?: StoreErrorListener;
   /**
    * Clock for the month of tickets issued under the `open` fallback.
-   * @default Date.now
+   * @default systemClock
    */
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 /**
@@ -43,7 +44,7 @@ export class ResilientStore implements GatewayStore {
   private readonly fallback: StoreFallback;
   private readonly local: MemoryStore;
   private readonly onError: StoreErrorListener | undefined;
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(options: ResilientStoreOptions) {
     this.primary = options.primary;
@@ -51,7 +52,7 @@ export class ResilientStore implements GatewayStore {
     this.fallback = options.fallback;
     this.local = options.local;
     this.onError = options.onError;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
   }
 
   /** The circuit's state, for health reporting. */

@@ -21,7 +21,10 @@ const dynamodb = mockClient(DynamoDBClient);
 const fake = new FakeOpenAI();
 const admin = new FakeOpenAIAdmin(fake);
 const capture = new OutputCapture();
-let handler: typeof import('../../lambda/batch').handler;
+let handler: ReturnType<typeof import('../../lambda/batch').createHandler>;
+/** The handler's clock: mid-month unless a test moves it. */
+const MID_MONTH = Date.UTC(2026, 5, 17, 10, 30, 0);
+let now = MID_MONTH;
 
 const BUCKET = 'batch-bucket';
 const CONFIG = {
@@ -125,13 +128,16 @@ const retryFast = { 'retry-after-ms': '1' };
 beforeAll(async () => {
   await fake.start();
   Object.assign(process.env, ENV, { OPENAI_BASE_URL: fake.url });
-  ({ handler } = await import('../../lambda/batch'));
+  const { createHandler } = await import('../../lambda/batch');
+  const { createHandlerTools } = await import('../../runtime/powertools');
+  handler = createHandler(createHandlerTools('test', () => now));
 });
 afterAll(async () => {
   await fake.stop();
   process.env = saved;
 });
 beforeEach(() => {
+  now = MID_MONTH;
   fake.reset();
   admin.reset();
   s3.reset();
@@ -329,6 +335,24 @@ describe('batch polling', () => {
 
     expect(result.poll).toEqual({ running: 1, completed: 0, failed: 0, errors: 0 });
     expect([...objects.keys()].filter((k) => k.startsWith('output/'))).toEqual([]);
+  });
+
+  it('records when a job was claimed and finished from its clock, across a year end', async () => {
+    now = Date.parse('2026-12-31T23:59:59.500Z');
+    const batchId = await submitted();
+    expect(job()).toMatchObject({
+      createdAt: '2026-12-31T23:59:59.500Z',
+      updatedAt: '2026-12-31T23:59:59.500Z',
+    });
+    admin.completeBatch(batchId);
+    now = Date.parse('2027-01-01T00:00:00.250Z');
+    await handler({ action: 'poll' });
+    capture.stop();
+    expect(job()).toMatchObject({
+      status: 'completed',
+      createdAt: '2026-12-31T23:59:59.500Z',
+      updatedAt: '2027-01-01T00:00:00.250Z',
+    });
   });
 
   it('writes results and per-request errors of a finished batch to output/ and records the cost at half price', async () => {

@@ -2,7 +2,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseCostsPage } from '../../lambda/spend-reconciliation/costs';
-import { monthStartUtc } from '../../lambda/spend-reconciliation/reconcile';
+import { utcMonthStart } from '../../runtime/clock';
 import { Dimension, GatewayMetric, METRIC_NAMESPACE, ReconciliationMetric } from '../../runtime/metric-names';
 import { FakeOpenAI } from '../support/fake-openai';
 import { FakeOpenAIAdmin } from '../support/fake-openai-admin';
@@ -14,6 +14,12 @@ const fake = new FakeOpenAI();
 const admin = new FakeOpenAIAdmin(fake);
 const capture = new OutputCapture();
 let handler: typeof import('../../lambda/spend-reconciliation').handler;
+let createHandler: typeof import('../../lambda/spend-reconciliation').createHandler;
+let createHandlerTools: typeof import('../../runtime/powertools').createHandlerTools;
+
+/** The handler's clock: mid-month unless a test moves it to a boundary. */
+const MID_MONTH = Date.UTC(2026, 5, 17, 10, 30, 0);
+let now = MID_MONTH;
 
 const PROJECT = 'proj_stage';
 const ENV = {
@@ -24,7 +30,7 @@ const ENV = {
   OPENAI_PROJECT: PROJECT,
 };
 const saved = { ...process.env };
-const monthStart = () => Math.floor(monthStartUtc(new Date()).getTime() / 1000);
+const monthStart = () => utcMonthStart(now) / 1000;
 const page = (usd: number[], nextPage: string | null) => ({
   object: 'page',
   data: usd.map((value, i) => ({
@@ -46,20 +52,23 @@ const page = (usd: number[], nextPage: string | null) => ({
 const meteredSpend = (usd: number) =>
   cloudwatch.on(GetMetricDataCommand).resolves({
     MetricDataResults: [
-      { Id: 'metered', Values: [usd, usd - 1], Timestamps: [new Date(), new Date(Date.now() - 300_000)] },
+      { Id: 'metered', Values: [usd, usd - 1], Timestamps: [new Date(now), new Date(now - 300_000)] },
     ],
   });
 
 beforeAll(async () => {
   await fake.start();
   Object.assign(process.env, ENV, { OPENAI_BASE_URL: fake.url });
-  ({ handler } = await import('../../lambda/spend-reconciliation'));
+  ({ createHandler } = await import('../../lambda/spend-reconciliation'));
+  ({ createHandlerTools } = await import('../../runtime/powertools'));
+  handler = createHandler(createHandlerTools('test', () => now));
 });
 afterAll(async () => {
   await fake.stop();
   process.env = saved;
 });
 beforeEach(() => {
+  now = MID_MONTH;
   fake.reset();
   admin.reset();
   cloudwatch.reset();
@@ -259,6 +268,58 @@ describe('spend reconciliation', () => {
       'could not read the gateway metered spend from CloudWatch; drift not published',
     );
     expect(line).toMatchObject({ level: 'ERROR', detail: 'AccessDenied' });
+  });
+});
+
+describe('spend reconciliation at the edges of a month', () => {
+  // Every day from the start of the month before carries $0.25, so the month-to-date cost is
+  // 0.25 x the days of the month so far (today included), and nothing of the month before counts.
+  it.each([
+    ['the first minutes of a year', '2027-01-01T00:05:00.000Z', '2027-01-01T00:00:00.000Z', 1],
+    ['the last minute of a year', '2026-12-31T23:59:30.000Z', '2026-12-01T00:00:00.000Z', 31],
+    ['the last minute of February', '2027-02-28T23:59:30.000Z', '2027-02-01T00:00:00.000Z', 28],
+    ['the first minute of March', '2027-03-01T00:00:30.000Z', '2027-03-01T00:00:00.000Z', 1],
+    ['a leap day', '2028-02-29T12:00:00.000Z', '2028-02-01T00:00:00.000Z', 29],
+  ])('at %s (%s) reads the month from %s: %i days', async (_what, at, expectedStart, days) => {
+    now = Date.parse(at);
+    const start = Date.parse(expectedStart) / 1000;
+    const previousMonth = utcMonthStart(start * 1000 - 1) / 1000;
+    admin.setDailyCosts(
+      PROJECT,
+      previousMonth,
+      Array.from({ length: 70 }, () => 0.25),
+    );
+    meteredSpend(0.25 * days);
+
+    const result = await handler({});
+    capture.stop();
+
+    expect(result).toEqual({
+      success: true,
+      actualSpendUsd: 0.25 * days,
+      meteredSpendUsd: 0.25 * days,
+      driftUsd: 0,
+    });
+    const [costs] = fake.requestsTo('/v1/organization/costs');
+    expect(Number(costs.query.get('start_time'))).toBe(start);
+    expect(Number(costs.query.get('end_time'))).toBe(Math.ceil(now / 1000));
+    const [query] = cloudwatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+    // Six hours back, but never into the month before: last month's total is not this month's.
+    expect(query.StartTime!.getTime()).toBe(Math.max(start * 1000, now - 6 * 3_600_000));
+    expect(query.EndTime!.getTime()).toBe(now);
+  });
+
+  it('at the first instant of a month reports $0 without asking for an empty range', async () => {
+    now = Date.parse('2027-01-01T00:00:00.000Z');
+    admin.setDailyCosts(PROJECT, Date.parse('2026-12-01T00:00:00.000Z') / 1000, [5, 5, 5]);
+    meteredSpend(0);
+
+    const result = await handler({});
+    capture.stop();
+
+    expect(result).toMatchObject({ success: true, actualSpendUsd: 0 });
+    expect(fake.requestsTo('/v1/organization/costs')).toHaveLength(0);
+    expect(capture.logs('read month-to-date costs')[0]).toMatchObject({ pages: 0, buckets: 0 });
   });
 });
 

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { createHash } from 'node:crypto';
 import { chatBody, GatewayHarness, KEYS } from '../support/gateway-harness';
 import { MemoryStore } from '../../service/store';
+import { flowingClock } from '../support/clock';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const client = (id: string, key: string, extra: Record<string, unknown>) => ({
@@ -190,7 +191,7 @@ describe('gateway rate limits and budgets', () => {
   });
 
   it('settles the reservation to the actual usage x price, and concurrent requests never overspend', async () => {
-    const store = new MemoryStore();
+    const store = new MemoryStore({ now: flowingClock });
     const budgetNanos = 200_000; // 0.0002 USD: a default request reserves ~61,500 and really costs ~7,000
     const h = await GatewayHarness.start({
       store,
@@ -225,7 +226,7 @@ describe('gateway rate limits and budgets', () => {
   });
 
   it('settles a stream the caller abandoned at the prompt estimate plus what was sent, and a cache hit at zero', async () => {
-    const store = new MemoryStore();
+    const store = new MemoryStore({ now: flowingClock });
     const h = await GatewayHarness.start({ store });
     try {
       h.fake.enqueue({ chunks: 100, chunkDelayMs: 20 });
@@ -256,7 +257,7 @@ describe('gateway rate limits and budgets', () => {
   });
 
   it('serves a cache hit once the budget is spent (a hit costs nothing), while a miss is refused', async () => {
-    const store = new MemoryStore();
+    const store = new MemoryStore({ now: flowingClock });
     const h = await GatewayHarness.start({ store, config: { clients: [client('app', KEYS.app, {})] } });
     try {
       await h.client().chat.completions.create(chatBody('cached', { temperature: 0 }));

@@ -164,9 +164,10 @@ describe('small helpers', () => {
   it('parses retry-after-ms, seconds and HTTP dates', () => {
     expect(parseRetryAfterMs({ 'retry-after-ms': '250' })).toBe(250);
     expect(parseRetryAfterMs({ 'retry-after': '2' })).toBe(2000);
-    expect(parseRetryAfterMs({ 'retry-after': new Date(Date.now() + 60_000).toUTCString() })).toBeGreaterThan(
-      50_000,
-    );
+    // An HTTP date counts from the clock, across a year end; one in the past means now.
+    const clock = () => Date.parse('2026-12-31T23:59:30.000Z');
+    expect(parseRetryAfterMs({ 'retry-after': 'Fri, 01 Jan 2027 00:00:30 GMT' }, clock)).toBe(60_000);
+    expect(parseRetryAfterMs({ 'retry-after': 'Thu, 31 Dec 2026 23:00:00 GMT' }, clock)).toBe(0);
     expect(parseRetryAfterMs({})).toBeUndefined();
   });
 

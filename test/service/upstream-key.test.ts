@@ -26,6 +26,19 @@ describe('upstream key from Secrets Manager', () => {
     expect(read).toHaveBeenCalledTimes(2);
   });
 
+  it('reads the secret again once the cached value is older than maxAgeMs, by its clock', async () => {
+    let now = Date.parse('2027-02-28T23:59:00.000Z');
+    const read = jest.fn(async () => 'sk-key');
+    const key = secretKey(ARN, { read, maxAgeMs: 60_000, clock: () => now });
+    await key.get();
+    now += 59_999;
+    await key.get();
+    expect(read).toHaveBeenCalledTimes(1);
+    now += 1;
+    await key.get();
+    expect(read).toHaveBeenCalledTimes(2);
+  });
+
   it('does not cache a failed read', async () => {
     let fail = true;
     const key = secretKey(ARN, {

@@ -9,6 +9,7 @@ import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-co
 import { Gateway, type GatewayOptions } from '../../service/gateway';
 import type { GatewayStore } from '../../service/store/types';
 import { staticKey, type UpstreamKeyProvider } from '../../service/upstream-key';
+import { flowingClock } from './clock';
 import { FakeOpenAI } from './fake-openai';
 
 export const KEYS = {
@@ -115,6 +116,8 @@ export class GatewayHarness {
       store: options.store,
       redisUrl: options.redisUrl,
       redisAuthToken: options.redisAuthToken,
+      // Budget months from a mid-month clock, so no test depends on the day it runs.
+      clock: flowingClock,
       circuit: { cooldownMs: 200 },
       sink: { write: (line) => void lines.push(line.trimEnd()) },
       logLevel: 'info',

@@ -235,6 +235,53 @@ describe.each(factories)('$name', (factory) => {
     });
   });
 
+  describe('the calendar', () => {
+    // A budget spent in one month is available again at 00:00:00.000 UTC of the next: not a
+    // millisecond early, not a second late, with a Retry-After that counts down to that instant.
+    it.each([
+      ['the end of June', '2026-07-01T00:00:00.000Z', '2026-06', '2026-07'],
+      ['31 December to 1 January', '2027-01-01T00:00:00.000Z', '2026-12', '2027-01'],
+      ['28 February to 1 March', '2027-03-01T00:00:00.000Z', '2027-02', '2027-03'],
+      ['a leap day to 1 March', '2028-03-01T00:00:00.000Z', '2028-02', '2028-03'],
+    ])(
+      '%s: spent at the last minute, refused until %s, then a fresh month',
+      async (_what, at, before, after) => {
+        const boundary = Date.parse(at);
+        clock.ms = boundary - 60_000;
+        const store = await newStore();
+        const client = { ...roomy, budgetNanos: 1_000 };
+        expect(admitted(await store.admit(request({ client, costNanos: 1_000 }))).ticket.month).toBe(before);
+        const lastMinute = refused(await store.admit(request({ client, costNanos: 1 })));
+        expect(lastMinute).toMatchObject({ reason: 'client_budget', retryAfterSeconds: 60 });
+
+        clock.ms = boundary - 1;
+        const lastMillisecond = refused(await store.admit(request({ client, costNanos: 1 })));
+        expect(lastMillisecond).toMatchObject({ reason: 'client_budget', retryAfterSeconds: 1 });
+        expect(await store.monthToDateSpendNanos()).toBe(1_000);
+
+        clock.ms = boundary;
+        const fresh = admitted(await store.admit(request({ client, costNanos: 400 })));
+        expect(fresh.ticket.month).toBe(after);
+        clock.ms = boundary + 59_999;
+        expect(await store.monthToDateSpendNanos()).toBe(400);
+        admitted(await store.admit(request({ client, costNanos: 600 })));
+        expect(refused(await store.admit(request({ client, costNanos: 1 }))).reason).toBe('client_budget');
+      },
+    );
+
+    it('does not start a month on a leap day: a budget spent on 28 February 2028 stays spent on the 29th', async () => {
+      clock.ms = Date.parse('2028-02-28T23:59:30.000Z');
+      const store = await newStore();
+      const client = { ...roomy, budgetNanos: 1_000 };
+      admitted(await store.admit(request({ client, costNanos: 1_000 })));
+      clock.ms = Date.parse('2028-02-29T00:00:30.000Z');
+      const refusal = refused(await store.admit(request({ client, costNanos: 1 })));
+      // 23 h 59 min 30 s to 1 March.
+      expect(refusal).toMatchObject({ reason: 'client_budget', retryAfterSeconds: 86_370 });
+      expect(await store.monthToDateSpendNanos()).toBe(1_000);
+    });
+  });
+
   describe('budgets', () => {
     it('admits while counter + cost fits the client budget, then refuses until next month', async () => {
       const store = await newStore();

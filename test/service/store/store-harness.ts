@@ -1,16 +1,10 @@
 import { parseGatewayConfig, type GatewayConfig, type StoreFallback } from '../../../runtime/gateway-config';
 import { createStore, MemoryStore, type CreateStoreOptions, type GatewayStore } from '../../../service/store';
 import type { AdmissionRequest, ScopeLimits } from '../../../service/store/types';
+import { TestClock } from '../../support/clock';
 import type { RedisServer } from '../../support/redis-server';
 
-/** A settable test clock. */
-export class TestClock {
-  constructor(public ms: number) {}
-  readonly now = (): number => this.ms;
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+export { TestClock };
 
 let stageCounter = 0;
 /** A stage name no other test uses, so tests sharing one redis-server never share keys. */
