@@ -252,7 +252,7 @@ interface Results {
 function bundleGatewayOrExplain(outDir: string): string | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { bundleGateway } = require('../service/build') as { bundleGateway: (outDir: string) => void };
+    const { bundleGateway } = require('../service/main/build') as { bundleGateway: (outDir: string) => void };
     bundleGateway(outDir);
     return join(outDir, 'index.js');
   } catch (err) {

@@ -7,7 +7,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { join } from 'node:path';
-import { bundleGateway } from '../service/build';
+import { bundleGateway } from '../service/main/build';
 import { productionConfig, stagingConfig } from '../lib/config';
 import { GatewayStage } from '../lib/stages/gateway-stage';
 

@@ -13,18 +13,47 @@ export interface OpenAIErrorBody {
   };
 }
 
+/** The parts of an OpenAI error besides its HTTP status. */
+export interface GatewayErrorFields {
+  readonly message: string;
+  readonly type: string;
+  /** @default null */
+  readonly code?: string | null;
+  /** The request field at fault. @default null */
+  readonly param?: string | null;
+  /** Response headers that go with it, e.g. `retry-after`. @default none */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /** An error answered to the caller with `status`, OpenAI's body shape and optional headers. */
 export class GatewayError extends Error {
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+
   constructor(
     readonly status: number,
-    message: string,
-    readonly type: string,
-    readonly code: string | null = null,
-    readonly param: string | null = null,
-    readonly headers: Readonly<Record<string, string>> = {},
+    fields: GatewayErrorFields,
   ) {
-    super(message);
+    super(fields.message);
     this.name = 'GatewayError';
+    this.type = fields.type;
+    this.code = fields.code ?? null;
+    this.param = fields.param ?? null;
+    this.headers = fields.headers ?? {};
+  }
+
+  /** The same error with `headers` added (a header of its own wins). */
+  withHeaders(headers: Readonly<Record<string, string>>): GatewayError {
+    const { message, type, code, param } = this;
+    return new GatewayError(this.status, {
+      message,
+      type,
+      code,
+      param,
+      headers: { ...headers, ...this.headers },
+    });
   }
 
   toBody(): OpenAIErrorBody {
@@ -32,56 +61,67 @@ export class GatewayError extends Error {
   }
 }
 
+const INVALID = 'invalid_request_error';
+const retryAfter = (seconds: number) => ({ 'retry-after': String(seconds) });
+
 export const invalidApiKey = (): GatewayError =>
-  new GatewayError(
-    401,
-    'Incorrect API key provided. Use the key issued for your application by the gateway operator.',
-    'invalid_request_error',
-    'invalid_api_key',
-  );
+  new GatewayError(401, {
+    message: 'Incorrect API key provided. Use the key issued for your application by the gateway operator.',
+    type: INVALID,
+    code: 'invalid_api_key',
+  });
 
 export const invalidRequest = (message: string, param: string | null = null, code: string | null = null) =>
-  new GatewayError(400, message, 'invalid_request_error', code, param);
+  new GatewayError(400, { message, type: INVALID, code, param });
 
 export const modelNotFound = (model: string): GatewayError =>
-  new GatewayError(
-    404,
-    `The model \`${model}\` does not exist or you do not have access to it.`,
-    'invalid_request_error',
-    'model_not_found',
-    'model',
-  );
+  new GatewayError(404, {
+    message: `The model \`${model}\` does not exist or you do not have access to it.`,
+    type: INVALID,
+    code: 'model_not_found',
+    param: 'model',
+  });
 
 export const modelNotAllowed = (model: string): GatewayError =>
-  new GatewayError(
-    403,
-    `Your application is not allowed to use the model \`${model}\`.`,
-    'invalid_request_error',
-    'model_not_allowed',
-    'model',
-  );
+  new GatewayError(403, {
+    message: `Your application is not allowed to use the model \`${model}\`.`,
+    type: INVALID,
+    code: 'model_not_allowed',
+    param: 'model',
+  });
 
 export const bodyTooLarge = (limit: number): GatewayError =>
-  new GatewayError(
-    413,
-    `Request body exceeds the limit of ${limit} bytes.`,
-    'invalid_request_error',
-    'request_too_large',
-  );
+  new GatewayError(413, {
+    message: `Request body exceeds the limit of ${limit} bytes.`,
+    type: INVALID,
+    code: 'request_too_large',
+  });
 
-export const rateLimited = (
-  what: 'requests' | 'tokens',
-  retryAfterSeconds: number,
-  scope: string,
-): GatewayError =>
-  new GatewayError(
-    429,
-    `Rate limit reached for ${what} per minute (${scope}). Please try again in ${retryAfterSeconds}s.`,
-    what,
-    'rate_limit_exceeded',
-    null,
-    { 'retry-after': String(retryAfterSeconds) },
-  );
+export const unsupportedMediaType = (): GatewayError =>
+  new GatewayError(415, {
+    message: "Send the body as JSON with 'Content-Type: application/json'.",
+    type: INVALID,
+  });
+
+export const unparsableJson = (): GatewayError =>
+  invalidRequest('We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.');
+
+export const callerClosed = (): GatewayError =>
+  new GatewayError(499, { message: 'The caller closed the request.', type: INVALID });
+
+export const internalError = (): GatewayError =>
+  new GatewayError(500, {
+    message: 'The gateway had an internal error while processing the request.',
+    type: 'server_error',
+  });
+
+export const rateLimited = (what: 'requests' | 'tokens', seconds: number, scope: string): GatewayError =>
+  new GatewayError(429, {
+    message: `Rate limit reached for ${what} per minute (${scope}). Please try again in ${seconds}s.`,
+    type: what,
+    code: 'rate_limit_exceeded',
+    headers: retryAfter(seconds),
+  });
 
 /**
  * A request whose token reservation exceeds a TPM limit: it could never be admitted, so it is refused
@@ -95,42 +135,45 @@ export const tokensExceedLimit = (
   limit: number,
   requested: number,
 ): GatewayError =>
-  new GatewayError(
-    400,
-    `Request too large for ${model} on tokens per min (TPM) of this ${scope}: Limit ${limit}, Requested ${requested}. The input or output tokens must be reduced in order to run successfully (lower max_tokens or n, or shorten the messages).`,
-    'invalid_request_error',
-    'request_too_large',
-  );
+  new GatewayError(400, {
+    message: `Request too large for ${model} on tokens per min (TPM) of this ${scope}: Limit ${limit}, Requested ${requested}. The input or output tokens must be reduced in order to run successfully (lower max_tokens or n, or shorten the messages).`,
+    type: INVALID,
+    code: 'request_too_large',
+  });
 
-export const quotaExceeded = (scope: string, retryAfterSeconds: number): GatewayError =>
-  new GatewayError(
-    429,
-    `You exceeded your current quota: the ${scope} monthly budget is spent. It resets at the start of the next month (UTC).`,
-    'insufficient_quota',
-    'insufficient_quota',
-    null,
-    { 'retry-after': String(retryAfterSeconds) },
-  );
+export const quotaExceeded = (scope: string, seconds: number): GatewayError =>
+  new GatewayError(429, {
+    message: `You exceeded your current quota: the ${scope} monthly budget is spent. It resets at the start of the next month (UTC).`,
+    type: 'insufficient_quota',
+    code: 'insufficient_quota',
+    headers: retryAfter(seconds),
+  });
 
-export const unavailable = (message: string, retryAfterSeconds = 1): GatewayError =>
-  new GatewayError(503, message, 'server_error', 'service_unavailable', null, {
-    'retry-after': String(retryAfterSeconds),
+export const unavailable = (message: string, seconds = 1): GatewayError =>
+  new GatewayError(503, {
+    message,
+    type: 'server_error',
+    code: 'service_unavailable',
+    headers: retryAfter(seconds),
   });
 
 export const upstreamFailed = (message: string): GatewayError =>
-  new GatewayError(502, message, 'server_error', 'upstream_error');
+  new GatewayError(502, { message, type: 'server_error', code: 'upstream_error' });
 
 export const upstreamTimeout = (): GatewayError =>
-  new GatewayError(504, 'The upstream model API did not answer in time.', 'server_error', 'upstream_timeout');
+  new GatewayError(504, {
+    message: 'The upstream model API did not answer in time.',
+    type: 'server_error',
+    code: 'upstream_timeout',
+  });
 
 export const contentFlagged = (): GatewayError =>
-  new GatewayError(
-    400,
-    'The input was flagged by the moderation check and was not sent to the model.',
-    'invalid_request_error',
-    'content_flagged',
-    'messages',
-  );
+  new GatewayError(400, {
+    message: 'The input was flagged by the moderation check and was not sent to the model.',
+    type: INVALID,
+    code: 'content_flagged',
+    param: 'messages',
+  });
 
 export const notFound = (method: string, url: string): GatewayError =>
-  new GatewayError(404, `Invalid URL (${method} ${url})`, 'invalid_request_error', 'unknown_url');
+  new GatewayError(404, { message: `Invalid URL (${method} ${url})`, type: INVALID, code: 'unknown_url' });

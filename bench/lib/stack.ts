@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort, httpAnswers, PinnedProcess, SERVER_CORE, waitUntil } from './processes';
-import { containerNodeFlags } from '../../service/build';
+import { containerNodeFlags } from '../../service/main/build';
 
 /** The caller key every bench request sends to the gateway (only its SHA-256 goes into the config). */
 export const BENCH_CLIENT_KEY = 'sk-gw-bench-0000000000000000000000000000000000000000';

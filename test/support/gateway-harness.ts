@@ -6,9 +6,9 @@
 import OpenAI from 'openai';
 import { createHash } from 'node:crypto';
 import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
-import { Gateway, type GatewayOptions } from '../../service/gateway';
+import { Gateway, type GatewayOptions } from '../../service/main/gateway';
 import type { GatewayStore } from '../../service/store/types';
-import { staticKey, type UpstreamKeyProvider } from '../../service/upstream-key';
+import { staticKey, type UpstreamKeyProvider } from '../../service/upstream/key';
 import { flowingClock } from './clock';
 import { FakeOpenAI } from './fake-openai';
 

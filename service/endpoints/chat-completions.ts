@@ -1,0 +1,113 @@
+/**
+ * `POST /v1/chat/completions`: messages in, choices out, JSON or SSE. The output cap is the larger of
+ * `max_completion_tokens` and `max_tokens` (the default is applied when the caller sends neither),
+ * times `n`; the prompt estimate counts every message's content and framing. A streamed call always
+ * asks upstream for the usage chunk, and the caller sees it only if it asked for it.
+ */
+import { invalidRequest } from '../errors';
+import {
+  checkNumber,
+  checkStop,
+  choiceCount,
+  contentBytes,
+  isObject,
+  objectBody,
+  outputTokenCap,
+  safetyIdentifier,
+  streamFlag,
+  BYTES_PER_TOKEN,
+  MESSAGE_OVERHEAD_TOKENS,
+  type Body,
+} from './fields';
+import { usageOfJson } from './json-usage';
+import { NO_STORED_OBJECTS, type EndpointSpec, type PrepareInput, type PreparedCall } from './spec';
+import { ChatStreamReader } from './chat-stream';
+
+/** Tokens of the reply's priming, added to every prompt estimate. */
+const REPLY_PRIMING_TOKENS = 3;
+
+function promptTokens(body: Body): number {
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw invalidRequest("'messages' must be a non-empty array of messages.", 'messages');
+  }
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!isObject(m) || typeof m.role !== 'string') {
+      throw invalidRequest(`'messages[${i}]' must be an object with a string 'role'.`, `messages[${i}]`);
+    }
+    bytes += contentBytes(m.content) + MESSAGE_OVERHEAD_TOKENS * BYTES_PER_TOKEN;
+  }
+  return Math.ceil(bytes / BYTES_PER_TOKEN) + REPLY_PRIMING_TOKENS;
+}
+
+/** `stream_options` is allowed only with `stream: true`; a stream always asks upstream for usage. */
+function streamOptions(body: Body, stream: boolean): { callerWantsUsage: boolean; upstream?: Body } {
+  const options = body.stream_options;
+  if (options !== undefined && options !== null) {
+    if (!stream)
+      throw invalidRequest("'stream_options' is only allowed when 'stream' is true.", 'stream_options');
+    if (!isObject(options)) throw invalidRequest("'stream_options' must be an object.", 'stream_options');
+  }
+  if (!stream) return { callerWantsUsage: false };
+  const given = isObject(options) ? options : undefined;
+  return { callerWantsUsage: given?.include_usage === true, upstream: { ...given, include_usage: true } };
+}
+
+function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
+  const body = objectBody(raw);
+  const { requestedModel, model } = policy.models.resolve(client, body.model);
+  const limits = policy.config.limits;
+  const prompt = promptTokens(body);
+  const stream = streamFlag(body);
+  const options = streamOptions(body, stream);
+  const cap = outputTokenCap(body, ['max_completion_tokens', 'max_tokens'], limits);
+  const n = choiceCount(body, limits);
+  checkStop(body, limits);
+  checkNumber(body, 'temperature');
+
+  const out: Body = {
+    ...body,
+    model,
+    safety_identifier: safetyIdentifier(client.id, body.safety_identifier ?? body.user),
+  };
+  delete out.user;
+  if (cap.defaulted) out.max_completion_tokens = cap.tokens;
+  if (options.upstream) out.stream_options = options.upstream;
+  return {
+    spec: chatCompletions,
+    requestedModel,
+    model,
+    body: out,
+    stream,
+    callerWantsUsage: options.callerWantsUsage,
+    promptTokens: prompt,
+    completionTokens: cap.tokens * n,
+    deterministic: body.temperature === 0,
+  };
+}
+
+/** The text of the caller's messages, for the moderation pre-check. */
+function moderationInput(body: Body): string {
+  const parts: string[] = [];
+  for (const m of body.messages as Body[]) {
+    if (typeof m.content === 'string') parts.push(m.content);
+    else if (Array.isArray(m.content)) {
+      for (const p of m.content) if (isObject(p) && typeof p.text === 'string') parts.push(p.text);
+    }
+  }
+  return parts.join('\n');
+}
+
+export const chatCompletions: EndpointSpec = {
+  name: 'chat',
+  route: '/v1/chat/completions',
+  upstreamPath: '/chat/completions',
+  prepare,
+  usageOfJson,
+  streamReader: (prepared) => new ChatStreamReader(prepared.callerWantsUsage),
+  moderationInput,
+  // Stored completions (`store: true`) are read back through endpoints the gateway does not route yet.
+  storedObjects: NO_STORED_OBJECTS,
+};

@@ -1,0 +1,109 @@
+/**
+ * Checks and estimates that several endpoint specs share: the body object, the output-token cap, `n`,
+ * `stop`, the `stream` flag, the per-client safety identifier and the byte-based token estimate. Each
+ * problem is a 400 in OpenAI's shape naming the `param` at fault.
+ */
+import { createHash } from 'node:crypto';
+import type { GatewayConfig } from '../../runtime/gateway-config';
+import { invalidRequest } from '../errors';
+
+export type Body = Record<string, unknown>;
+
+/** Per-message framing tokens in the prompt estimate. */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
+/** Bytes per token in the estimate: real text averages about 4, so 3 over-estimates on purpose. */
+export const BYTES_PER_TOKEN = 3;
+
+export const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+const isSet = (v: unknown): boolean => v !== undefined && v !== null;
+
+/** The body as a JSON object. @throws GatewayError 400 otherwise */
+export function objectBody(raw: unknown): Body {
+  if (!isObject(raw)) throw invalidRequest('The request body must be a JSON object.');
+  return raw;
+}
+
+/** The `stream` flag, false when absent. */
+export function streamFlag(body: Body): boolean {
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw invalidRequest("'stream' must be a boolean.", 'stream');
+  }
+  return body.stream === true;
+}
+
+/**
+ * The largest output-token cap among `params` (all checked against `limits.maxTokens`); when none is
+ * given, `limits.defaultMaxTokens`, which the caller must then set in the upstream body.
+ */
+export function outputTokenCap(
+  body: Body,
+  params: readonly string[],
+  limits: GatewayConfig['limits'],
+): { readonly tokens: number; readonly defaulted: boolean } {
+  let cap: number | undefined;
+  for (const param of params) {
+    const v = body[param];
+    if (!isSet(v)) continue;
+    if (!isPositiveInt(v)) throw invalidRequest(`'${param}' must be a positive integer.`, param);
+    if (v > limits.maxTokens) {
+      throw invalidRequest(`'${param}' is ${v}; this gateway allows at most ${limits.maxTokens}.`, param);
+    }
+    cap = Math.max(cap ?? 0, v);
+  }
+  return cap === undefined
+    ? { tokens: limits.defaultMaxTokens, defaulted: true }
+    : { tokens: cap, defaulted: false };
+}
+
+/** The number of choices `n` (1 when absent), at most `limits.maxN`. */
+export function choiceCount(body: Body, limits: GatewayConfig['limits']): number {
+  if (!isSet(body.n)) return 1;
+  if (!isPositiveInt(body.n)) throw invalidRequest("'n' must be a positive integer.", 'n');
+  if (body.n > limits.maxN) {
+    throw invalidRequest(`'n' is ${body.n}; this gateway allows at most ${limits.maxN}.`, 'n');
+  }
+  return body.n;
+}
+
+/** `stop` as a string or strings, at most `limits.maxStopSequences`. */
+export function checkStop(body: Body, limits: GatewayConfig['limits']): void {
+  if (!isSet(body.stop)) return;
+  const stops = typeof body.stop === 'string' ? [body.stop] : body.stop;
+  if (!Array.isArray(stops) || !stops.every((s) => typeof s === 'string')) {
+    throw invalidRequest("'stop' must be a string or an array of strings.", 'stop');
+  }
+  if (stops.length > limits.maxStopSequences) {
+    throw invalidRequest(
+      `'stop' has ${stops.length} sequences; this gateway allows at most ${limits.maxStopSequences}.`,
+      'stop',
+    );
+  }
+}
+
+/** A numeric parameter, when present. */
+export function checkNumber(body: Body, param: string): void {
+  if (isSet(body[param]) && typeof body[param] !== 'number') {
+    throw invalidRequest(`'${param}' must be a number.`, param);
+  }
+}
+
+/**
+ * A stable identifier per client (and per end user, when the caller names one) that OpenAI can use to
+ * attribute abuse, without the raw end-user ID leaving the company.
+ */
+export function safetyIdentifier(clientId: string, endUser: unknown): string {
+  if (typeof endUser !== 'string' || endUser.length === 0) return clientId;
+  const digest = createHash('sha256').update(clientId).update('\0').update(endUser).digest('base64url');
+  return `${clientId}:${digest.slice(0, 22)}`;
+}
+
+/** Tokens of `bytes` of text, rounded up, at least 1. */
+export const textTokens = (bytes: number): number => Math.ceil(bytes / BYTES_PER_TOKEN) || 1;
+
+/** Bytes of a content value: a string as UTF-8, anything else as its JSON. */
+export function contentBytes(content: unknown): number {
+  if (typeof content === 'string') return Buffer.byteLength(content);
+  if (content === undefined || content === null) return 0;
+  return Buffer.byteLength(JSON.stringify(content));
+}

@@ -1,0 +1,93 @@
+/**
+ * An endpoint spec declares everything that differs from one OpenAI endpoint family to another: its
+ * route, how a body is validated, capped and defaulted for a client, the real model and the tokens to
+ * reserve, how usage is read from a JSON answer and from a stream, whether the answer may be cached,
+ * what moderation reads, and which stored objects it creates or names. The pipeline runs every spec
+ * with the same steps and never branches on an endpoint's name; the route table is built from the list
+ * in `index.ts`. Specs are pure (no Fastify, no store), so the batch handler validates its lines with
+ * the very same code.
+ */
+import type { ClientConfig, GatewayConfig } from '../../runtime/gateway-config';
+import type { TokenUsage } from '../../runtime/pricing';
+import type { ModelAccess } from './model-access';
+
+/** The config a spec prepares a body against. Built once per config (see `createRequestPolicy`). */
+export interface RequestPolicy {
+  readonly config: GatewayConfig;
+  readonly models: ModelAccess;
+}
+
+/** What `prepare` is given: the policy, the authenticated client and the parsed JSON body. */
+export interface PrepareInput {
+  readonly policy: RequestPolicy;
+  readonly client: ClientConfig;
+  readonly body: unknown;
+}
+
+/** A body that passed its spec, ready for admission, the cache and upstream. */
+export interface PreparedCall {
+  readonly spec: EndpointSpec;
+  /** The model or alias the caller named. */
+  readonly requestedModel: string;
+  /** The real model sent upstream and priced. */
+  readonly model: string;
+  /** The body to send upstream (model resolved, caps and defaults applied, safety identifier set). */
+  readonly body: Record<string, unknown>;
+  readonly stream: boolean;
+  /** The caller asked for the usage chunk (`stream_options.include_usage`). */
+  readonly callerWantsUsage: boolean;
+  /** Deliberate over-estimate of prompt tokens, corrected at settlement. */
+  readonly promptTokens: number;
+  /** Most completion tokens the request can produce (output cap x choices). */
+  readonly completionTokens: number;
+  /** The same body gives the same answer: cacheable by default. */
+  readonly deterministic: boolean;
+}
+
+/**
+ * Reads one streamed answer frame by frame (a frame is one SSE event without its blank line): what to
+ * forward, the usage once reported, and whether the stream completed or carried an error.
+ */
+export interface StreamReader {
+  /** The frame to forward, rewritten if need be, or undefined to drop it. */
+  frame(frame: string): string | undefined;
+  /** The usage upstream reported, once its frame has arrived. */
+  readonly usage: TokenUsage | undefined;
+  /** The stream's terminal frame arrived: it is complete. */
+  readonly done: boolean;
+  /** Upstream reported an error inside the stream. */
+  readonly errored: boolean;
+  /** Content frames forwarded (a rough completion-token count when no usage arrives). */
+  readonly frames: number;
+}
+
+/** The kinds of object OpenAI stores and names by id, for the ownership rules of stored objects. */
+export type StoredObjectKind = 'response' | 'conversation' | 'file' | 'batch' | 'chat_completion';
+
+/** Which stored objects a call creates and which request fields name existing ones. */
+export interface StoredObjects {
+  readonly creates: readonly StoredObjectKind[];
+  /** Body fields whose value is the id of an object the caller must own. */
+  readonly names: Readonly<Record<string, StoredObjectKind>>;
+}
+
+export interface EndpointSpec {
+  /** Short name, part of the cache key (changing it empties the endpoint's cache), e.g. `chat`. */
+  readonly name: string;
+  /** The gateway route (POST), e.g. `/v1/chat/completions`. */
+  readonly route: string;
+  /** The upstream path, relative to the base URL that ends in `/v1`. */
+  readonly upstreamPath: string;
+  /** Validates, caps and defaults a body. @throws GatewayError with OpenAI's `param` and `code` */
+  prepare(input: PrepareInput): PreparedCall;
+  /** The usage of a JSON answer, read without parsing all of it. */
+  usageOfJson(text: string): TokenUsage | undefined;
+  /** The stream grammar of a streamed answer; undefined when the endpoint does not stream. */
+  readonly streamReader?: (prepared: PreparedCall) => StreamReader;
+  /** The text moderation reads; undefined when the endpoint is not moderated. */
+  readonly moderationInput?: (body: Record<string, unknown>) => string;
+  readonly storedObjects: StoredObjects;
+}
+
+/** For endpoints that neither create nor name a stored object. */
+export const NO_STORED_OBJECTS: StoredObjects = { creates: [], names: {} };

@@ -1,0 +1,153 @@
+/**
+ * The gateway's HTTP layer: the Fastify app, its `/v1` route table built from the endpoint specs, the
+ * request record of every `/v1` request, and error mapping. It authenticates before the body is read,
+ * hands each model call to the pipeline, and writes one log line and one metrics entry per request
+ * when its response closes. Tests build it in process.
+ */
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { GatewayPaths } from '../../runtime/gateway-env';
+import { ENDPOINT_SPECS, type EndpointSpec } from '../endpoints';
+import { invalidApiKey, notFound, type GatewayError } from '../errors';
+import { createAuthenticator } from '../pipeline/authenticate';
+import { runModelCall, type PipelineDeps } from '../pipeline/model-call';
+import type { GatewayMetrics } from '../telemetry/metrics';
+import { toGatewayError } from './error-mapping';
+import { FastifyResponse } from './fastify-response';
+import { writeRecord, type RequestRecord } from './request-record';
+
+export interface AppDeps {
+  readonly pipeline: PipelineDeps;
+  readonly metrics: GatewayMetrics;
+  /** Readiness for `/readyz`: false until the upstream key is loaded, and while draining. */
+  readonly isReady: () => boolean;
+  /** Receives each JSON log line; none when absent. */
+  readonly logSink?: { write(line: string): void };
+  readonly logLevel: string;
+  /** Node `keepAliveTimeout`, above the ALB idle timeout; `headersTimeout` is set 1 s above it. */
+  readonly keepAliveTimeoutMs: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    record: RequestRecord | null;
+  }
+}
+
+function createFastify(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    logger: deps.logSink
+      ? {
+          level: deps.logLevel,
+          stream: deps.logSink,
+          // "level":"info" rather than 30: readable in CloudWatch Logs Insights filters.
+          formatters: { level: (label: string) => ({ level: label }) },
+          // Never the caller's key or the upstream key; bodies are never logged at all.
+          redact: {
+            paths: ['req.headers.authorization', 'headers.authorization', 'authorization'],
+            censor: '[redacted]',
+          },
+        }
+      : false,
+    // One line per request, written from the request record, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.pipeline.config.limits.maxBodyBytes,
+    keepAliveTimeout: deps.keepAliveTimeoutMs,
+    // Streams can outlive any fixed request timeout; upstream timeouts bound the work instead.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.server.headersTimeout = deps.keepAliveTimeoutMs + 1_000;
+  return app;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = createFastify(deps);
+  const maxBodyBytes = deps.pipeline.config.limits.maxBodyBytes;
+  app.decorateRequest('record', null);
+  app.setErrorHandler((err, request, reply) => {
+    const e = toGatewayError(err, maxBodyBytes);
+    logServerError(request, err, e);
+    void reply.code(e.status).headers(e.headers).send(e.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(notFound(request.method, request.url.split('?')[0]).toBody());
+  });
+  app.get(GatewayPaths.health, async () => ({ status: 'ok' }));
+  app.get(GatewayPaths.ready, async (_request, reply) => {
+    const ready = deps.isReady();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready' });
+  });
+  await app.register(async (v1) => registerV1(v1, deps));
+  return app;
+}
+
+/** Everything under `/v1`: authenticated before the body is read, recorded once when it closes. */
+function registerV1(v1: FastifyInstance, deps: AppDeps): void {
+  const authenticate = createAuthenticator(deps.pipeline.config.clients);
+  // A callback hook, not an async one: no promise per request.
+  v1.addHook('onRequest', (request, reply, done) => {
+    const record: RequestRecord = { started: performance.now(), method: request.method };
+    request.record = record;
+    // The one close listener of the request: a caller who left aborts the call, then the record is written.
+    reply.raw.once('close', () => {
+      const raw = reply.raw;
+      if (!raw.writableFinished) record.abort?.abort();
+      const closing = {
+        status: raw.writableFinished ? raw.statusCode : 499,
+        latencyMs: performance.now() - record.started,
+      };
+      writeRecord({ metrics: deps.metrics, log: request.log }, record, closing);
+    });
+    record.client = authenticate(request.headers.authorization);
+    done(record.client ? undefined : invalidApiKey());
+  });
+  v1.get('/v1/models', async (request) => ({
+    object: 'list',
+    data: deps.pipeline.policy.models
+      .modelsFor(request.record!.client!)
+      .map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })),
+  }));
+  for (const spec of ENDPOINT_SPECS) v1.post(spec.route, modelRoute(spec, deps));
+}
+
+function modelRoute(spec: EndpointSpec, deps: AppDeps) {
+  const maxBodyBytes = deps.pipeline.config.limits.maxBodyBytes;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const record = request.record!;
+    record.route = spec.route;
+    const controller = new AbortController();
+    record.abort = controller;
+    if (reply.raw.destroyed) controller.abort(); // the caller left while the body was read
+    const response = new FastifyResponse(reply, controller.signal);
+    const call = runModelCall(deps.pipeline, {
+      spec,
+      client: record.client!,
+      body: request.body,
+      cacheControl: request.headers['cache-control'],
+      response,
+      started: record.started,
+    });
+    record.call = call;
+    const { error, headers } = await call;
+    if (error === undefined || response.started || reply.sent) return reply;
+    const e = toGatewayError(error, maxBodyBytes);
+    logServerError(request, error, e);
+    return reply
+      .code(e.status)
+      .headers({ ...headers, ...e.headers })
+      .send(e.toBody());
+  };
+}
+
+/** A 5xx is the gateway's fault: logged with the error's name and code, never its data. */
+function logServerError(request: FastifyRequest, err: unknown, e: GatewayError): void {
+  if (e.status < 500) return;
+  request.log.error({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, e.message);
+}

@@ -1,0 +1,56 @@
+/** The pipeline's `CallerResponse` over a Fastify reply: whole answers through Fastify, streams raw. */
+import { once } from 'node:events';
+import type { FastifyReply } from 'fastify';
+import type { CallerResponse, ResponseHeaders, WholeAnswer } from '../pipeline/caller-response';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
+
+const CONTENT_TYPES = { json: 'application/json', sse: SSE_HEADERS['content-type'] } as const;
+
+export class FastifyResponse implements CallerResponse {
+  private opened = false;
+
+  constructor(
+    private readonly reply: FastifyReply,
+    readonly signal: AbortSignal,
+  ) {}
+
+  get started(): boolean {
+    return this.opened || this.reply.raw.headersSent;
+  }
+
+  send(answer: WholeAnswer): void {
+    const reply = this.reply.code(answer.status).headers(answer.headers);
+    if (answer.contentType === 'sse') reply.headers(SSE_HEADERS);
+    else reply.header('content-type', CONTENT_TYPES.json);
+    reply.send(answer.body);
+  }
+
+  openStream(headers: ResponseHeaders): void {
+    if (this.opened) return;
+    this.opened = true;
+    this.reply.hijack();
+    this.reply.raw.writeHead(200, {
+      ...SSE_HEADERS,
+      ...headers,
+      'x-request-id': String(this.reply.request.id),
+    });
+  }
+
+  write(text: string): Promise<void> | undefined {
+    const raw = this.reply.raw;
+    if (raw.write(text)) return undefined;
+    return once(raw, 'drain', { signal: this.signal }).then(() => undefined);
+  }
+
+  end(text?: string): void {
+    const raw = this.reply.raw;
+    if (raw.destroyed) return;
+    if (text === undefined) raw.end();
+    else raw.end(text);
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Composition root: builds the store, upstream client, metrics and Fastify app from options, listens,
+ * and shuts down cleanly (readiness false, in-flight requests and streams finish up to the stop timeout,
+ * metrics flushed, store closed). `index.ts` runs it from the environment; the demo and tests call it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { createRequestPolicy } from '../endpoints';
+import { buildApp } from '../http/app';
+import { AdmissionLimits } from '../pipeline/admit';
+import { SingleFlight } from '../pipeline/cache';
+import type { PipelineDeps } from '../pipeline/model-call';
+import { createStore, ResilientStore } from '../store';
+import type { GatewayStore, StoreErrorListener } from '../store/types';
+import { LogSink } from '../telemetry/log-sink';
+import { GatewayMetrics } from '../telemetry/metrics';
+import { UpstreamClient } from '../upstream/client';
+import {
+  resolveGatewayOptions,
+  type GatewayOptions,
+  type LineSink,
+  type ResolvedGatewayOptions,
+} from './options';
+
+export type { GatewayOptions } from './options';
+
+/**
+ * Counts `StoreErrors`: failed (or timed-out) store commands and requests answered by the fallback
+ * while the circuit is open. Connection errors are not counted: while Redis is unreachable ioredis
+ * reports every reconnection attempt, which says nothing about requests; the requests themselves are
+ * counted, as failed admissions or circuit-open fallbacks.
+ */
+export function countStoreErrors(metrics: Pick<GatewayMetrics, 'storeError'>): StoreErrorListener {
+  return (operation) => {
+    if (operation !== 'connection') metrics.storeError();
+  };
+}
+
+/** The parts a running gateway is made of. */
+interface GatewayParts {
+  readonly app: FastifyInstance;
+  readonly store: GatewayStore;
+  readonly upstream: UpstreamClient;
+  readonly metrics: GatewayMetrics;
+  readonly sink: LineSink;
+}
+
+export class Gateway {
+  private draining = false;
+  private keyLoaded = false;
+  /** The wait for the first Redis connection is over (connected, timed out, or no Redis at all). */
+  private storeWaited = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  readonly app: FastifyInstance;
+  readonly store: GatewayStore;
+  readonly upstream: UpstreamClient;
+  readonly metrics: GatewayMetrics;
+  private readonly sink: LineSink;
+
+  private constructor(
+    parts: GatewayParts,
+    private readonly options: ResolvedGatewayOptions,
+  ) {
+    ({
+      app: this.app,
+      store: this.store,
+      upstream: this.upstream,
+      metrics: this.metrics,
+      sink: this.sink,
+    } = parts);
+  }
+
+  static async create(given: GatewayOptions): Promise<Gateway> {
+    const options = resolveGatewayOptions(given);
+    const sink = options.sink ?? new LogSink();
+    const metrics = new GatewayMetrics({
+      stage: options.config.stage,
+      write: (line) => sink.write(line),
+      now: options.clock,
+    });
+    const pipeline = pipelineDeps(options, metrics);
+    const ref: { gateway?: Gateway } = {};
+    const app = await buildApp({
+      pipeline,
+      metrics,
+      isReady: () => ref.gateway?.ready ?? false,
+      logSink: sink,
+      logLevel: options.logLevel,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    });
+    const gateway = new Gateway(
+      { app, store: pipeline.store, upstream: pipeline.upstream, metrics, sink },
+      options,
+    );
+    ref.gateway = gateway;
+    gateway.startBackgroundWork();
+    return gateway;
+  }
+
+  /**
+   * Ready to take traffic: the upstream key has been read, the first Redis connection is up (or the
+   * wait for it is over), and the process is not draining.
+   */
+  get ready(): boolean {
+    return this.keyLoaded && this.storeWaited && !this.draining;
+  }
+
+  /** Listens and returns the base URL (`http://host:port/v1`). */
+  async listen(port: number, host: string): Promise<string> {
+    await this.app.listen({ port, host });
+    const address = this.app.server.address() as AddressInfo;
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${shownHost}:${address.port}/v1`;
+  }
+
+  /** Drains and stops. In-flight requests and streams get up to `shutdownTimeoutMs` to finish. */
+  async shutdown(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    for (const t of this.timers) clearInterval(t);
+    const timeoutMs = this.options.shutdownTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+    );
+    // close() drops the connections idle now; a keep-alive connection whose request (or stream) ends
+    // later would otherwise linger until its keep-alive timeout, so keep closing idle ones.
+    const sweep = setInterval(() => this.app.server.closeIdleConnections(), 50);
+    const outcome = await Promise.race([this.app.close().then(() => 'closed' as const), deadline]);
+    clearInterval(sweep);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.app.log.warn({ timeoutMs }, 'shutdown timeout reached; closing the remaining connections');
+      this.app.server.closeAllConnections();
+    }
+    await this.flushMetrics();
+    await this.store.close();
+    await this.upstream.close().catch(() => undefined);
+    this.app.log.info('gateway stopped');
+    this.sink.flushSync?.();
+  }
+
+  /** Writes the aggregated metrics now, with the stage's month-to-date spend. */
+  async flushMetrics(): Promise<void> {
+    const spend = await this.store.monthToDateSpendNanos().catch(() => undefined);
+    this.metrics.flush(spend);
+  }
+
+  private startBackgroundWork(): void {
+    const flush = setInterval(() => void this.flushMetrics(), this.options.metricsFlushMs);
+    flush.unref();
+    this.timers.push(flush);
+    void this.loadKey();
+    void this.waitForStore();
+  }
+
+  /** Waits (bounded) for the first Redis connection; never fails, so readiness never hangs on Redis. */
+  private async waitForStore(): Promise<void> {
+    if (this.store instanceof ResilientStore) {
+      const connected = await this.store.whenConnected(this.options.redisConnectWaitMs).catch(() => false);
+      if (!connected) this.app.log.warn('redis not connected at start; requests use the store fallback');
+    }
+    this.storeWaited = true;
+  }
+
+  private async loadKey(): Promise<void> {
+    try {
+      await this.options.upstreamKey.get();
+      this.keyLoaded = true;
+    } catch (err) {
+      // The message names the secret, never its value. Not ready until a read succeeds.
+      this.app.log.error(
+        { err: { name: (err as Error).name } },
+        `upstream key unavailable: ${(err as Error).message}`,
+      );
+      if (this.draining) return;
+      const retry = setTimeout(() => void this.loadKey(), this.options.keyRetryMs);
+      retry.unref();
+      this.timers.push(retry);
+    }
+  }
+}
+
+/** The store, upstream client and per-config policy the pipeline runs with. */
+function pipelineDeps(options: ResolvedGatewayOptions, metrics: GatewayMetrics): PipelineDeps {
+  const { config } = options;
+  const store =
+    options.store ??
+    createStore({
+      config,
+      redisUrl: options.redisUrl,
+      redisAuthToken: options.redisAuthToken,
+      circuit: options.circuit,
+      now: options.clock,
+      onError: countStoreErrors(metrics),
+    });
+  const upstream = new UpstreamClient({
+    baseUrl: options.openaiBaseUrl,
+    key: options.upstreamKey,
+    organization: config.upstream.organization,
+    project: config.upstream.project,
+    timeoutMs: config.upstream.timeoutMs,
+    maxRetries: config.upstream.maxRetries,
+    maxRetryAfterSeconds: config.upstream.maxRetryAfterSeconds,
+    retryBaseDelayMs: options.retryBaseDelayMs,
+  });
+  return {
+    config,
+    policy: createRequestPolicy(config),
+    limits: new AdmissionLimits(config),
+    store,
+    upstream,
+    flights: new SingleFlight(),
+    sseKeepAliveMs: options.sseKeepAliveMs,
+  };
+}

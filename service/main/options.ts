@@ -1,0 +1,78 @@
+/**
+ * The gateway's one options type and its defaults, in one table. The entry point fills it from the
+ * environment (`settings.ts`), the demo and the tests fill it directly; `Gateway.create` resolves the
+ * defaults here and nowhere else.
+ */
+import type { Clock } from '../../runtime/clock';
+import type { GatewayConfig } from '../../runtime/gateway-config';
+import type { CreateStoreOptions } from '../store';
+import type { GatewayStore } from '../store/types';
+import type { UpstreamKeyProvider } from '../upstream/key';
+
+/** Where JSON logs and EMF lines go. */
+export interface LineSink {
+  write(line: string): void;
+  flushSync?(): void;
+}
+
+/** The settings that have a default (table below). */
+export interface TunableOptions {
+  /** Pino level of the JSON logs. */
+  readonly logLevel: string;
+  /** Interval of SSE keep-alive comments while a stream waits for upstream, ms. */
+  readonly sseKeepAliveMs: number;
+  /** How often aggregated metrics are written, ms. */
+  readonly metricsFlushMs: number;
+  /** Node `keepAliveTimeout`, above the ALB idle timeout; `headersTimeout` is 1 s above it, ms. */
+  readonly keepAliveTimeoutMs: number;
+  /** How long in-flight requests and streams may finish after SIGTERM, ms. */
+  readonly shutdownTimeoutMs: number;
+  /** First upstream retry backoff step, ms. */
+  readonly retryBaseDelayMs: number;
+  /** How often an unreadable upstream key is tried again, ms. */
+  readonly keyRetryMs: number;
+  /**
+   * How long readiness waits at start for the first Redis connection, ms, so that the first requests
+   * do not go to the fallback. Readiness turns true after this bound even if Redis is still down.
+   */
+  readonly redisConnectWaitMs: number;
+}
+
+export const GATEWAY_DEFAULTS: TunableOptions = {
+  logLevel: 'info',
+  sseKeepAliveMs: 15_000,
+  metricsFlushMs: 60_000,
+  keepAliveTimeoutMs: 125_000,
+  shutdownTimeoutMs: 25_000,
+  retryBaseDelayMs: 250,
+  keyRetryMs: 5_000,
+  redisConnectWaitMs: 2_000,
+};
+
+export interface GatewayOptions extends Partial<TunableOptions> {
+  readonly config: GatewayConfig;
+  /** Upstream base URL including `/v1`. */
+  readonly openaiBaseUrl: string;
+  readonly upstreamKey: UpstreamKeyProvider;
+  /** The wall clock of budget months and metric timestamps. @default systemClock */
+  readonly clock?: Clock;
+  /** A ready store. @default createStore({ config, redisUrl, redisAuthToken, clock }) */
+  readonly store?: GatewayStore;
+  /** @default none: the in-memory store */
+  readonly redisUrl?: string;
+  /** @default none */
+  readonly redisAuthToken?: string;
+  /** Circuit breaker around Redis. @default the store's (3 failures, 1000 ms) */
+  readonly circuit?: CreateStoreOptions['circuit'];
+  /** @default a buffered stdout writer */
+  readonly sink?: LineSink;
+}
+
+export type ResolvedGatewayOptions = GatewayOptions & TunableOptions;
+
+/** The options with every default filled in; an option set to undefined takes its default. */
+export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
+  const resolved: Record<string, unknown> = { ...options };
+  for (const [name, value] of Object.entries(GATEWAY_DEFAULTS)) resolved[name] ??= value;
+  return resolved as unknown as ResolvedGatewayOptions;
+}

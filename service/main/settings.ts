@@ -1,0 +1,120 @@
+/**
+ * The gateway's settings from its environment (names in runtime/gateway-env.ts). A missing or invalid
+ * setting, or an invalid config document, is a `SettingsError` whose message names what to fix.
+ */
+import { readFileSync } from 'node:fs';
+import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
+import { GATEWAY_CONTAINER_PORT, GatewayEnv } from '../../runtime/gateway-env';
+import type { GatewayOptions, TunableOptions } from './options';
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+/** The gateway options the environment sets (the rest keep their defaults), and where to listen. */
+export interface Settings
+  extends
+    Pick<GatewayOptions, 'config' | 'openaiBaseUrl' | 'redisUrl'>,
+    Partial<
+      Pick<
+        TunableOptions,
+        'keepAliveTimeoutMs' | 'shutdownTimeoutMs' | 'sseKeepAliveMs' | 'metricsFlushMs' | 'logLevel'
+      >
+    > {
+  readonly port: number;
+  readonly host: string;
+  /** Exactly one of apiKey / apiKeySecretArn is set. */
+  readonly apiKey?: string;
+  readonly apiKeySecretArn?: string;
+  readonly redisAuthSecretArn?: string;
+}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export function loadSettings(env: NodeJS.ProcessEnv): Settings {
+  const text = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const int = (name: string, min: number): number | undefined => {
+    const v = text(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new SettingsError(`${name} must be an integer of at least ${min} (got "${v}")`);
+    return n;
+  };
+
+  const apiKey = text(GatewayEnv.openaiApiKey);
+  const apiKeySecretArn = text(GatewayEnv.openaiApiKeySecretArn);
+  if (!apiKey && !apiKeySecretArn) {
+    throw new SettingsError(
+      `set ${GatewayEnv.openaiApiKey} (local runs) or ${GatewayEnv.openaiApiKeySecretArn} (AWS) for the upstream key`,
+    );
+  }
+  const openaiBaseUrl = text(GatewayEnv.openaiBaseUrl) ?? 'https://api.openai.com/v1';
+  if (!/^https?:\/\//.test(openaiBaseUrl)) {
+    throw new SettingsError(`${GatewayEnv.openaiBaseUrl} must be an http(s) URL (got "${openaiBaseUrl}")`);
+  }
+  const redisUrl = text(GatewayEnv.redisUrl);
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new SettingsError(`${GatewayEnv.redisUrl} must start with redis:// or rediss://`);
+  }
+  const logLevel = text(GatewayEnv.logLevel);
+  if (logLevel !== undefined && !LOG_LEVELS.has(logLevel))
+    throw new SettingsError(`${GatewayEnv.logLevel} must be one of ${[...LOG_LEVELS].join(', ')}`);
+
+  return {
+    port: int(GatewayEnv.port, 0) ?? GATEWAY_CONTAINER_PORT,
+    host: text(GatewayEnv.host) ?? '0.0.0.0',
+    openaiBaseUrl,
+    ...(apiKeySecretArn ? { apiKeySecretArn } : { apiKey }),
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(text(GatewayEnv.redisAuthSecretArn)
+      ? { redisAuthSecretArn: text(GatewayEnv.redisAuthSecretArn) }
+      : {}),
+    config: loadConfig(text(GatewayEnv.configPath), text(GatewayEnv.configJson)),
+    keepAliveTimeoutMs: int(GatewayEnv.keepAliveTimeoutMs, 1_000),
+    shutdownTimeoutMs: int(GatewayEnv.shutdownTimeoutMs, 0),
+    sseKeepAliveMs: int(GatewayEnv.sseKeepAliveMs, 100),
+    metricsFlushMs: int(GatewayEnv.metricsFlushMs, 100),
+    logLevel,
+  };
+}
+
+/** Reads and validates the config document: `GATEWAY_CONFIG_JSON` wins over the `GATEWAY_CONFIG` path. */
+export function loadConfig(path: string | undefined, json: string | undefined): GatewayConfig {
+  let source: string;
+  let document: string;
+  if (json !== undefined) {
+    source = GatewayEnv.configJson;
+    document = json;
+  } else if (path !== undefined) {
+    source = path;
+    try {
+      document = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new SettingsError(
+        `cannot read ${GatewayEnv.configPath}=${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      );
+    }
+  } else {
+    throw new SettingsError(
+      `no gateway config: set ${GatewayEnv.configPath} to the path of a config JSON (start from service/gateway.example.json) or ${GatewayEnv.configJson} to the document`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(document);
+  } catch (err) {
+    throw new SettingsError(`${source} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseGatewayConfig(parsed);
+  } catch (err) {
+    throw new SettingsError(`${source}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The caller's side of one call, as the pipeline steps see it: a whole answer, or a stream opened once
+ * and written frame by frame. The HTTP layer implements it over Fastify's reply; unit tests implement
+ * it in memory. Its signal is aborted when the caller goes away before the answer is complete.
+ */
+export type ResponseHeaders = Readonly<Record<string, string>>;
+
+/** A whole answer: status, headers and body, JSON or (replayed from the cache) SSE text. */
+export interface WholeAnswer {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  readonly contentType: 'json' | 'sse';
+  readonly body: string;
+}
+
+export interface CallerResponse {
+  /** Aborted when the caller goes away before its answer is complete. */
+  readonly signal: AbortSignal;
+  /** The status line went out: a later error can only go into the stream. */
+  readonly started: boolean;
+  send(answer: WholeAnswer): void;
+  /** Opens a 200 SSE answer with `headers`; later calls do nothing. */
+  openStream(headers: ResponseHeaders): void;
+  /** Writes stream text; the promise, when there is one, resolves once the caller has taken it. */
+  write(text: string): Promise<void> | undefined;
+  /** Ends the stream, after `text` when given; does nothing once the caller is gone. */
+  end(text?: string): void;
+}

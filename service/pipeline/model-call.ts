@@ -1,0 +1,127 @@
+/**
+ * One model call, top to bottom: prepare (the endpoint spec) -> admit (limits, budgets and the cache
+ * read in one store round trip) -> replay a cache hit, or forward (moderation, upstream, relay) ->
+ * settle the reservation once with what the call used. It never throws: the HTTP layer gets the
+ * call's trace for its request record, and the error to answer when nothing was sent yet.
+ */
+import type { ClientConfig } from '../../runtime/gateway-config';
+import type { EndpointSpec, PreparedCall, RequestPolicy } from '../endpoints';
+import type { GatewayStore } from '../store/types';
+import type { CacheStatus } from '../telemetry/metrics';
+import type { AttemptCounts } from '../upstream/client';
+import { admit, type AdmissionLimits, type Admitted } from './admit';
+import { cachedAnswer, planCache, type CachePlan } from './cache';
+import type { CallerResponse, ResponseHeaders } from './caller-response';
+import { forward, type Forwarded, type StreamOutcome, type UpstreamDeps } from './forward';
+import { NOTHING_METERED, type Metered } from './metering';
+
+/** Everything the pipeline runs with, built once per gateway. */
+export interface PipelineDeps extends UpstreamDeps {
+  readonly policy: RequestPolicy;
+  readonly limits: AdmissionLimits;
+  readonly store: GatewayStore;
+}
+
+/** One call as the HTTP layer hands it over. */
+export interface ModelCallInput {
+  readonly spec: EndpointSpec;
+  readonly client: ClientConfig;
+  /** The parsed JSON body. */
+  readonly body: unknown;
+  /** The caller's `Cache-Control` header. */
+  readonly cacheControl: string | undefined;
+  readonly response: CallerResponse;
+  /** When the request arrived (performance.now). */
+  readonly started: number;
+}
+
+/** What the request record learns about the call. */
+export interface CallTrace {
+  readonly model?: string;
+  readonly cache?: CacheStatus;
+  readonly metered: Metered;
+  readonly budgetExceeded: boolean;
+  readonly attempts: AttemptCounts;
+  readonly upstreamMs?: number;
+  readonly timeToFirstTokenMs?: number;
+  readonly streamOutcome?: StreamOutcome;
+}
+
+export interface CallResult {
+  readonly trace: CallTrace;
+  /** The caller's error, when the call failed before any answer went out. */
+  readonly error?: unknown;
+  /** Headers the error answer carries (rate limits, cache status). */
+  readonly headers?: ResponseHeaders;
+}
+
+export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): Promise<CallResult> {
+  const attempts: AttemptCounts = { throttled: 0, errors: 0 };
+  let prepared: PreparedCall;
+  let plan: CachePlan;
+  try {
+    prepared = input.spec.prepare({ policy: deps.policy, client: input.client, body: input.body });
+    plan = planCache({
+      config: deps.config,
+      clientId: input.client.id,
+      prepared,
+      cacheControl: input.cacheControl,
+    });
+  } catch (error) {
+    return { trace: { metered: NOTHING_METERED, budgetExceeded: false, attempts }, error };
+  }
+  const base = { model: prepared.model, attempts };
+  let admitted: Admitted;
+  try {
+    admitted = await admit({
+      limits: deps.limits,
+      store: deps.store,
+      client: input.client,
+      prepared,
+      cacheKey: plan.key,
+    });
+  } catch (error) {
+    const budgetExceeded = (error as { type?: string }).type === 'insufficient_quota';
+    return { trace: { ...base, metered: NOTHING_METERED, budgetExceeded }, error };
+  }
+  if (admitted.kind === 'hit') {
+    replay(input.response, admitted.cached, { ...admitted.headers, 'x-cache-status': 'HIT' });
+    return { trace: { ...base, cache: 'HIT', metered: NOTHING_METERED, budgetExceeded: false } };
+  }
+  const cache: CacheStatus = plan.key !== undefined && !admitted.degraded ? 'MISS' : 'BYPASS';
+  const headers = { ...admitted.headers, 'x-cache-status': cache };
+  const forwarded = await forward(deps, {
+    prepared,
+    price: deps.config.models[prepared.model],
+    payload: plan.payload,
+    ...(cache === 'MISS' ? { cacheKey: plan.key } : {}),
+    headers,
+    response: input.response,
+    attempts,
+    started: input.started,
+  });
+  const metered = admitted.reservation.settle(forwarded.charge);
+  return { trace: traceOf(base, forwarded, cache, metered), error: forwarded.error, headers };
+}
+
+function replay(response: CallerResponse, value: string, headers: ResponseHeaders): void {
+  const { stream, payload } = cachedAnswer(value);
+  response.send({ status: 200, headers, contentType: stream ? 'sse' : 'json', body: payload });
+}
+
+function traceOf(
+  base: Pick<CallTrace, 'model' | 'attempts'>,
+  forwarded: Forwarded,
+  cache: CacheStatus,
+  metered: Metered,
+): CallTrace {
+  return {
+    ...base,
+    cache: forwarded.sharedFlight ? 'HIT' : cache,
+    metered,
+    budgetExceeded: false,
+    upstreamMs: forwarded.upstreamMs,
+    timeToFirstTokenMs: forwarded.timeToFirstTokenMs,
+    streamOutcome: forwarded.streamOutcome,
+  };
+}

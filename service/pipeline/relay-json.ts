@@ -1,0 +1,56 @@
+/**
+ * A JSON call: one upstream request (shared with identical cacheable calls in flight), its answer
+ * relayed as is, then charged from the usage in the body. Settlement and the cache write happen after
+ * the answer is on its way: the caller does not wait for them.
+ */
+import type { UpstreamClient } from '../upstream/client';
+import { cacheEntry, type SharedAnswer } from './cache';
+import type { ForwardInput, Forwarded, UpstreamDeps } from './forward';
+import { meter, NOTHING_METERED } from './metering';
+
+interface UpstreamAnswer extends SharedAnswer {
+  readonly headersMs: number;
+}
+
+async function callUpstream(upstream: UpstreamClient, input: ForwardInput): Promise<UpstreamAnswer> {
+  const up = await upstream.post({
+    path: input.prepared.spec.upstreamPath,
+    payload: input.payload,
+    signal: input.response.signal,
+    attempts: input.attempts,
+  });
+  return { status: up.status, text: await up.body.text(), headersMs: up.headersMs };
+}
+
+export async function relayJson(deps: UpstreamDeps, input: ForwardInput): Promise<Forwarded> {
+  const { cacheKey, response, headers, prepared } = input;
+  const shared = cacheKey === undefined ? undefined : await deps.flights.joined(cacheKey);
+  if (shared) {
+    // Same answer as a cache hit, one upstream call later: this request used no tokens of its own.
+    response.send({
+      status: 200,
+      headers: { ...headers, 'x-cache-status': 'HIT' },
+      contentType: 'json',
+      body: shared.text,
+    });
+    return { charge: { metered: NOTHING_METERED }, sharedFlight: true };
+  }
+  const call = callUpstream(deps.upstream, input);
+  const answer = (await (cacheKey === undefined
+    ? call
+    : deps.flights.lead(cacheKey, call))) as UpstreamAnswer;
+  response.send({ status: answer.status, headers, contentType: 'json', body: answer.text });
+  if (answer.status !== 200) return { charge: { metered: NOTHING_METERED }, upstreamMs: answer.headersMs };
+  const usage = prepared.spec.usageOfJson(answer.text);
+  const entry =
+    cacheKey === undefined
+      ? undefined
+      : cacheEntry(cacheKey, 'json', answer.text, deps.config.cache.ttlSeconds);
+  return {
+    charge: {
+      metered: usage ? meter(input.price, usage) : NOTHING_METERED,
+      ...(entry ? { cacheEntry: entry } : {}),
+    },
+    upstreamMs: answer.headersMs,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Upstream failures as the caller sees them. `parseUpstreamError` is the one reader of OpenAI's error
+ * bodies: the retrying client uses it for its final 429, the SSE relay for an error status that arrives
+ * after the stream was opened.
+ */
+import { GatewayError, unavailable, upstreamFailed } from '../errors';
+
+/** The fields of OpenAI's `{"error":{...}}` body, as far as they are present and strings. */
+export interface UpstreamErrorFields {
+  readonly message?: string;
+  readonly type?: string;
+  readonly code?: string | null;
+  readonly param?: string | null;
+}
+
+/** The error object of an upstream body, or undefined when the body is not OpenAI's error shape. */
+export function parseUpstreamError(text: string): UpstreamErrorFields | undefined {
+  try {
+    const error = (JSON.parse(text) as { error?: unknown }).error;
+    return typeof error === 'object' && error !== null ? (error as UpstreamErrorFields) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An upstream non-2xx answer as a caller's error: its own fields, or a generic one naming its status. */
+export function upstreamStatusError(status: number, text: string): GatewayError {
+  const e = parseUpstreamError(text);
+  if (!e?.message) return upstreamFailed(`The upstream model API answered ${status}.`);
+  return new GatewayError(status, {
+    message: e.message,
+    type: e.type ?? 'invalid_request_error',
+    code: e.code ?? null,
+    param: e.param ?? null,
+  });
+}
+
+/** Errors from the key provider and upstream, as the caller should see them. */
+export function mapUpstreamError(err: unknown): unknown {
+  // By name: runtime/secrets (and the AWS SDK behind it) loads only when a secret ARN is configured.
+  if (err instanceof Error && err.name === 'SecretUnavailableError') {
+    return unavailable('The gateway cannot read its upstream credentials yet; try again shortly.', 5);
+  }
+  return err;
+}
+
+/** The caller's AbortSignal ended the request (undici reports it as an abort). */
+export function isCallerAbort(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED')
+  );
+}

@@ -1,0 +1,161 @@
+/**
+ * The real bundle (`dist/gateway/index.js`, built by the jest global setup with the same function the
+ * container image uses) started as a child process, configured only through its environment.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { containerNodeFlags } from '../../../service/main/build';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { FakeOpenAI } from '../../support/fake-openai';
+import { chatBody, KEYS, testConfigDocument, UPSTREAM_KEY } from '../../support/gateway-harness';
+
+const BUNDLE = join(__dirname, '..', '..', '..', 'dist', 'gateway', 'index.js');
+
+interface Child {
+  readonly process: ChildProcess;
+  stdout: string;
+  stderr: string;
+  readonly exit: Promise<number | null>;
+}
+
+function run(env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [...containerNodeFlags(), BUNDLE], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const c: Child = {
+    process: child,
+    stdout: '',
+    stderr: '',
+    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+  child.stdout!.on('data', (d: Buffer) => (c.stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (c.stderr += d.toString()));
+  return c;
+}
+
+async function listeningUrl(c: Child): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const line = c.stdout.split('\n').find((l) => l.includes('"gateway listening"'));
+    if (line) return (JSON.parse(line) as { url: string }).url;
+    if (c.process.exitCode !== null) throw new Error(`gateway exited: ${c.stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`gateway did not start: ${c.stdout}\n${c.stderr}`);
+}
+
+describe('gateway bundle as a process', () => {
+  let fake: FakeOpenAI;
+  let dir: string;
+  const children: Child[] = [];
+
+  const writeConfig = (doc: unknown) => {
+    const path = join(dir, `config-${children.length}-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(doc));
+    return path;
+  };
+  const start = (env: Record<string, string>) => {
+    const c = run(env);
+    children.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    fake = new FakeOpenAI();
+    await fake.start();
+    dir = mkdtempSync(join(tmpdir(), 'gateway-e2e-'));
+  });
+  afterEach(() => fake.reset());
+  afterAll(async () => {
+    for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGKILL');
+    await fake.stop();
+  });
+
+  it('serves requests from a config file with the in-memory store, and logs no secret', async () => {
+    const c = start({
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: UPSTREAM_KEY,
+      GATEWAY_CONFIG: writeConfig(testConfigDocument()),
+    });
+    const url = await listeningUrl(c);
+    const sdk = new OpenAI({ baseURL: url, apiKey: KEYS.app, maxRetries: 0 });
+    const res = await sdk.chat.completions.create(chatBody('bundle prompt'));
+    expect(res.choices[0].message.content).toBe(fake.behaviour.text);
+    expect(fake.requests[0].apiKey).toBe(UPSTREAM_KEY);
+    const ready = await fetch(url.replace(/\/v1$/, '/readyz'));
+    expect(ready.status).toBe(200);
+    c.process.kill('SIGTERM');
+    expect(await c.exit).toBe(0);
+    expect(c.stdout).toContain('"request completed"');
+    expect(c.stdout).toContain('"_aws"');
+    for (const secret of [KEYS.app, UPSTREAM_KEY, 'bundle prompt'])
+      expect(c.stdout + c.stderr).not.toContain(secret);
+  });
+
+  it('reads the config from GATEWAY_CONFIG_JSON', async () => {
+    const c = start({
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: UPSTREAM_KEY,
+      GATEWAY_CONFIG_JSON: JSON.stringify(testConfigDocument({ stage: 'fromjson' })),
+    });
+    const url = await listeningUrl(c);
+    const models = await new OpenAI({ baseURL: url, apiKey: KEYS.app }).models.list();
+    expect(models.data.length).toBeGreaterThan(0);
+    c.process.kill('SIGTERM');
+    expect(await c.exit).toBe(0);
+    expect(c.stdout).toContain('"stage":"fromjson"');
+  });
+
+  it('exits non-zero naming the field when the config is invalid', async () => {
+    const doc = testConfigDocument();
+    (doc.clients as Array<Record<string, unknown>>)[1].rpm = -5;
+    const c = start({ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: writeConfig(doc) });
+    expect(await c.exit).toBe(1);
+    expect(c.stderr).toContain('clients[1].rpm');
+  });
+
+  it('exits non-zero with a clear message when no config is given', async () => {
+    const c = start({ OPENAI_API_KEY: 'k' });
+    expect(await c.exit).toBe(1);
+    expect(c.stderr).toMatch(/GATEWAY_CONFIG/);
+    expect(c.stderr).toContain('gateway.example.json');
+  });
+
+  it('exits non-zero when no upstream key source is set', async () => {
+    const c = start({ GATEWAY_CONFIG: writeConfig(testConfigDocument()) });
+    expect(await c.exit).toBe(1);
+    expect(c.stderr).toMatch(/OPENAI_API_KEY/);
+  });
+
+  it('on SIGTERM lets an in-flight stream finish, refuses new connections, and exits 0', async () => {
+    fake.behaviour = { ...fake.behaviour, chunks: 10, chunkDelayMs: 40 };
+    const c = start({
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: UPSTREAM_KEY,
+      GATEWAY_CONFIG: writeConfig(testConfigDocument()),
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    });
+    const url = await listeningUrl(c);
+    const sdk = new OpenAI({ baseURL: url, apiKey: KEYS.app, maxRetries: 0 });
+    const stream = await sdk.chat.completions.create({ ...chatBody(), stream: true });
+    let text = '';
+    let signalled = false;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (!signalled && text.length > 0) {
+        signalled = true;
+        c.process.kill('SIGTERM');
+        await new Promise((r) => setTimeout(r, 50));
+        // A new connection is refused while the stream keeps going.
+        await expect(fetch(url.replace(/\/v1$/, '/healthz'))).rejects.toThrow();
+      }
+    }
+    expect(signalled).toBe(true);
+    expect(text).toBe(fake.behaviour.text);
+    expect(await c.exit).toBe(0);
+    expect(c.stdout).toContain('"draining"');
+    expect(c.stdout).toContain('"gateway stopped"');
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * The whole gateway against a real redis-server: state shared by replicas, and Redis paused (hung) or
+ * killed (crashed) under traffic: requests still succeed within the SDK timeout, the cache is bypassed,
+ * the fallback applies, and everything recovers when Redis is back.
+ */
+import Redis from 'ioredis';
+import OpenAI from 'openai';
+import { chatBody, GatewayHarness, KEYS } from '../../support/gateway-harness';
+import { countStoreErrors } from '../../../service/main/gateway';
+import { CircuitOpenError, StoreOperationError } from '../../../service/store';
+import { FakeOpenAI } from '../../support/fake-openai';
+import { freePort, RedisServer } from '../../support/redis-server';
+import { createHash } from 'node:crypto';
+
+const PASSWORD = 'test-auth-token';
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const det = (content: string) => chatBody(content, { temperature: 0 });
+/** A hang would fail the request at this SDK timeout rather than stall the suite. */
+const SDK_TIMEOUT_MS = 5_000;
+
+async function cacheStatus(h: GatewayHarness, body: ReturnType<typeof det>, key: string = KEYS.app) {
+  const { response } = await h
+    .client(key, { timeout: SDK_TIMEOUT_MS })
+    .chat.completions.create(body)
+    .withResponse();
+  return response.headers.get('x-cache-status');
+}
+
+describe('gateway with Redis', () => {
+  let redis: RedisServer;
+  let fake: FakeOpenAI;
+  let probe: Redis;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start({ password: PASSWORD });
+    fake = new FakeOpenAI();
+    await fake.start();
+    probe = new Redis(redis.urlWithoutPassword, {
+      password: PASSWORD,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
+    await probe.connect();
+  });
+  afterEach(() => fake.reset());
+  afterAll(async () => {
+    probe.disconnect();
+    await fake.stop();
+    await redis.stop();
+  });
+
+  const start = (config: Record<string, unknown> = {}) =>
+    GatewayHarness.start({ redisUrl: redis.urlWithoutPassword, redisAuthToken: PASSWORD, fake, config });
+
+  const waitForCacheKeys = async (count: number) => {
+    for (let i = 0; i < 200; i++) {
+      const keys = await probe.keys('*cache:*');
+      if (keys.length >= count) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('cache entry never reached Redis');
+  };
+
+  it('shares the cache and the rate limits between two replicas', async () => {
+    await probe.flushall();
+    const config = {
+      clients: [{ id: 'app', keySha256: sha(KEYS.app), rpm: 3, tpm: 1_000_000, monthlyBudgetUsd: 1 }],
+    };
+    const a = await start(config);
+    const b = await start(config);
+    try {
+      expect(await cacheStatus(a, det('shared'))).toBe('MISS');
+      await waitForCacheKeys(1);
+      expect(await cacheStatus(b, det('shared'))).toBe('HIT');
+      await a.client().chat.completions.create(chatBody('third request'));
+      const err = await b
+        .client()
+        .chat.completions.create(chatBody('fourth'))
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+      expect(fake.received).toBe(2);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('keeps serving while Redis is paused: no hang, cache bypassed, then recovers', async () => {
+    await probe.flushall();
+    const h = await start();
+    try {
+      expect(await cacheStatus(h, det('before pause'))).toBe('MISS');
+      redis.pause();
+      const during: Array<string | null> = [];
+      for (let i = 0; i < 5; i++) during.push(await cacheStatus(h, det(`paused ${i}`)));
+      expect(during.every((s) => s === 'BYPASS')).toBe(true);
+      // Non-cacheable traffic is served too.
+      await expect(
+        h.client(KEYS.app, { timeout: SDK_TIMEOUT_MS }).chat.completions.create(chatBody('plain')),
+      ).resolves.toBeDefined();
+      redis.resume();
+      let after: string | null = 'BYPASS';
+      for (let i = 0; i < 100 && after === 'BYPASS'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        after = await cacheStatus(h, det(`after pause ${i}`));
+      }
+      expect(after).toBe('MISS');
+      h.lines.length = 0;
+      h.gateway.metrics.flush();
+      const stage = h.logs().find((l) => l._aws && !('Model' in l) && !('Client' in l));
+      expect(stage?.StoreErrors).toBeGreaterThan(0);
+    } finally {
+      redis.resume();
+      await h.stop();
+    }
+  });
+
+  it('keeps serving while Redis is killed, then uses it again after a restart', async () => {
+    const h = await start();
+    try {
+      await redis.kill();
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          h.client(KEYS.app, { timeout: SDK_TIMEOUT_MS }).chat.completions.create(chatBody(`killed ${i}`)),
+        ),
+      );
+      expect(results).toHaveLength(5);
+      expect(await cacheStatus(h, det('killed cacheable'))).toBe('BYPASS');
+      await redis.restart();
+      await probe.connect().catch(() => undefined);
+      let after: string | null = 'BYPASS';
+      for (let i = 0; i < 100 && after === 'BYPASS'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        after = await cacheStatus(h, det(`after restart ${i}`));
+      }
+      expect(after).toBe('MISS');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('still enforces limits per replica under the local fallback', async () => {
+    const h = await start({
+      clients: [{ id: 'app', keySha256: sha(KEYS.app), rpm: 2, tpm: 1_000_000, monthlyBudgetUsd: 1 }],
+    });
+    try {
+      redis.pause();
+      const sdk = h.client(KEYS.app, { timeout: SDK_TIMEOUT_MS });
+      await sdk.chat.completions.create(chatBody('1'));
+      await sdk.chat.completions.create(chatBody('2'));
+      await expect(sdk.chat.completions.create(chatBody('3'))).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    } finally {
+      redis.resume();
+      await h.stop();
+    }
+  });
+
+  const readyz = async (h: GatewayHarness) => (await fetch(`${h.url.replace(/\/v1$/, '')}/readyz`)).status;
+  const waitUntilReady = async (h: GatewayHarness) => {
+    for (let i = 0; i < 400 && (await readyz(h)) !== 200; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await readyz(h)).toBe(200);
+  };
+  const storeErrorsOnFlush = (h: GatewayHarness) => {
+    h.lines.length = 0;
+    h.gateway.metrics.flush();
+    return h.logs().find((l) => l._aws && !('Model' in l) && !('Client' in l))?.StoreErrors;
+  };
+
+  it('waits for the first Redis connection before reporting ready', async () => {
+    redis.pause();
+    let h: GatewayHarness | undefined;
+    try {
+      h = await start();
+      // A paused server accepts the TCP connection but never answers: not connected, so not ready yet.
+      expect(await readyz(h)).toBe(503);
+      redis.resume();
+      await waitUntilReady(h);
+      expect(await cacheStatus(h, det('first request after start'))).toBe('MISS');
+    } finally {
+      redis.resume();
+      await h?.stop();
+    }
+  });
+
+  it('reports ready after a bounded wait when Redis is unreachable, and counts requests, not reconnections, as StoreErrors', async () => {
+    const port = await freePort();
+    const h = await GatewayHarness.start({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      fake,
+      gateway: { redisConnectWaitMs: 200 },
+    });
+    try {
+      await waitUntilReady(h);
+      expect(h.lines.join('\n')).toContain('redis not connected at start');
+      // Every reconnection attempt failed meanwhile; none of them is a StoreError (no line: nothing to report).
+      expect(storeErrorsOnFlush(h) ?? 0).toBe(0);
+      expect(await cacheStatus(h, det('no redis'))).toBe('BYPASS');
+      expect(storeErrorsOnFlush(h)).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('counts failed commands and circuit-open fallbacks as StoreErrors, never connection errors', () => {
+    let counted = 0;
+    const listener = countStoreErrors({ storeError: () => void counted++ });
+    listener('connection', new StoreOperationError('connection', new Error('ECONNREFUSED')));
+    expect(counted).toBe(0);
+    listener('admit', new StoreOperationError('admit', new Error('timeout')));
+    listener('admit', new CircuitOpenError('admit'));
+    listener('settle', new StoreOperationError('settle', new Error('timeout')));
+    expect(counted).toBe(3);
+  });
+
+  it('answers 503 without calling upstream under the closed fallback', async () => {
+    const h = await start({ store: { fallback: 'closed', commandTimeoutMs: 50 } });
+    try {
+      redis.pause();
+      const err = await h
+        .client(KEYS.app, { timeout: SDK_TIMEOUT_MS })
+        .chat.completions.create(chatBody('closed'))
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 503 });
+      expect(fake.received).toBe(0);
+    } finally {
+      redis.resume();
+      await h.stop();
+    }
+  });
+});

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { resolveGatewayOptions } from '../../../service/main/options';
+import { loadConfig, loadSettings, SettingsError } from '../../../service/main/settings';
+import { staticKey } from '../../../service/upstream/key';
+import { testConfigDocument } from '../../support/gateway-harness';
+
+describe('settings', () => {
+  const example = join(__dirname, '..', '..', '..', 'service', 'gateway.example.json');
+
+  it('loads the example config and applies defaults', () => {
+    const s = loadSettings({ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example });
+    expect(s).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      openaiBaseUrl: 'https://api.openai.com/v1',
+    });
+    // Unset settings take the one defaults table's values.
+    expect(s.keepAliveTimeoutMs).toBeUndefined();
+    const options = resolveGatewayOptions({ ...s, upstreamKey: staticKey('k') });
+    expect(options).toMatchObject({ keepAliveTimeoutMs: 125_000, sseKeepAliveMs: 15_000, logLevel: 'info' });
+    expect(s.config.stage).toBe('local');
+  });
+
+  it.each([
+    [{ GATEWAY_CONFIG: 'x' }, /OPENAI_API_KEY/],
+    [{ OPENAI_API_KEY: 'k' }, /GATEWAY_CONFIG/],
+    [{ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: '/nonexistent.json' }, /cannot read/],
+    [{ OPENAI_API_KEY: 'k', GATEWAY_CONFIG_JSON: '{' }, /not valid JSON/],
+    [{ OPENAI_API_KEY: 'k', GATEWAY_CONFIG_JSON: '{}' }, /models/],
+    [{ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, PORT: 'abc' }, /PORT/],
+    [{ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, REDIS_URL: 'http://x' }, /REDIS_URL/],
+  ])('rejects %j with a message naming what to fix', (env, message) => {
+    expect(() => loadSettings(env)).toThrow(SettingsError);
+    expect(() => loadSettings(env)).toThrow(message);
+  });
+
+  it('prefers GATEWAY_CONFIG_JSON over the path', () => {
+    expect(loadConfig('/nonexistent.json', JSON.stringify(testConfigDocument({ stage: 'json' }))).stage).toBe(
+      'json',
+    );
+  });
+});
