@@ -25,6 +25,15 @@ export interface GcraOutcome {
   readonly waitMs: number;
 }
 
+/** One scope's limit: `limit` units per `periodMs`, of which at most `burstMs` worth at once. */
+export interface GcraLimit {
+  readonly limit: number;
+  /** @default RATE_PERIOD_MS */
+  readonly periodMs?: number;
+  /** @default periodMs (the whole period's limit at once) */
+  readonly burstMs?: number;
+}
+
 /**
  * Tries to reserve `cost` units.
  * @param tat the stored TAT, or undefined when the scope has none (a full bucket)
@@ -32,11 +41,11 @@ export interface GcraOutcome {
 export function gcraReserve(
   tat: number | undefined,
   now: number,
-  limit: number,
+  scope: GcraLimit,
   cost: number,
-  periodMs = RATE_PERIOD_MS,
-  burstMs = periodMs,
 ): GcraOutcome {
+  const { limit, periodMs = RATE_PERIOD_MS } = scope;
+  const burstMs = scope.burstMs ?? periodMs;
   const start = tat === undefined || tat < now ? now : tat;
   const next = start + (cost * periodMs) / limit;
   const allowAt = next - burstMs;
@@ -45,13 +54,8 @@ export function gcraReserve(
 }
 
 /** Gives back `units` (negative takes more: usage above the reservation), never moving the TAT before now. */
-export function gcraAdjust(
-  tat: number | undefined,
-  now: number,
-  limit: number,
-  units: number,
-  periodMs = RATE_PERIOD_MS,
-): number {
+export function gcraAdjust(tat: number | undefined, now: number, scope: GcraLimit, units: number): number {
+  const { limit, periodMs = RATE_PERIOD_MS } = scope;
   const start = tat === undefined || tat < now ? now : tat;
   const next = start - (units * periodMs) / limit;
   return next < now ? now : next;

@@ -1,4 +1,4 @@
-import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs, RATE_PERIOD_MS } from './gcra';
+import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs, type GcraOutcome } from './gcra';
 import { LruCache, type LruCacheOptions } from './lru-cache';
 import { systemClock, utcMonthStart, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
@@ -24,6 +24,16 @@ export interface MemoryStoreOptions {
    * @default 10000 entries, 64 MiB
    */
   readonly cache?: LruCacheOptions;
+}
+
+/** One admission's request-limit reservations, before the cache decides what else applies. */
+interface Attempt {
+  readonly request: AdmissionRequest;
+  readonly now: number;
+  readonly month: string;
+  readonly keys: ReturnType<typeof rateKeys>;
+  readonly clientRequests: GcraOutcome;
+  readonly stageRequests: GcraOutcome;
 }
 
 /** Rate state entries kept before expired ones are swept (clients come from config, so this rarely matters). */
@@ -56,64 +66,77 @@ export class MemoryStore implements GatewayStore {
   /** The synchronous admission behind `admit` (the fallback of the Redis store uses it directly). */
   admitNow(request: AdmissionRequest): AdmissionDecision {
     const now = this.now();
-    const month = this.monthOf(now);
-    const { clientId, client, stage, tokens, costNanos } = request;
+    const { clientId, client, stage } = request;
     const keys = rateKeys(clientId);
-    const tats = this.tats;
-
-    const clientRequests = gcraReserve(tats.get(keys.clientRequests), now, client.rpm, 1);
-    const stageRequests = gcraReserve(
-      tats.get(keys.stageRequests),
+    const attempt: Attempt = {
+      request,
       now,
-      stage.rpm,
-      1,
-      RATE_PERIOD_MS,
-      stage.burstMs,
-    );
-    const requestsWaitMs = Math.max(clientRequests.waitMs, stageRequests.waitMs);
-
+      month: this.monthOf(now),
+      keys,
+      clientRequests: gcraReserve(this.tats.get(keys.clientRequests), now, { limit: client.rpm }, 1),
+      stageRequests: gcraReserve(
+        this.tats.get(keys.stageRequests),
+        now,
+        { limit: stage.rpm, burstMs: stage.burstMs },
+        1,
+      ),
+    };
     // A cache hit uses no tokens and no money: only the request limits apply to it.
     const cached = request.cacheKey === undefined ? null : this.cache.get(request.cacheKey, now);
-    if (cached !== null) {
-      if (requestsWaitMs > 0) {
-        return {
-          ok: false,
-          reason: 'requests',
-          retryAfterSeconds: retryAfterSeconds(requestsWaitMs),
-          rateLimit: snapshotOf(client, tats.get(keys.clientRequests), tats.get(keys.clientTokens), now),
-          degraded: false,
-        };
-      }
-      if (tats.size > RATE_STATE_SWEEP_AT) this.sweepRateState(now);
-      tats.set(keys.clientRequests, clientRequests.tat);
-      tats.set(keys.stageRequests, stageRequests.tat);
+    return cached === null ? this.admitMiss(attempt) : this.admitHit(attempt, cached);
+  }
+
+  private admitHit(attempt: Attempt, cached: string): AdmissionDecision {
+    const { request, now, keys, clientRequests, stageRequests } = attempt;
+    const tats = this.tats;
+    const requestsWaitMs = Math.max(clientRequests.waitMs, stageRequests.waitMs);
+    if (requestsWaitMs > 0) {
       return {
-        ok: true,
-        ticket: ticketFor(request, month, true),
-        rateLimit: snapshotOf(client, clientRequests.tat, tats.get(keys.clientTokens), now),
-        cached,
+        ok: false,
+        reason: 'requests',
+        retryAfterSeconds: retryAfterSeconds(requestsWaitMs),
+        rateLimit: snapshotOf(
+          request.client,
+          tats.get(keys.clientRequests),
+          tats.get(keys.clientTokens),
+          now,
+        ),
         degraded: false,
       };
     }
+    if (tats.size > RATE_STATE_SWEEP_AT) this.sweepRateState(now);
+    tats.set(keys.clientRequests, clientRequests.tat);
+    tats.set(keys.stageRequests, stageRequests.tat);
+    return {
+      ok: true,
+      ticket: ticketFor(request, attempt.month, true),
+      rateLimit: snapshotOf(request.client, clientRequests.tat, tats.get(keys.clientTokens), now),
+      cached,
+      degraded: false,
+    };
+  }
 
-    const clientTokens = gcraReserve(tats.get(keys.clientTokens), now, client.tpm, tokens);
+  private admitMiss(attempt: Attempt): AdmissionDecision {
+    const { request, now, keys, clientRequests, stageRequests } = attempt;
+    const { clientId, client, stage, tokens, costNanos } = request;
+    const tats = this.tats;
+    const clientTokens = gcraReserve(tats.get(keys.clientTokens), now, { limit: client.tpm }, tokens);
     const stageTokens = gcraReserve(
       tats.get(keys.stageTokens),
       now,
-      stage.tpm,
+      { limit: stage.tpm, burstMs: stage.burstMs },
       tokens,
-      RATE_PERIOD_MS,
-      stage.burstMs,
     );
-    const spend = this.monthSpend(month);
+    const spend = this.monthSpend(attempt.month);
     const clientSpend = spend.get(`c:${clientId}`) ?? 0;
     const stageSpend = spend.get('s') ?? 0;
-
     const refusal = pickRefusal(
-      requestsWaitMs,
-      Math.max(clientTokens.waitMs, stageTokens.waitMs),
-      clientSpend + costNanos > client.budgetNanos,
-      stageSpend + costNanos > stage.budgetNanos,
+      {
+        requestsWaitMs: Math.max(clientRequests.waitMs, stageRequests.waitMs),
+        tokensWaitMs: Math.max(clientTokens.waitMs, stageTokens.waitMs),
+        clientBudgetExceeded: clientSpend + costNanos > client.budgetNanos,
+        stageBudgetExceeded: stageSpend + costNanos > stage.budgetNanos,
+      },
       msUntilNextUtcMonth(now),
     );
     if (refusal !== undefined) {
@@ -125,7 +148,6 @@ export class MemoryStore implements GatewayStore {
         degraded: false,
       };
     }
-
     if (tats.size > RATE_STATE_SWEEP_AT) this.sweepRateState(now);
     tats.set(keys.clientRequests, clientRequests.tat);
     tats.set(keys.stageRequests, stageRequests.tat);
@@ -137,7 +159,7 @@ export class MemoryStore implements GatewayStore {
     }
     return {
       ok: true,
-      ticket: ticketFor(request, month),
+      ticket: ticketFor(request, attempt.month),
       rateLimit: snapshotOf(client, clientRequests.tat, clientTokens.tat, now),
       cached: null,
       degraded: false,
@@ -161,11 +183,11 @@ export class MemoryStore implements GatewayStore {
       const keys = rateKeys(ticket.clientId);
       this.tats.set(
         keys.clientTokens,
-        gcraAdjust(this.tats.get(keys.clientTokens), now, ticket.client.tpm, unusedTokens),
+        gcraAdjust(this.tats.get(keys.clientTokens), now, { limit: ticket.client.tpm }, unusedTokens),
       );
       this.tats.set(
         keys.stageTokens,
-        gcraAdjust(this.tats.get(keys.stageTokens), now, ticket.stage.tpm, unusedTokens),
+        gcraAdjust(this.tats.get(keys.stageTokens), now, { limit: ticket.stage.tpm }, unusedTokens),
       );
     }
     const extraCost = actual.costNanos - ticket.costNanos;

@@ -93,7 +93,7 @@ export class RedisStore {
     if (keys.month !== month) this.setMonth(keys, month);
     const { client, stage } = request;
     this.commandsSent++;
-    const reply = await this.redis.oaiAdmit(
+    const reply: Reply = await this.redis.oaiAdmit(
       keys.requests,
       this.stageRequestsKey,
       keys.tokens,
@@ -113,33 +113,7 @@ export class RedisStore {
       SPEND_KEY_TTL_SECONDS,
       stage.burstMs ?? RATE_PERIOD_MS,
     );
-    const rateLimit = {
-      limitRequests: client.rpm,
-      remainingRequests: reply[5],
-      limitTokens: client.tpm,
-      remainingTokens: reply[7],
-      resetRequestsMs: reply[6],
-      resetTokensMs: reply[8],
-    };
-    if (reply[0] === 1) {
-      const cached = reply[9] ?? null;
-      return {
-        ok: true,
-        ticket: ticketFor(request, month, cached !== null),
-        rateLimit,
-        cached,
-        degraded: false,
-      };
-    }
-    const refusal = pickRefusal(reply[1], reply[2], reply[3] === 1, reply[4] === 1, msUntilNextUtcMonth(now));
-    // The script refused, so some check failed; 'requests' with 1 s only guards against a wait rounded to 0.
-    return {
-      ok: false,
-      reason: refusal?.reason ?? 'requests',
-      retryAfterSeconds: retryAfterSeconds(refusal?.waitMs ?? 0),
-      rateLimit,
-      degraded: false,
-    };
+    return decisionOf(request, { reply, month, now });
   }
 
   /** Settles the ticket and, with `cacheEntry`, stores that entry: one command for both. */
@@ -261,4 +235,46 @@ export class RedisStore {
     await Promise.race([this.firstReady, timedOut]);
     clearTimeout(timer);
   }
+}
+
+/** The admission decision of the admit script's reply. */
+function decisionOf(
+  request: AdmissionRequest,
+  { reply, month, now }: { readonly reply: Reply; readonly month: string; readonly now: number },
+): AdmissionDecision {
+  const rateLimit = {
+    limitRequests: request.client.rpm,
+    remainingRequests: reply[5],
+    limitTokens: request.client.tpm,
+    remainingTokens: reply[7],
+    resetRequestsMs: reply[6],
+    resetTokensMs: reply[8],
+  };
+  if (reply[0] === 1) {
+    const cached = reply[9] ?? null;
+    return {
+      ok: true,
+      ticket: ticketFor(request, month, cached !== null),
+      rateLimit,
+      cached,
+      degraded: false,
+    };
+  }
+  const refusal = pickRefusal(
+    {
+      requestsWaitMs: reply[1],
+      tokensWaitMs: reply[2],
+      clientBudgetExceeded: reply[3] === 1,
+      stageBudgetExceeded: reply[4] === 1,
+    },
+    msUntilNextUtcMonth(now),
+  );
+  // The script refused, so some check failed; 'requests' with 1 s only guards against a wait rounded to 0.
+  return {
+    ok: false,
+    reason: refusal?.reason ?? 'requests',
+    retryAfterSeconds: retryAfterSeconds(refusal?.waitMs ?? 0),
+    rateLimit,
+    degraded: false,
+  };
 }

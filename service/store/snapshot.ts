@@ -33,18 +33,23 @@ export interface Refusal {
   readonly waitMs: number;
 }
 
+/** What each check of one admission found. */
+export interface AdmissionChecks {
+  /** Wait until the request fits both RPM scopes, ms (0 = fits now). */
+  readonly requestsWaitMs: number;
+  /** Wait until the tokens fit both TPM scopes, ms. */
+  readonly tokensWaitMs: number;
+  readonly clientBudgetExceeded: boolean;
+  readonly stageBudgetExceeded: boolean;
+}
+
 /**
  * Names the failing check with the longest wait, so that a retry after `Retry-After` is not refused
  * again by another check; on a tie the first of requests, tokens, client budget, stage budget.
  * @returns undefined when every wait is 0 (admit)
  */
-export function pickRefusal(
-  requestsWaitMs: number,
-  tokensWaitMs: number,
-  clientBudgetExceeded: boolean,
-  stageBudgetExceeded: boolean,
-  msUntilNextMonth: number,
-): Refusal | undefined {
+export function pickRefusal(checks: AdmissionChecks, msUntilNextMonth: number): Refusal | undefined {
+  const { requestsWaitMs, tokensWaitMs, clientBudgetExceeded, stageBudgetExceeded } = checks;
   let reason: RejectReason | undefined;
   let waitMs = 0;
   if (requestsWaitMs > waitMs) [reason, waitMs] = ['requests', requestsWaitMs];

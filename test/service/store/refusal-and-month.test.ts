@@ -1,22 +1,40 @@
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from '../../../service/store/month';
 import { pickRefusal } from '../../../service/store/snapshot';
 
+const checks = (
+  requestsWaitMs: number,
+  tokensWaitMs: number,
+  clientBudgetExceeded: boolean,
+  stageBudgetExceeded: boolean,
+) => ({
+  requestsWaitMs,
+  tokensWaitMs,
+  clientBudgetExceeded,
+  stageBudgetExceeded,
+});
+
 describe('pickRefusal', () => {
   it('admits when nothing waits', () => {
-    expect(pickRefusal(0, 0, false, false, 1_000)).toBeUndefined();
+    expect(pickRefusal(checks(0, 0, false, false), 1_000)).toBeUndefined();
   });
 
   it('names the longest wait, budgets included', () => {
-    expect(pickRefusal(1_000, 5_000, false, false, 9e9)).toEqual({ reason: 'tokens', waitMs: 5_000 });
-    expect(pickRefusal(1_000, 5_000, true, false, 9e9)).toEqual({ reason: 'client_budget', waitMs: 9e9 });
-    expect(pickRefusal(0, 0, false, true, 9e9)).toEqual({ reason: 'stage_budget', waitMs: 9e9 });
+    expect(pickRefusal(checks(1_000, 5_000, false, false), 9e9)).toEqual({ reason: 'tokens', waitMs: 5_000 });
+    expect(pickRefusal(checks(1_000, 5_000, true, false), 9e9)).toEqual({
+      reason: 'client_budget',
+      waitMs: 9e9,
+    });
+    expect(pickRefusal(checks(0, 0, false, true), 9e9)).toEqual({ reason: 'stage_budget', waitMs: 9e9 });
     // Ten seconds before the month ends, a 12 s token wait outlasts the spent budget.
-    expect(pickRefusal(0, 12_000, true, false, 10_000)).toEqual({ reason: 'tokens', waitMs: 12_000 });
+    expect(pickRefusal(checks(0, 12_000, true, false), 10_000)).toEqual({ reason: 'tokens', waitMs: 12_000 });
   });
 
   it('prefers requests over tokens, and the client budget over the stage budget, on a tie', () => {
-    expect(pickRefusal(3_000, 3_000, false, false, 9e9)).toEqual({ reason: 'requests', waitMs: 3_000 });
-    expect(pickRefusal(0, 0, true, true, 9e9)).toEqual({ reason: 'client_budget', waitMs: 9e9 });
+    expect(pickRefusal(checks(3_000, 3_000, false, false), 9e9)).toEqual({
+      reason: 'requests',
+      waitMs: 3_000,
+    });
+    expect(pickRefusal(checks(0, 0, true, true), 9e9)).toEqual({ reason: 'client_budget', waitMs: 9e9 });
   });
 });
 
