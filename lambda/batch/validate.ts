@@ -1,8 +1,26 @@
-import { resolveModel, type GatewayConfig } from '../../runtime/gateway-config';
+/**
+ * Validates a JSONL batch input file with the gateway's own endpoint spec, so a line the gateway would
+ * refuse is refused here with the same message (and the reverse), and returns the lines to submit as
+ * the gateway would send them upstream: aliases resolved, the default output cap applied, the safety
+ * identifier set. What is particular to a batch is checked here: the line's envelope, no streaming, one
+ * model per file (OpenAI's rule), and the file's size.
+ */
+import type { GatewayConfig } from '../../runtime/gateway-config';
 import { worstCaseCostNanos } from '../../runtime/pricing';
+import {
+  createRequestPolicy,
+  specForRoute,
+  type PreparedCall,
+  type RequestPolicy,
+} from '../../service/endpoints';
+import type { Caller } from '../../service/endpoints/spec';
+import { GatewayError } from '../../service/errors';
 
-/** The one endpoint batch files may target: the gateway serves chat completions, so batches do too. */
+/** The endpoint batch files target: batches run chat completions, prepared exactly as the gateway does. */
 export const BATCH_ENDPOINT = '/v1/chat/completions';
+const BATCH_SPEC = specForRoute(BATCH_ENDPOINT)!;
+/** Whose work a batch line is: the safety identifier OpenAI sees, and no client's model list applies. */
+export const BATCH_CALLER: Caller = { id: 'batch' };
 /** OpenAI's limit on requests in one batch file. */
 export const MAX_BATCH_REQUESTS = 50_000;
 /** The Batch API charges half the model's price. */
@@ -11,15 +29,17 @@ export const BATCH_PRICE_FACTOR = 0.5;
 const MAX_REPORTED_ERRORS = 50;
 
 export interface LineError {
-  /** 1-based line number in the input file. */
+  /** 1-based line number in the input file; 0 for the file as a whole. */
   readonly line: number;
   readonly message: string;
+  /** The body field at fault, as the gateway names it. */
+  readonly param?: string;
 }
 
 export type BatchValidation =
   | {
       readonly ok: true;
-      /** The lines to upload: aliases resolved to real models and the default `max_completion_tokens` applied. */
+      /** The lines to upload, as the gateway would send their bodies upstream. */
       readonly lines: readonly string[];
       readonly model: string;
       readonly requests: number;
@@ -30,128 +50,103 @@ export type BatchValidation =
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
-/**
- * Validates a JSONL batch input file against the gateway's models and request limits, the same ones a
- * caller of the gateway meets, and returns the lines to submit. Every line must be a chat completion
- * request for the same model (OpenAI's rule for one batch).
- */
+/** What one valid line contributes. */
+interface CheckedLine {
+  readonly customId: string;
+  readonly prepared: PreparedCall;
+}
+
+/** The file being read: its policy, what was found so far, and the custom ids seen. */
+interface FileState {
+  readonly config: GatewayConfig;
+  readonly policy: RequestPolicy;
+  readonly errors: LineError[];
+  readonly customIds: Set<string>;
+}
+
 export function validateBatchInput(text: string, config: GatewayConfig): BatchValidation {
-  const errors: LineError[] = [];
+  const state: FileState = { config, policy: createRequestPolicy(config), errors: [], customIds: new Set() };
   const lines: string[] = [];
-  const customIds = new Set<string>();
   let model: string | undefined;
   let worstCase = 0;
   const rawLines = text.split('\n');
-  for (let i = 0; i < rawLines.length && errors.length < MAX_REPORTED_ERRORS; i++) {
+  for (let i = 0; i < rawLines.length && state.errors.length < MAX_REPORTED_ERRORS; i++) {
     const raw = rawLines[i].trim();
     if (raw.length === 0) continue;
-    const line = i + 1;
-    const fail = (message: string) => errors.push({ line, message });
-    if (Buffer.byteLength(raw) > config.limits.maxBodyBytes) {
-      fail(`is ${Buffer.byteLength(raw)} bytes; the limit is ${config.limits.maxBodyBytes}`);
-      continue;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      fail('is not valid JSON');
-      continue;
-    }
-    if (!isObject(parsed)) {
-      fail('must be a JSON object');
-      continue;
-    }
-    const { custom_id: customId, method, url, body } = parsed;
-    if (typeof customId !== 'string' || customId.length === 0 || customId.length > 512) {
-      fail('custom_id must be a non-empty string of at most 512 characters');
-      continue;
-    }
-    if (customIds.has(customId)) {
-      fail(`custom_id "${customId}" repeats an earlier line`);
-      continue;
-    }
-    customIds.add(customId);
-    if (method !== 'POST') fail('method must be "POST"');
-    if (url !== BATCH_ENDPOINT) fail(`url must be "${BATCH_ENDPOINT}"`);
-    if (!isObject(body)) {
-      fail('body must be an object');
-      continue;
-    }
-    const checked = checkBody(body, config, fail);
+    const checked = checkLine(state, i + 1, raw);
     if (!checked) continue;
-    if (model !== undefined && checked.model !== model) {
-      fail(`uses model "${checked.model}", but earlier lines use "${model}" (one model per batch)`);
+    const { prepared } = checked;
+    if (model !== undefined && prepared.model !== model) {
+      state.errors.push({
+        line: i + 1,
+        message: `uses model "${prepared.model}", but earlier lines use "${model}" (one model per batch)`,
+      });
       continue;
     }
-    model = checked.model;
-    worstCase += checked.worstCaseNanos;
+    model = prepared.model;
+    worstCase +=
+      worstCaseCostNanos(config.models[model], prepared.promptTokens, prepared.completionTokens) *
+      BATCH_PRICE_FACTOR;
     lines.push(
-      JSON.stringify({ custom_id: customId, method: 'POST', url: BATCH_ENDPOINT, body: checked.body }),
+      JSON.stringify({
+        custom_id: checked.customId,
+        method: 'POST',
+        url: BATCH_ENDPOINT,
+        body: prepared.body,
+      }),
     );
   }
-  if (errors.length === 0 && lines.length === 0)
+  return outcome(state.errors, { lines, model, worstCase });
+}
+
+function outcome(
+  errors: LineError[],
+  found: { readonly lines: string[]; readonly model?: string; readonly worstCase: number },
+): BatchValidation {
+  if (errors.length === 0 && found.lines.length === 0)
     errors.push({ line: 0, message: 'the file has no requests' });
-  if (lines.length > MAX_BATCH_REQUESTS) {
+  if (found.lines.length > MAX_BATCH_REQUESTS) {
     errors.push({
       line: 0,
-      message: `has ${lines.length} requests; a batch allows at most ${MAX_BATCH_REQUESTS}`,
+      message: `has ${found.lines.length} requests; a batch allows at most ${MAX_BATCH_REQUESTS}`,
     });
   }
-  if (errors.length > 0 || model === undefined) return { ok: false, errors };
+  if (errors.length > 0 || found.model === undefined) return { ok: false, errors };
+  const { lines, model, worstCase } = found;
   return { ok: true, lines, model, requests: lines.length, worstCaseCostNanos: Math.ceil(worstCase) };
 }
 
-interface CheckedBody {
-  readonly body: Record<string, unknown>;
-  readonly model: string;
-  readonly worstCaseNanos: number;
-}
-
-function checkBody(
-  body: Record<string, unknown>,
-  config: GatewayConfig,
-  fail: (message: string) => void,
-): CheckedBody | undefined {
-  const { limits } = config;
-  let ok = true;
-  const problem = (message: string) => {
-    ok = false;
-    fail(message);
+/** The line's envelope, then its body through the gateway's spec. */
+function checkLine(state: FileState, line: number, raw: string): CheckedLine | undefined {
+  const fail = (message: string, param?: string) => {
+    state.errors.push({ line, message, ...(param ? { param } : {}) });
+    return undefined;
   };
-  const requested = typeof body.model === 'string' ? body.model : undefined;
-  const model = requested === undefined ? undefined : resolveModel(config, requested);
-  if (requested === undefined) problem('body.model must be a string');
-  else if (model === undefined)
-    problem(`body.model "${requested}" is not a model or alias this stage offers`);
-  if (!Array.isArray(body.messages) || body.messages.length === 0)
-    problem('body.messages must be a non-empty array');
-  if (body.stream === true) problem('body.stream is not allowed in a batch');
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  if (maxTokens !== undefined && (!isPositiveInt(maxTokens) || maxTokens > limits.maxTokens)) {
-    problem(`body.max_completion_tokens must be an integer from 1 to ${limits.maxTokens}`);
+  const maxBodyBytes = state.config.limits.maxBodyBytes;
+  if (Buffer.byteLength(raw) > maxBodyBytes)
+    return fail(`is ${Buffer.byteLength(raw)} bytes; the limit is ${maxBodyBytes}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return fail('is not valid JSON');
   }
-  if (body.n !== undefined && (!isPositiveInt(body.n) || body.n > limits.maxN)) {
-    problem(`body.n must be an integer from 1 to ${limits.maxN}`);
+  if (!isObject(parsed)) return fail('must be a JSON object');
+  const { custom_id: customId, method, url, body } = parsed;
+  if (typeof customId !== 'string' || customId.length === 0 || customId.length > 512) {
+    return fail('custom_id must be a non-empty string of at most 512 characters');
   }
-  if (body.stop !== undefined && body.stop !== null) {
-    const stops = typeof body.stop === 'string' ? [body.stop] : body.stop;
-    if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string'))
-      problem('body.stop must be a string or an array of strings');
-    else if (stops.length > limits.maxStopSequences)
-      problem(`body.stop allows at most ${limits.maxStopSequences} sequences`);
+  if (state.customIds.has(customId)) return fail(`custom_id "${customId}" repeats an earlier line`);
+  state.customIds.add(customId);
+  if (method !== 'POST') return fail('method must be "POST"');
+  if (url !== BATCH_ENDPOINT) return fail(`url must be "${BATCH_ENDPOINT}"`);
+  try {
+    const prepared = BATCH_SPEC.prepare({ policy: state.policy, client: BATCH_CALLER, body });
+    if (prepared.stream) return fail("'stream' is not allowed in a batch.", 'stream');
+    return { customId, prepared };
+  } catch (err) {
+    if (err instanceof GatewayError) return fail(err.message, err.param ?? undefined);
+    throw err;
   }
-  if (!ok || model === undefined) return undefined;
-
-  const completionTokens = (maxTokens as number | undefined) ?? limits.defaultMaxTokens;
-  const out: Record<string, unknown> = { ...body, model };
-  if (maxTokens === undefined) out.max_completion_tokens = limits.defaultMaxTokens;
-  // A rough prompt estimate (4 characters a token) is enough for a worst-case figure in a log line.
-  const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
-  const n = (body.n as number | undefined) ?? 1;
-  const worstCaseNanos =
-    worstCaseCostNanos(config.models[model], promptTokens, completionTokens * n) * BATCH_PRICE_FACTOR;
-  return { body: out, model, worstCaseNanos };
 }

@@ -1,6 +1,7 @@
 /** Which models and aliases each client may call, resolved once per config. */
-import { resolveModel, type ClientConfig, type GatewayConfig } from '../../runtime/gateway-config';
+import { resolveModel, type GatewayConfig } from '../../runtime/gateway-config';
 import { invalidRequest, modelNotAllowed, modelNotFound } from '../errors';
+import type { Caller } from './spec';
 
 /** The model a caller named and the real model behind it. */
 export interface ResolvedModel {
@@ -18,7 +19,7 @@ export class ModelAccess {
   }
 
   /** Model names and aliases `client` may call (for `GET /v1/models`). */
-  modelsFor(client: ClientConfig): string[] {
+  modelsFor(client: Caller): string[] {
     const all = [...Object.keys(this.config.models), ...Object.keys(this.config.aliases)];
     return all.filter((name) => this.isAllowed(client, name, resolveModel(this.config, name) ?? name));
   }
@@ -27,7 +28,7 @@ export class ModelAccess {
    * The model of a body's `model` field.
    * @throws GatewayError 400 when it is not a string, 404 when unknown, 403 when the client may not use it
    */
-  resolve(client: ClientConfig, requested: unknown): ResolvedModel {
+  resolve(client: Caller, requested: unknown): ResolvedModel {
     if (typeof requested !== 'string' || requested.length === 0) {
       throw invalidRequest("'model' must be a non-empty string.", 'model');
     }
@@ -37,7 +38,7 @@ export class ModelAccess {
     return { requestedModel: requested, model };
   }
 
-  private isAllowed(client: ClientConfig, requested: string, model: string): boolean {
+  private isAllowed(client: Caller, requested: string, model: string): boolean {
     // A client the config does not list (the batch handler's own identity) may call every model.
     const allowed = this.allowed.get(client.id);
     return allowed === undefined || allowed.has(requested) || allowed.has(model);

@@ -17,10 +17,13 @@ export interface RequestPolicy {
   readonly models: ModelAccess;
 }
 
-/** What `prepare` is given: the policy, the authenticated client and the parsed JSON body. */
+/** Who a body is prepared for: a configured client, or the batch handler's own work. */
+export type Caller = Pick<ClientConfig, 'id'>;
+
+/** What `prepare` is given: the policy, the authenticated caller and the parsed JSON body. */
 export interface PrepareInput {
   readonly policy: RequestPolicy;
-  readonly client: ClientConfig;
+  readonly client: Caller;
   readonly body: unknown;
 }
 

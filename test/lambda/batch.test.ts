@@ -250,8 +250,23 @@ describe('batch submission', () => {
     const report = JSON.parse(objects.get('output/bad.rejected.json')!);
     expect(report.errors.map((e: { line: number }) => e.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
     expect(report.errors[0].message).toContain('custom_id "ok" repeats');
-    expect(report.errors[1].message).toContain('"gpt-5-unknown" is not a model or alias');
-    expect(report.errors[2].message).toContain('max_completion_tokens must be an integer from 1 to 1000');
+    // The gateway's own messages: the batch handler prepares each body with the gateway's spec.
+    expect(report.errors[1]).toMatchObject({
+      message: 'The model `gpt-5-unknown` does not exist or you do not have access to it.',
+      param: 'model',
+    });
+    expect(report.errors[2]).toMatchObject({
+      message: "'max_tokens' is 5000; this gateway allows at most 1000.",
+      param: 'max_tokens',
+    });
+    expect(report.errors[3]).toMatchObject({
+      message: "'stream' is not allowed in a batch.",
+      param: 'stream',
+    });
+    expect(report.errors[4]).toMatchObject({
+      message: "'n' is 3; this gateway allows at most 2.",
+      param: 'n',
+    });
     expect(report.errors[7].message).toContain('url must be "/v1/chat/completions"');
     expect(job()).toMatchObject({ status: 'rejected', errors: 8 });
     expect(fake.requests).toHaveLength(0);
@@ -452,8 +467,9 @@ describe('validateBatchInput', () => {
   it('counts the worst case at half the model price', () => {
     const v = validateBatchInput(question('a', { max_completion_tokens: 1000 }), config);
     if (!v.ok) throw new Error('expected a valid file');
-    // prompt estimate: ceil(JSON(messages).length / 4) tokens; 1000 completion tokens at 0.6 USD/1M, halved.
-    const promptTokens = Math.ceil(JSON.stringify([{ role: 'user', content: 'Question a' }]).length / 4);
+    // The gateway's prompt estimate: (content bytes + 4 framing tokens x 3 bytes) / 3 bytes a token,
+    // plus 3 for the reply's priming; 1000 completion tokens at 0.6 USD/1M; all halved.
+    const promptTokens = Math.ceil((Buffer.byteLength('Question a') + 4 * 3) / 3) + 3;
     expect(v.worstCaseCostNanos).toBe(Math.ceil(((promptTokens * 0.15 + 1000 * 0.6) * 1000) / 2));
   });
 
