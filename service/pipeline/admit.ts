@@ -118,6 +118,3 @@ export function refusal(reason: RejectReason, retryAfterSeconds: number): Gatewa
   }
 }
 
-/** A refusal because a budget is spent (for the BudgetExceeded metric). */
-export const isBudgetRefusal = (err: GatewayError): boolean =>
-  err.code === 'insufficient_quota' && err.status === 429;
