@@ -1,0 +1,88 @@
+import { parseGatewayConfig } from '../../../runtime/gateway-config';
+import { ENDPOINT_SPECS, createRequestPolicy, specForRoute } from '../../../service/endpoints';
+import { chatCompletions } from '../../../service/endpoints/chat-completions';
+import { embeddings } from '../../../service/endpoints/embeddings';
+import { ModelAccess } from '../../../service/endpoints/model-access';
+import { testConfigDocument } from '../../support/gateway-harness';
+
+const config = parseGatewayConfig(testConfigDocument());
+const policy = createRequestPolicy(config);
+
+/** A valid body per spec that asks to stream; a new spec must add one here. */
+const STREAMING_BODY: Record<string, Record<string, unknown>> = {
+  chat: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true },
+  embeddings: { model: 'embed', input: 'Hi', stream: true },
+};
+
+describe('ENDPOINT_SPECS', () => {
+  it('serves chat completions and embeddings', () => {
+    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings]);
+    expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual(['/v1/chat/completions', '/v1/embeddings']);
+  });
+
+  it('has unique routes, each under /v1/', () => {
+    const routes = ENDPOINT_SPECS.map((s) => s.route);
+    expect(new Set(routes).size).toBe(routes.length);
+    for (const route of routes) expect(route).toMatch(/^\/v1\//);
+  });
+
+  it('has unique names, as they are part of the cache key', () => {
+    const names = ENDPOINT_SPECS.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('gives upstream paths relative to the base URL that already ends in /v1', () => {
+    for (const spec of ENDPOINT_SPECS) {
+      expect(spec.upstreamPath).toMatch(/^\//);
+      expect(spec.upstreamPath).not.toMatch(/^\/v1(\/|$)/);
+      expect(spec.route).toBe(`/v1${spec.upstreamPath}`);
+    }
+  });
+
+  it.each(ENDPOINT_SPECS.map((s) => [s.name, s] as const))(
+    'gives %s a stream reader when it can stream',
+    (name, spec) => {
+      const body = STREAMING_BODY[name];
+      expect(body).toBeDefined();
+      const prepared = spec.prepare({ policy, client: { id: 'app' }, body });
+      if (prepared.stream) {
+        expect(spec.streamReader).toBeInstanceOf(Function);
+        const reader = spec.streamReader!(prepared);
+        expect(reader.frame('data: [DONE]')).toBe('data: [DONE]');
+        expect(reader.done).toBe(true);
+      }
+    },
+  );
+
+  it('lets chat completions stream', () => {
+    const prepared = chatCompletions.prepare({ policy, client: { id: 'app' }, body: STREAMING_BODY.chat });
+    expect(prepared.stream).toBe(true);
+    expect(chatCompletions.streamReader).toBeDefined();
+  });
+});
+
+describe('specForRoute', () => {
+  it.each(ENDPOINT_SPECS.map((s) => [s.route, s] as const))('finds the spec of %s', (route, spec) => {
+    expect(specForRoute(route)).toBe(spec);
+  });
+
+  it.each([
+    '/chat/completions',
+    '/v1/chat/completions/',
+    '/v1/CHAT/completions',
+    '/v1/responses',
+    '/v1/models',
+    '/v1/embeddings?x=1',
+    '',
+  ])('finds nothing for %j', (route) => {
+    expect(specForRoute(route)).toBeUndefined();
+  });
+});
+
+describe('createRequestPolicy', () => {
+  it('keeps the config and resolves model access for it', () => {
+    expect(policy.config).toBe(config);
+    expect(policy.models).toBeInstanceOf(ModelAccess);
+    expect(policy.models.modelsFor({ id: 'limited' })).toEqual(['fast']);
+  });
+});
