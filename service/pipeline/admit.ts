@@ -117,4 +117,3 @@ export function refusal(reason: RejectReason, retryAfterSeconds: number): Gatewa
       return unavailable('Rate limit and budget state is unavailable; the request was not sent.', retryAfter);
   }
 }
-

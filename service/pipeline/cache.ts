@@ -91,11 +91,17 @@ export interface SharedAnswer {
 export class SingleFlight {
   private readonly flights = new Map<string, Promise<SharedAnswer>>();
 
-  /** The answer of the call in flight under `key`, if there is one and it succeeded. */
-  async joined(key: string): Promise<SharedAnswer | undefined> {
+  /**
+   * The call in flight under `key`, if any, resolving to its answer when that succeeded. Synchronous
+   * when there is none, so a call that finds no flight can lead one before any other call looks.
+   */
+  joined(key: string): Promise<SharedAnswer | undefined> | undefined {
     const leader = this.flights.get(key);
-    const shared = leader && (await leader.catch(() => undefined));
-    return shared?.status === 200 ? shared : undefined;
+    if (leader === undefined) return undefined;
+    return leader.then(
+      (shared) => (shared.status === 200 ? shared : undefined),
+      () => undefined,
+    );
   }
 
   /** Runs `call` as the flight under `key` until it settles. */

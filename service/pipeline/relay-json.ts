@@ -24,7 +24,8 @@ async function callUpstream(upstream: UpstreamClient, input: ForwardInput): Prom
 
 export async function relayJson(deps: UpstreamDeps, input: ForwardInput): Promise<Forwarded> {
   const { cacheKey, response, headers, prepared } = input;
-  const shared = cacheKey === undefined ? undefined : await deps.flights.joined(cacheKey);
+  const flight = cacheKey === undefined ? undefined : deps.flights.joined(cacheKey);
+  const shared = flight && (await flight);
   if (shared) {
     // Same answer as a cache hit, one upstream call later: this request used no tokens of its own.
     response.send({

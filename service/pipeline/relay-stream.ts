@@ -22,7 +22,7 @@ import { SSE_KEEP_ALIVE, SseRelay, sseErrorFrame } from './sse-relay';
 
 function endWithError(response: CallerResponse, err: unknown): void {
   const e = err instanceof GatewayError ? err : upstreamFailed('The upstream model API failed.');
-  response.end(sseErrorFrame(e.message, e.type, e.code));
+  response.end(sseErrorFrame(e));
 }
 
 /** The upstream response, with keep-alive comments to the caller while it is awaited. */
@@ -31,7 +31,8 @@ async function awaitUpstream(deps: UpstreamDeps, input: ForwardInput): Promise<U
   const keepAlive = setInterval(() => {
     if (response.signal.aborted) return;
     response.openStream(input.headers);
-    void response.write(SSE_KEEP_ALIVE);
+    // A keep-alive does not wait for the caller to drain; one the caller left behind is dropped.
+    response.write(SSE_KEEP_ALIVE)?.catch(() => undefined);
   }, deps.sseKeepAliveMs);
   try {
     return await deps.upstream.post({

@@ -5,6 +5,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { StreamReader } from '../endpoints';
+import type { OpenAIErrorBody } from '../errors';
 
 const FRAME_END = '\n\n';
 
@@ -44,8 +45,8 @@ export class SseRelay {
 }
 
 /** An SSE frame carrying an OpenAI-shaped error: the `openai` SDK raises it as an APIError. */
-export function sseErrorFrame(message: string, type: string, code: string | null): string {
-  return `data: ${JSON.stringify({ error: { message, type, param: null, code } })}${FRAME_END}`;
+export function sseErrorFrame(error: { toBody(): OpenAIErrorBody }): string {
+  return `data: ${JSON.stringify(error.toBody())}${FRAME_END}`;
 }
 
 export const SSE_KEEP_ALIVE = `: keep-alive${FRAME_END}`;

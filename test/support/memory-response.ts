@@ -1,0 +1,103 @@
+/**
+ * An in-memory `CallerResponse` for running pipeline steps without Fastify. It records what the caller
+ * received: a whole answer (`sent`: status, headers, content type, body) or a stream (`streamHeaders`,
+ * the `writes` in order, `ended` and the `endText`). `abort()` plays a caller who leaves. With
+ * `holdWrites()` every write returns a pending promise (back-pressure) until `drain()`; a caller who
+ * leaves rejects the pending writes, as the Fastify response's wait for `drain` does. Misuse of the
+ * interface (a second answer, writes before the stream opened or after it ended) is kept in `problems`
+ * rather than thrown, so a test sees it even where the pipeline would swallow an exception.
+ */
+import type { CallerResponse, ResponseHeaders, WholeAnswer } from '../../service/pipeline/caller-response';
+
+interface HeldWrite {
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+export class MemoryResponse implements CallerResponse {
+  private readonly controller = new AbortController();
+  /** The whole answer, when one was sent. */
+  sent: WholeAnswer | undefined;
+  /** The headers the stream was opened with, when it was. */
+  streamHeaders: ResponseHeaders | undefined;
+  /** Stream text in the order it was written (keep-alive comments included). */
+  readonly writes: string[] = [];
+  ended = false;
+  /** The text `end` was given, if any. */
+  endText: string | undefined;
+  /** Calls that broke the interface's contract. */
+  readonly problems: string[] = [];
+  private holding = false;
+  private held: HeldWrite[] = [];
+
+  constructor() {
+    this.controller.signal.addEventListener('abort', () => {
+      const held = this.held;
+      this.held = [];
+      for (const w of held) w.reject(this.controller.signal.reason);
+    });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get started(): boolean {
+    return this.sent !== undefined || this.streamHeaders !== undefined;
+  }
+
+  /** Everything the stream carried: the writes, then the end text. */
+  get streamText(): string {
+    return this.writes.join('') + (this.endText ?? '');
+  }
+
+  /** Writes still waiting for the caller (while `holdWrites()` is in effect). */
+  get pendingWrites(): number {
+    return this.held.length;
+  }
+
+  /** The caller goes away. */
+  abort(): void {
+    this.controller.abort();
+  }
+
+  /** From now on every write waits for `drain()` (or is rejected when the caller leaves). */
+  holdWrites(): void {
+    this.holding = true;
+  }
+
+  /** Lets the held writes through and stops holding new ones. */
+  drain(): void {
+    this.holding = false;
+    const held = this.held;
+    this.held = [];
+    for (const w of held) w.resolve();
+  }
+
+  send(answer: WholeAnswer): void {
+    if (this.started) this.problems.push(`send(${answer.status}) after the answer had started`);
+    this.sent ??= answer;
+  }
+
+  openStream(headers: ResponseHeaders): void {
+    if (this.sent !== undefined) this.problems.push('openStream after a whole answer was sent');
+    this.streamHeaders ??= headers;
+  }
+
+  write(text: string): Promise<void> | undefined {
+    if (this.streamHeaders === undefined) this.problems.push('write before the stream was opened');
+    if (this.ended) this.problems.push('write after end');
+    if (this.signal.aborted) return Promise.reject(this.signal.reason);
+    this.writes.push(text);
+    if (!this.holding) return undefined;
+    return new Promise<void>((resolve, reject) => this.held.push({ resolve, reject }));
+  }
+
+  end(text?: string): void {
+    if (this.signal.aborted) return; // nobody is there to receive it
+    if (this.ended) this.problems.push('end called twice');
+    if (this.streamHeaders === undefined) this.problems.push('end before the stream was opened');
+    this.ended = true;
+    if (text !== undefined) this.endText = (this.endText ?? '') + text;
+  }
+}
