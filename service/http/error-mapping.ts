@@ -12,7 +12,7 @@ import { isCallerAbort } from '../upstream/errors';
 
 export function toGatewayError(err: unknown, maxBodyBytes: number): GatewayError {
   if (err instanceof GatewayError) return err;
-  const e = err as { code?: string; statusCode?: number };
+  const e = (err ?? {}) as { code?: string; statusCode?: number };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(maxBodyBytes);
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return unsupportedMediaType();
   if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')

@@ -49,7 +49,7 @@ export class FastifyResponse implements CallerResponse {
 
   end(text?: string): void {
     const raw = this.reply.raw;
-    if (raw.destroyed) return;
+    if (raw.destroyed || raw.writableEnded) return;
     if (text === undefined) raw.end();
     else raw.end(text);
   }

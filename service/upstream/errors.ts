@@ -15,12 +15,23 @@ export interface UpstreamErrorFields {
 
 /** The error object of an upstream body, or undefined when the body is not OpenAI's error shape. */
 export function parseUpstreamError(text: string): UpstreamErrorFields | undefined {
+  let error: unknown;
   try {
-    const error = (JSON.parse(text) as { error?: unknown }).error;
-    return typeof error === 'object' && error !== null ? (error as UpstreamErrorFields) : undefined;
+    error = (JSON.parse(text) as { error?: unknown }).error;
   } catch {
     return undefined;
   }
+  if (typeof error !== 'object' || error === null || Array.isArray(error)) return undefined;
+  const e = error as Record<string, unknown>;
+  // Only strings (and null for code and param) reach the caller's error body.
+  const field = (name: string, nullable: boolean) =>
+    typeof e[name] === 'string' || (nullable && e[name] === null) ? { [name]: e[name] } : {};
+  return {
+    ...field('message', false),
+    ...field('type', false),
+    ...field('code', true),
+    ...field('param', true),
+  };
 }
 
 /** An upstream non-2xx answer as a caller's error: its own fields, or a generic one naming its status. */
@@ -44,10 +55,12 @@ export function mapUpstreamError(err: unknown): unknown {
   return err;
 }
 
-/** The caller's AbortSignal ended the request (undici reports it as an abort). */
+/**
+ * The caller's AbortSignal ended the request (undici reports it as an abort). Duck-typed: a signal's
+ * reason is a DOMException, which is not `instanceof Error` in every realm.
+ */
 export function isCallerAbort(err: unknown): boolean {
-  return (
-    err instanceof Error &&
-    (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED')
-  );
+  if (typeof err !== 'object' || err === null) return false;
+  const { name, code } = err as { name?: unknown; code?: unknown };
+  return name === 'AbortError' || code === 'UND_ERR_ABORTED';
 }
