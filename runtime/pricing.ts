@@ -17,6 +17,30 @@ export interface TokenUsage {
   readonly prompt_tokens_details?: { readonly cached_tokens?: number } | null;
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * A `usage` object from an upstream answer, validated: token counts are non-negative integers and the
+ * cached share is no larger than the prompt. Anything else is unreadable (undefined), and the caller
+ * settles at the worst case: a malformed usage must never turn spend counters into NaN.
+ */
+export function readUsage(value: unknown): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const u = value as Record<string, unknown>;
+  if (!isCount(u.prompt_tokens)) return undefined;
+  if (u.completion_tokens !== undefined && u.completion_tokens !== null && !isCount(u.completion_tokens)) {
+    return undefined;
+  }
+  const details = u.prompt_tokens_details;
+  if (details !== undefined && details !== null) {
+    if (typeof details !== 'object') return undefined;
+    const c = (details as Record<string, unknown>).cached_tokens;
+    if (c !== undefined && c !== null && !isCount(c)) return undefined;
+    if (typeof c === 'number' && c > u.prompt_tokens) return undefined;
+  }
+  return value as TokenUsage;
+}
+
 /** Cost in nano-dollars of the tokens a response reports, rounded up. */
 export function costNanos(price: ModelPrice, usage: TokenUsage): number {
   const cached = Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, usage.prompt_tokens);

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type OpenAI from 'openai';
 import { BatchMetric } from '../../runtime/metric-names';
-import { costNanos, nanosToUsd, type TokenUsage } from '../../runtime/pricing';
+import { costNanos, nanosToUsd, readUsage } from '../../runtime/pricing';
 import { s3Sdk } from '../shared/aws-sdk';
 import { describeFailure } from '../shared/failure';
 import type { BatchContext } from './context';
@@ -122,10 +122,11 @@ export function batchCostUsd(ctx: Pick<BatchContext, 'config'>, resultsJsonl: st
   for (const line of resultsJsonl.split('\n')) {
     if (line.trim().length === 0) continue;
     try {
-      const body = (JSON.parse(line) as { response?: { body?: { model?: string; usage?: TokenUsage } } })
+      const body = (JSON.parse(line) as { response?: { body?: { model?: string; usage?: unknown } } })
         .response?.body;
       const price = body?.model ? (models[body.model] ?? models[baseModel(body.model, models)]) : undefined;
-      if (price && body?.usage) nanos += costNanos(price, body.usage) * BATCH_PRICE_FACTOR;
+      const usage = readUsage(body?.usage);
+      if (price && usage) nanos += costNanos(price, usage) * BATCH_PRICE_FACTOR;
     } catch {
       // A malformed result line is written out as is; it just adds no cost.
     }

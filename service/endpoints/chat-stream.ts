@@ -4,7 +4,7 @@
  * usage chunk; when the caller did not, that chunk is dropped, and so is the `"usage":null` member
  * upstream then adds to every other chunk.
  */
-import type { TokenUsage } from '../../runtime/pricing';
+import { readUsage, type TokenUsage } from '../../runtime/pricing';
 import type { StreamReader } from './spec';
 
 const DONE_FRAME = 'data: [DONE]';
@@ -33,13 +33,14 @@ export class ChatStreamReader implements StreamReader {
   }
 
   private usageFrame(frame: string): string | undefined {
-    let chunk: { usage?: TokenUsage; choices?: unknown[] };
+    let chunk: { usage?: unknown; choices?: unknown[] };
     try {
       chunk = JSON.parse(frame.slice(frame.indexOf('{')));
     } catch {
       return frame;
     }
-    if (chunk.usage) this.usage = chunk.usage;
+    // An unreadable usage stays undefined: the call then settles at its worst case.
+    if (chunk.usage) this.usage = readUsage(chunk.usage);
     if (this.callerWantsUsage) return frame;
     if (!chunk.choices || chunk.choices.length === 0) {
       this.frames--;

@@ -1,10 +1,10 @@
 /** Usage of a JSON answer in the completions shape (`prompt_tokens`, `completion_tokens`). */
-import type { TokenUsage } from '../../runtime/pricing';
+import { readUsage, type TokenUsage } from '../../runtime/pricing';
 
 /**
  * Finds the `usage` object in a JSON response body without parsing the whole body (embeddings bodies
  * can be large): the last `"usage":` member, read up to its matching brace. Usage holds only numbers and
- * nested objects, so counting braces is enough.
+ * nested objects, so counting braces is enough. Unreadable usage is undefined (see `readUsage`).
  */
 export function usageOfJson(body: string): TokenUsage | undefined {
   const at = body.lastIndexOf('"usage"');
@@ -17,8 +17,7 @@ export function usageOfJson(body: string): TokenUsage | undefined {
     if (c === 123) depth++;
     else if (c === 125 && --depth === 0) {
       try {
-        const usage = JSON.parse(body.slice(open, i + 1)) as TokenUsage;
-        return typeof usage.prompt_tokens === 'number' ? usage : undefined;
+        return readUsage(JSON.parse(body.slice(open, i + 1)));
       } catch {
         return undefined;
       }

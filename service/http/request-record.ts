@@ -9,6 +9,7 @@ import type { ClientConfig } from '../../runtime/gateway-config';
 import type { CallResult, CallTrace } from '../pipeline/model-call';
 import { NOTHING_METERED } from '../pipeline/metering';
 import type { GatewayMetrics } from '../telemetry/metrics';
+import { noAttempts } from '../upstream/client';
 
 export interface RequestRecord {
   /** performance.now() at arrival. */
@@ -32,7 +33,7 @@ export interface Closing {
 const NO_CALL: CallTrace = {
   metered: NOTHING_METERED,
   budgetExceeded: false,
-  attempts: { throttled: 0, errors: 0 },
+  attempts: noAttempts(),
 };
 
 /** Writes the record's metrics and log line, after its call (if any) has settled. */

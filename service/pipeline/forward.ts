@@ -5,11 +5,11 @@
  */
 import type { GatewayConfig, ModelPrice } from '../../runtime/gateway-config';
 import type { PreparedCall } from '../endpoints';
-import type { UpstreamClient, AttemptCounts } from '../upstream/client';
+import { noAttempts, type AttemptCounts, type UpstreamClient } from '../upstream/client';
 import { mapUpstreamError } from '../upstream/errors';
 import type { SingleFlight } from './cache';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
-import { meterEstimate, NOTHING_METERED } from './metering';
+import { NOTHING_METERED } from './metering';
 import { moderate } from './moderate';
 import type { Charge } from './reservation';
 import { relayJson } from './relay-json';
@@ -58,24 +58,31 @@ export interface Forwarded {
 export const NOTHING_CHARGED: Charge = { metered: NOTHING_METERED };
 
 export async function forward(deps: UpstreamDeps, input: ForwardInput): Promise<Forwarded> {
-  const { prepared, response } = input;
   try {
-    const moderationText = deps.config.moderation.enabled
-      ? prepared.spec.moderationInput?.(prepared.body)
-      : undefined;
-    if (moderationText !== undefined) {
-      await moderate({
-        upstream: deps.upstream,
-        config: deps.config.moderation,
-        text: moderationText,
-        signal: response.signal,
-        attempts: input.attempts,
-      });
-    }
-    return prepared.stream ? await relayStream(deps, input) : await relayJson(deps, input);
+    await moderateIfEnabled(deps, input);
+    return input.prepared.stream ? await relayStream(deps, input) : await relayJson(deps, input);
   } catch (err) {
-    // A caller who left mid-call is charged the prompt; a call that failed upstream, nothing.
-    const metered = response.signal.aborted ? meterEstimate(input.price, prepared, 0) : NOTHING_METERED;
-    return { charge: { metered }, error: mapUpstreamError(err) };
+    // What upstream may have billed for attempts without an answer is added from `attempts`.
+    return { charge: NOTHING_CHARGED, error: mapUpstreamError(err) };
+  }
+}
+
+async function moderateIfEnabled(deps: UpstreamDeps, input: ForwardInput): Promise<void> {
+  const { prepared } = input;
+  const text = deps.config.moderation.enabled ? prepared.spec.moderationInput?.(prepared.body) : undefined;
+  if (text === undefined) return;
+  // Moderation is free: its failures count for metrics, never as a model call upstream may bill.
+  const attempts = noAttempts();
+  try {
+    await moderate({
+      upstream: deps.upstream,
+      config: deps.config.moderation,
+      text,
+      signal: input.response.signal,
+      attempts,
+    });
+  } finally {
+    input.attempts.throttled += attempts.throttled;
+    input.attempts.errors += attempts.errors;
   }
 }

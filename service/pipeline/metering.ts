@@ -19,7 +19,20 @@ export function meter(price: ModelPrice, usage: TokenUsage): Metered {
   };
 }
 
-/** What a call without `usage` is assumed to have used: the prompt estimate and `completionTokens`. */
-export function meterEstimate(price: ModelPrice, prepared: PreparedCall, completionTokens: number): Metered {
-  return meter(price, { prompt_tokens: prepared.promptTokens, completion_tokens: completionTokens });
+/**
+ * What a call upstream may have billed without reporting usage (no usage, unreadable usage, cut off,
+ * abandoned, timed out): its worst case, the same figure admission reserved.
+ */
+export function meterWorstCase(price: ModelPrice, prepared: PreparedCall): Metered {
+  return meter(price, { prompt_tokens: prepared.promptTokens, completion_tokens: prepared.completionTokens });
+}
+
+/** `metered` plus `times` x `extra`. */
+export function addMetered(metered: Metered, extra: Metered, times: number): Metered {
+  if (times === 0) return metered;
+  return {
+    promptTokens: metered.promptTokens + extra.promptTokens * times,
+    completionTokens: metered.completionTokens + extra.completionTokens * times,
+    costNanos: metered.costNanos + extra.costNanos * times,
+  };
 }

@@ -8,12 +8,12 @@ import type { ClientConfig } from '../../runtime/gateway-config';
 import type { EndpointSpec, PreparedCall, RequestPolicy } from '../endpoints';
 import type { GatewayStore } from '../store/types';
 import type { CacheStatus } from '../telemetry/metrics';
-import type { AttemptCounts } from '../upstream/client';
+import { noAttempts, type AttemptCounts } from '../upstream/client';
 import { admit, type AdmissionLimits, type Admitted } from './admit';
 import { cachedAnswer, planCache, type CachePlan } from './cache';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
 import { forward, type Forwarded, type StreamOutcome, type UpstreamDeps } from './forward';
-import { NOTHING_METERED, type Metered } from './metering';
+import { addMetered, meterWorstCase, NOTHING_METERED, type Metered } from './metering';
 
 /** Everything the pipeline runs with, built once per gateway. */
 export interface PipelineDeps extends UpstreamDeps {
@@ -56,7 +56,7 @@ export interface CallResult {
 }
 
 export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): Promise<CallResult> {
-  const attempts: AttemptCounts = { throttled: 0, errors: 0 };
+  const attempts = noAttempts();
   let prepared: PreparedCall;
   let plan: CachePlan;
   try {
@@ -71,6 +71,7 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     return { trace: { metered: NOTHING_METERED, budgetExceeded: false, attempts }, error };
   }
   const base = { model: prepared.model, attempts };
+  const price = deps.config.models[prepared.model];
   let admitted: Admitted;
   try {
     admitted = await admit({
@@ -92,7 +93,7 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
   const headers = { ...admitted.headers, 'x-cache-status': cache };
   const forwarded = await forward(deps, {
     prepared,
-    price: deps.config.models[prepared.model],
+    price,
     payload: plan.payload,
     ...(cache === 'MISS' ? { cacheKey: plan.key } : {}),
     headers,
@@ -100,7 +101,12 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     attempts,
     started: input.started,
   });
-  const metered = admitted.reservation.settle(forwarded.charge);
+  // Attempts upstream may have billed unseen (timed out, cut off, abandoned) are charged their worst case.
+  const charge = {
+    ...forwarded.charge,
+    metered: addMetered(forwarded.charge.metered, meterWorstCase(price, prepared), attempts.unanswered),
+  };
+  const metered = admitted.reservation.settle(charge);
   return { trace: traceOf(base, forwarded, cache, metered), error: forwarded.error, headers };
 }
 

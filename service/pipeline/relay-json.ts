@@ -6,7 +6,7 @@
 import type { UpstreamClient } from '../upstream/client';
 import { cacheEntry, type SharedAnswer } from './cache';
 import type { ForwardInput, Forwarded, UpstreamDeps } from './forward';
-import { meter, NOTHING_METERED } from './metering';
+import { meter, meterWorstCase, NOTHING_METERED } from './metering';
 
 interface UpstreamAnswer extends SharedAnswer {
   readonly headersMs: number;
@@ -19,7 +19,13 @@ async function callUpstream(upstream: UpstreamClient, input: ForwardInput): Prom
     signal: input.response.signal,
     attempts: input.attempts,
   });
-  return { status: up.status, text: await up.body.text(), headersMs: up.headersMs };
+  try {
+    return { status: up.status, text: await up.body.text(), headersMs: up.headersMs };
+  } catch (err) {
+    // The answer was on its way: upstream billed it, and the gateway never saw its usage.
+    input.attempts.unanswered++;
+    throw err;
+  }
 }
 
 export async function relayJson(deps: UpstreamDeps, input: ForwardInput): Promise<Forwarded> {
@@ -43,13 +49,16 @@ export async function relayJson(deps: UpstreamDeps, input: ForwardInput): Promis
   response.send({ status: answer.status, headers, contentType: 'json', body: answer.text });
   if (answer.status !== 200) return { charge: { metered: NOTHING_METERED }, upstreamMs: answer.headersMs };
   const usage = prepared.spec.usageOfJson(answer.text);
+  // An answer without readable usage is charged its worst case, and not cached (a hit would be free).
+  if (!usage)
+    return { charge: { metered: meterWorstCase(input.price, prepared) }, upstreamMs: answer.headersMs };
   const entry =
     cacheKey === undefined
       ? undefined
       : cacheEntry(cacheKey, 'json', answer.text, deps.config.cache.ttlSeconds);
   return {
     charge: {
-      metered: usage ? meter(input.price, usage) : NOTHING_METERED,
+      metered: meter(input.price, usage),
       ...(entry ? { cacheEntry: entry } : {}),
     },
     upstreamMs: answer.headersMs,

@@ -17,7 +17,7 @@ import {
   type StreamOutcome,
   type UpstreamDeps,
 } from './forward';
-import { meter, meterEstimate } from './metering';
+import { meter, meterWorstCase } from './metering';
 import { SSE_KEEP_ALIVE, SseRelay, sseErrorFrame } from './sse-relay';
 
 function endWithError(response: CallerResponse, err: unknown): void {
@@ -91,10 +91,14 @@ async function pipeFrames(deps: UpstreamDeps, input: ForwardInput, up: UpstreamR
     streamOutcome = 'upstream_failed';
     endWithError(response, upstreamFailed('The upstream model API ended the stream before it was complete.'));
   } else response.end();
-  const metered = reader.usage
-    ? meter(input.price, reader.usage)
-    : meterEstimate(input.price, prepared, reader.frames);
-  const cacheable = streamOutcome === 'complete' && input.cacheKey !== undefined && !reader.errored;
+  // A stream without readable usage (cut off, abandoned, or none sent) is charged its worst case and
+  // not cached (a replay would be free).
+  const metered = reader.usage ? meter(input.price, reader.usage) : meterWorstCase(input.price, prepared);
+  const cacheable =
+    streamOutcome === 'complete' &&
+    input.cacheKey !== undefined &&
+    !reader.errored &&
+    reader.usage !== undefined;
   return {
     charge: {
       metered,

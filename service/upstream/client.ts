@@ -35,10 +35,30 @@ export interface UpstreamOptions {
   readonly connections?: number;
 }
 
-/** Failed attempts of one call, for metrics: 429s, and 5xx/timeouts/connection failures. */
+/** Failed attempts of one call: 429s and 5xx/timeouts/connection failures (metrics), and what may bill. */
 export interface AttemptCounts {
   throttled: number;
   errors: number;
+  /**
+   * Attempts upstream may have billed without the gateway seeing their usage: sent, then timed out,
+   * cut off, or abandoned by the caller while in flight. Each is charged the call's worst case.
+   */
+  unanswered: number;
+}
+
+/** Fresh counts for one call. */
+export const noAttempts = (): AttemptCounts => ({ throttled: 0, errors: 0, unanswered: 0 });
+
+/** The request may have reached upstream: anything but a failure to connect at all. */
+function mayHaveReachedUpstream(err: unknown): boolean {
+  if (err instanceof undiciErrors.ConnectTimeoutError) return false;
+  const code = (err as { code?: unknown }).code;
+  return !(
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'EHOSTUNREACH'
+  );
 }
 
 /** One call upstream. */
@@ -131,6 +151,7 @@ export class UpstreamClient {
           signal,
         });
       } catch (err) {
+        if (attempts && mayHaveReachedUpstream(err)) attempts.unanswered++;
         if (signal.aborted) throw err;
         if (attempts) attempts.errors++;
         const timedOut = isTimeout(err);

@@ -1,4 +1,4 @@
-import { costNanos, nanosToUsd, usdToNanos, worstCaseCostNanos } from '../../runtime/pricing';
+import { costNanos, nanosToUsd, readUsage, usdToNanos, worstCaseCostNanos } from '../../runtime/pricing';
 
 const mini = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, cachedInputUsdPer1M: 0.075 };
 
@@ -36,5 +36,38 @@ describe('pricing', () => {
   it('converts between dollars and nanos', () => {
     expect(usdToNanos(50)).toBe(50_000_000_000);
     expect(nanosToUsd(1_500_000_000)).toBe(1.5);
+  });
+});
+
+describe('readUsage', () => {
+  it('accepts OpenAI usage objects as they are', () => {
+    const usage = {
+      prompt_tokens: 12,
+      completion_tokens: 5,
+      total_tokens: 17,
+      prompt_tokens_details: { cached_tokens: 4, audio_tokens: 0 },
+    };
+    expect(readUsage(usage)).toBe(usage);
+    expect(readUsage({ prompt_tokens: 3, total_tokens: 3 })).toEqual({ prompt_tokens: 3, total_tokens: 3 });
+    expect(
+      readUsage({ prompt_tokens: 3, completion_tokens: null, prompt_tokens_details: null }),
+    ).toBeDefined();
+  });
+
+  it.each([
+    ['null', null],
+    ['a string', '12'],
+    ['no prompt_tokens', { completion_tokens: 3 }],
+    ['a string count', { prompt_tokens: '12' }],
+    ['a negative count', { prompt_tokens: -1 }],
+    ['a fraction', { prompt_tokens: 1.5 }],
+    ['NaN', { prompt_tokens: Number.NaN }],
+    ['an infinite completion', { prompt_tokens: 1, completion_tokens: Number.POSITIVE_INFINITY }],
+    ['a string completion', { prompt_tokens: 1, completion_tokens: '2' }],
+    ['details that are not an object', { prompt_tokens: 1, prompt_tokens_details: 'x' }],
+    ['a string cached count', { prompt_tokens: 5, prompt_tokens_details: { cached_tokens: '1' } }],
+    ['more cached than prompt tokens', { prompt_tokens: 5, prompt_tokens_details: { cached_tokens: 6 } }],
+  ])('refuses %s, so the call settles at its worst case', (_what, value) => {
+    expect(readUsage(value)).toBeUndefined();
   });
 });

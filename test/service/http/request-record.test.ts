@@ -19,7 +19,7 @@ const STREAM_TRACE: CallTrace = {
   cache: 'MISS',
   metered: { promptTokens: 12, completionTokens: 34, costNanos: 5_600 },
   budgetExceeded: false,
-  attempts: { throttled: 1, errors: 2 },
+  attempts: { throttled: 1, errors: 2, unanswered: 0 },
   upstreamMs: 250,
   timeToFirstTokenMs: 87.6,
   streamOutcome: 'complete',
@@ -280,7 +280,7 @@ describe('writeRecord', () => {
           cache: 'HIT',
           metered: { promptTokens: 0, completionTokens: 0, costNanos: 0 },
           budgetExceeded: true,
-          attempts: { throttled: 0, errors: 0 },
+          attempts: { throttled: 0, errors: 0, unanswered: 0 },
         },
       });
       writeRecord(
@@ -378,10 +378,10 @@ describe('writeRecord', () => {
     });
 
     it.each([
-      [{ throttled: 0, errors: 0 }, undefined],
-      [{ throttled: 2, errors: 0 }, 2],
-      [{ throttled: 0, errors: 1 }, 1],
-      [{ throttled: 3, errors: 4 }, 7],
+      [{ throttled: 0, errors: 0, unanswered: 0 }, undefined],
+      [{ throttled: 2, errors: 0, unanswered: 0 }, 2],
+      [{ throttled: 0, errors: 1, unanswered: 0 }, 1],
+      [{ throttled: 3, errors: 4, unanswered: 0 }, 7],
     ])('with attempts %j has upstreamRetries %p', async (attempts, expected) => {
       const log = await logOf({ ...STREAM_TRACE, attempts });
       expect(log.upstreamRetries).toBe(expected);

@@ -16,7 +16,7 @@ describe('moderate', () => {
       config: { enabled: true, model: 'omni-moderation-2024-09-26' },
       text,
       signal: new AbortController().signal,
-      attempts: { throttled: 0, errors: 0 },
+      attempts: { throttled: 0, errors: 0, unanswered: 0 },
     };
     return moderate(input);
   };

@@ -30,7 +30,7 @@ describe('relayJson', () => {
       payload: JSON.stringify(prepared.body),
       headers: HEADERS,
       response,
-      attempts: { throttled: 0, errors: 0 },
+      attempts: { throttled: 0, errors: 0, unanswered: 0 },
       started: performance.now(),
       ...(cacheKey === undefined ? {} : { cacheKey }),
     };

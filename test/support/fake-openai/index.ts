@@ -26,6 +26,7 @@ import {
   promptTokensOf,
   splitText,
   usageOf,
+  type Usage,
 } from './wire';
 
 /** How the fake answers when no scripted response applies. */
@@ -132,6 +133,11 @@ export class FakeOpenAI {
   aborted = 0;
   /** Requests answered or in progress, recorded or not. */
   received = 0;
+  /**
+   * What OpenAI bills: the usage of every chat completion it started generating, whether or not the
+   * client stayed to read it (a client that leaves during the model's delay is billed all the same).
+   */
+  readonly billed: Array<{ readonly model: string; readonly usage: Usage }> = [];
   behaviour: FakeBehaviour;
 
   private readonly queue: ScriptedResponse[] = [];
@@ -212,6 +218,7 @@ export class FakeOpenAI {
     this.rejectedKeys.clear();
     this.aborted = 0;
     this.received = 0;
+    this.billed.length = 0;
     this.behaviour = { ...DEFAULT_BEHAVIOUR, ...behaviour };
   }
 
@@ -302,7 +309,11 @@ export class FakeOpenAI {
     if (scripted?.hang) return; // the socket stays open until the client aborts or stop() destroys it
     const delayMs = scripted?.delayMs ?? this.behaviour.delayMs;
     if (delayMs > 0) await sleep(delayMs);
-    if (res.destroyed) return;
+    if (res.destroyed) {
+      if (request.path === '/v1/chat/completions' && !scripted?.status)
+        this.billChat(request, scripted ?? {});
+      return;
+    }
 
     if (
       scripted &&
@@ -363,6 +374,28 @@ export class FakeOpenAI {
     }
   }
 
+  /** The usage of a chat completion as the model would produce it, recorded in `billed`. */
+  private billChat(
+    request: RecordedRequest,
+    scripted: ScriptedResponse,
+  ): { usage: Usage; finishReason: 'stop' | 'length' } {
+    const body = request.body as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const n: number = typeof body.n === 'number' ? body.n : 1;
+    const maxTokens: number | undefined = body.max_completion_tokens ?? body.max_tokens;
+    let completionTokens = countTokens(scripted.text ?? this.behaviour.text);
+    let finishReason: 'stop' | 'length' = 'stop';
+    if (maxTokens !== undefined && completionTokens > maxTokens) {
+      completionTokens = maxTokens;
+      finishReason = 'length';
+    }
+    const usage = usageOf(
+      scripted.usage?.prompt_tokens ?? promptTokensOf(body),
+      scripted.usage?.completion_tokens ?? completionTokens * n,
+    );
+    this.billed.push({ model: String(body.model), usage });
+    return { usage, finishReason };
+  }
+
   private async chat(
     request: RecordedRequest,
     res: ServerResponse,
@@ -385,17 +418,7 @@ export class FakeOpenAI {
     const model: string = body.model;
     const n: number = typeof body.n === 'number' ? body.n : 1;
     const text = scripted.text ?? this.behaviour.text;
-    const maxTokens: number | undefined = body.max_completion_tokens ?? body.max_tokens;
-    let completionTokens = countTokens(text);
-    let finishReason = 'stop';
-    if (maxTokens !== undefined && completionTokens > maxTokens) {
-      completionTokens = maxTokens;
-      finishReason = 'length';
-    }
-    const usage = usageOf(
-      scripted.usage?.prompt_tokens ?? promptTokensOf(body),
-      scripted.usage?.completion_tokens ?? completionTokens * n,
-    );
+    const { usage, finishReason } = this.billChat(request, scripted);
     const id = newId('chatcmpl');
 
     if (body.stream !== true) {

@@ -1,0 +1,177 @@
+/**
+ * Spend that upstream bills must be spend the budgets see, on both stores. The fake upstream records
+ * what OpenAI would bill (`fake.billed`: every chat completion it started, read or not); every
+ * assertion compares the gateway's month-to-date spend with that, never with the gateway's own figures.
+ */
+import OpenAI from 'openai';
+import { costNanos } from '../../../runtime/pricing';
+import type { GatewayStore } from '../../../service/store/types';
+import { FakeOpenAI } from '../../support/fake-openai';
+import { chatBody, GatewayHarness, KEYS } from '../../support/gateway-harness';
+import { RedisServer } from '../../support/redis-server';
+
+const PRICE = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 };
+/** The worst case of `chatBody()` with the harness's default cap: 10 prompt tokens + 100 output tokens. */
+const WORST_CASE_NANOS = 10 * 150 + 100 * 600;
+
+const billedNanos = (fake: FakeOpenAI): number =>
+  fake.billed.reduce((sum, b) => sum + costNanos(PRICE, b.usage), 0);
+
+const spent = async (store: GatewayStore): Promise<number> => (await store.monthToDateSpendNanos())!;
+
+/** A budget that fits `calls` worst cases, for the client and the stage. */
+const budgetFor = (calls: number) => {
+  const usd = (calls * WORST_CASE_NANOS) / 1e9;
+  return { budget: { monthlyUsd: usd, notifyAtPercent: 80 }, clientBudgetUsd: usd };
+};
+
+let redis: RedisServer;
+let stages = 0;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(() => redis?.stop());
+
+describe.each([
+  ['the memory store', () => ({})],
+  ['the Redis store', () => ({ redisUrl: redis.url })],
+])('spend control on %s', (_name, storeOptions) => {
+  let h: GatewayHarness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  async function start(config: Record<string, unknown> = {}, calls = 100) {
+    const { budget, clientBudgetUsd } = budgetFor(calls);
+    h = await GatewayHarness.start({
+      ...storeOptions(),
+      config: {
+        // One stage per test: tests share the redis-server, and spend counters are per stage.
+        stage: `spend-${process.pid}-${++stages}`,
+        budget,
+        clients: [
+          {
+            id: 'app',
+            keySha256: sha(KEYS.app),
+            rpm: 1000,
+            tpm: 1_000_000,
+            monthlyBudgetUsd: clientBudgetUsd,
+          },
+        ],
+        ...config,
+      },
+    });
+    return h;
+  }
+
+  it('charges a non-streamed call the caller abandoned what upstream may bill, so abandoning cannot overspend', async () => {
+    const h = await start({}, 2);
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 5; i++) {
+      h.fake.enqueue({ delayMs: 300 });
+      const before = h.fake.received;
+      const controller = new AbortController();
+      const call = h
+        .client()
+        .chat.completions.create(chatBody(), { signal: controller.signal })
+        .catch((err: unknown) => err);
+      // The caller leaves once its call is upstream, or the gateway refused it first.
+      const reached = await Promise.race([
+        h.fake.waitFor(() => h.fake.received > before).then(() => true, () => false),
+        call.then(() => false),
+      ]);
+      if (reached) controller.abort();
+      outcomes.push(await call);
+    }
+    expect(outcomes.slice(0, 2).every((o) => o instanceof OpenAI.APIUserAbortError)).toBe(true);
+    expect(outcomes.slice(2)).toEqual([
+      expect.objectContaining({ status: 429, code: 'insufficient_quota' }),
+      expect.objectContaining({ status: 429, code: 'insufficient_quota' }),
+      expect.objectContaining({ status: 429, code: 'insufficient_quota' }),
+    ]);
+    // The calls that reached upstream are billed once their generation ends.
+    await h.fake.waitFor(() => h.fake.billed.length === h.fake.received);
+    await waitUntil(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    expect(h.fake.received).toBe(2);
+    expect(billedNanos(h.fake)).toBeLessThanOrEqual(2 * WORST_CASE_NANOS);
+    expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
+    const refused = await h
+      .client()
+      .chat.completions.create(chatBody())
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
+  });
+
+  it('charges every attempt that timed out and was retried', async () => {
+    // undici's timeouts tick coarsely (about 0.5 s): the delay is far beyond the 300 ms timeout.
+    const h = await start({ upstream: { timeoutMs: 300, maxRetries: 2, maxRetryAfterSeconds: 2 } });
+    h.fake.enqueue({ delayMs: 2_000 }, { delayMs: 2_000 });
+    const reply = await h.client().chat.completions.create(chatBody());
+    expect(reply.choices).toHaveLength(1);
+    // The fake bills a timed-out attempt when its generation ends, after the delay.
+    await h.fake.waitFor(() => h.fake.billed.length === 3, 10_000);
+    await waitUntil(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
+    // The answered attempt at its usage, the two timed out at their worst case.
+    expect(await spent(h.store)).toBe(costNanos(PRICE, h.fake.billed[2].usage) + 2 * WORST_CASE_NANOS);
+  });
+
+  it.each([
+    ['a string where a number belongs', { prompt_tokens: '12', completion_tokens: 5, total_tokens: 17 }],
+    ['a negative count', { prompt_tokens: -1000, completion_tokens: 5, total_tokens: -995 }],
+    [
+      'more cached than prompt tokens',
+      { prompt_tokens: 5, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 9 } },
+    ],
+    ['no usage at all', undefined],
+  ])('settles an answer with %s at its worst case, and the budget still holds', async (_what, usage) => {
+    const h = await start({}, 2);
+    const answer = {
+      id: 'chatcmpl-x',
+      object: 'chat.completion',
+      model: 'gpt-4o-mini',
+      choices: [],
+      ...(usage ? { usage } : {}),
+    };
+    h.fake.enqueue({ body: answer }, { body: answer });
+    await h.client().chat.completions.create(chatBody('Say hello', { temperature: 0 }));
+    await h.client().chat.completions.create(chatBody('Say hello', { temperature: 0 }));
+    // Neither answer was cached (a replay of an unmetered answer would be free): both went upstream.
+    expect(h.fake.received).toBe(2);
+    await waitUntil(async () => (await spent(h.store)) === 2 * WORST_CASE_NANOS);
+    expect(Number.isFinite(await spent(h.store))).toBe(true);
+    const refused = await h
+      .client()
+      .chat.completions.create(chatBody())
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
+    expect(h.fake.received).toBe(2);
+  });
+
+  it('charges a stream the caller left before upstream answered', async () => {
+    const h = await start({}, 100);
+    h.fake.enqueue({ delayMs: 300 });
+    const controller = new AbortController();
+    const stream = h
+      .client()
+      .chat.completions.create({ ...chatBody(), stream: true }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(stream).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
+    await h.fake.waitFor(() => h.fake.billed.length === 1);
+    await waitUntil(async () => (await spent(h.store)) > 0);
+    expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
+  });
+});
+
+import { createHash } from 'node:crypto';
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Settlement runs after the answer: wait (bounded) until `condition` holds. */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const giveUpAt = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > giveUpAt) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
