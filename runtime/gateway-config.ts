@@ -17,7 +17,17 @@ export interface ModelPrice {
    * @default inputUsdPer1M
    */
   readonly cachedInputUsdPer1M?: number;
+  /**
+   * Most input tokens one image can bill on this model, at any size and detail (OpenAI's image-token
+   * rules: tiles for the gpt-4o family, patches with a multiplier for newer ones). The prompt estimate
+   * counts every image at this figure, since its size is not known before upstream reads it.
+   * @default DEFAULT_IMAGE_TOKENS, the largest of the current rules (gpt-4o-mini's 8 high-detail tiles)
+   */
+  readonly imageTokens?: number;
 }
+
+/** gpt-4o-mini at high detail: 2,833 base tokens + 8 tiles x 5,667, the most any current model bills an image. */
+export const DEFAULT_IMAGE_TOKENS = 2_833 + 8 * 5_667;
 
 /** One calling application. */
 export interface ClientConfig {
@@ -197,6 +207,9 @@ function parseModels(v: unknown): Record<string, ModelPrice> {
       ...(m.cachedInputUsdPer1M === undefined
         ? {}
         : { cachedInputUsdPer1M: num(m.cachedInputUsdPer1M, `${field}.cachedInputUsdPer1M`) }),
+      ...(m.imageTokens === undefined
+        ? {}
+        : { imageTokens: num(m.imageTokens, `${field}.imageTokens`, { integer: true, min: 1 }) }),
     };
   }
   return out;

@@ -24,7 +24,13 @@ export const PLACEHOLDER_CLIENT_KEYS = {
  * you add a model; a stage may only allow models that have a price here (validation says which is missing).
  */
 export const OPENAI_PRICES = {
-  'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, cachedInputUsdPer1M: 0.075 },
-  'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, cachedInputUsdPer1M: 1.25 },
+  // imageTokens: the most one image bills (high detail, 8 tiles): 2,833 + 8 x 5,667 on mini, 85 + 8 x 170 on 4o.
+  'gpt-4o-mini': {
+    inputUsdPer1M: 0.15,
+    outputUsdPer1M: 0.6,
+    cachedInputUsdPer1M: 0.075,
+    imageTokens: 48_169,
+  },
+  'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, cachedInputUsdPer1M: 1.25, imageTokens: 1_445 },
   'text-embedding-3-small': { inputUsdPer1M: 0.02, outputUsdPer1M: 0 },
 } as const satisfies Record<string, ModelPrice>;

@@ -1,9 +1,10 @@
 /**
  * `POST /v1/chat/completions`: messages in, choices out, JSON or SSE. The output cap is the larger of
  * `max_completion_tokens` and `max_tokens` (the default is applied when the caller sends neither),
- * times `n`; the prompt estimate counts every message's content and framing. A streamed call always
+ * times `n`; the prompt estimate counts all the model reads (`promptSize`). A streamed call always
  * asks upstream for the usage chunk, and the caller sees it only if it asked for it.
  */
+import { DEFAULT_IMAGE_TOKENS } from '../../runtime/gateway-config';
 import { invalidRequest } from '../errors';
 import {
   checkNumber,
@@ -26,20 +27,60 @@ import { ChatStreamReader } from './chat-stream';
 /** Tokens of the reply's priming, added to every prompt estimate. */
 const REPLY_PRIMING_TOKENS = 3;
 
-function promptTokens(body: Body): number {
+/**
+ * Body fields the model reads besides the messages, each billed as prompt tokens: tool and function
+ * definitions, the tool choice, the response schema, and predicted output.
+ */
+const PROMPT_FIELDS = ['tools', 'functions', 'tool_choice', 'response_format', 'prediction'] as const;
+
+/** What the prompt estimate adds up: text bytes, and images counted by the model's image rule. */
+interface PromptSize {
+  bytes: number;
+  images: number;
+}
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
+/** A content value: a string, or parts of which images are counted apart (their bytes say nothing). */
+function addContent(size: PromptSize, content: unknown): void {
+  if (!Array.isArray(content)) {
+    size.bytes += contentBytes(content);
+    return;
+  }
+  for (const part of content) {
+    if (isObject(part) && part.type === 'image_url') size.images++;
+    else if (isObject(part) && part.type === 'text' && typeof part.text === 'string')
+      size.bytes += Buffer.byteLength(part.text);
+    else size.bytes += jsonBytes(part);
+  }
+}
+
+/** Every message (content, tool calls and their arguments, names) and every other field the model reads. */
+function promptSize(body: Body): PromptSize {
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw invalidRequest("'messages' must be a non-empty array of messages.", 'messages');
   }
-  let bytes = 0;
+  const size: PromptSize = { bytes: 0, images: 0 };
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     if (!isObject(m) || typeof m.role !== 'string') {
       throw invalidRequest(`'messages[${i}]' must be an object with a string 'role'.`, `messages[${i}]`);
     }
-    bytes += contentBytes(m.content) + MESSAGE_OVERHEAD_TOKENS * BYTES_PER_TOKEN;
+    const { role: _role, content, ...rest } = m;
+    addContent(size, content);
+    size.bytes +=
+      MESSAGE_OVERHEAD_TOKENS * BYTES_PER_TOKEN + (Object.keys(rest).length > 0 ? jsonBytes(rest) : 0);
   }
-  return Math.ceil(bytes / BYTES_PER_TOKEN) + REPLY_PRIMING_TOKENS;
+  for (const field of PROMPT_FIELDS)
+    if (body[field] !== undefined && body[field] !== null) size.bytes += jsonBytes(body[field]);
+  return size;
+}
+
+/** Prompt tokens to reserve: text at 3 bytes a token, each image at the most the model bills one. */
+function promptTokens(body: Body, imageTokens: number): number {
+  const size = promptSize(body);
+  return Math.ceil(size.bytes / BYTES_PER_TOKEN) + size.images * imageTokens + REPLY_PRIMING_TOKENS;
 }
 
 /** `stream_options` is allowed only with `stream: true`; a stream always asks upstream for usage. */
@@ -59,7 +100,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const body = objectBody(raw);
   const { requestedModel, model } = policy.models.resolve(client, body.model);
   const limits = policy.config.limits;
-  const prompt = promptTokens(body);
+  const prompt = promptTokens(body, policy.config.models[model].imageTokens ?? DEFAULT_IMAGE_TOKENS);
   const stream = streamFlag(body);
   const options = streamOptions(body, stream);
   const cap = outputTokenCap(body, ['max_completion_tokens', 'max_tokens'], limits);

@@ -137,16 +137,65 @@ describe('chat completions prepare', () => {
       expect(prepare(body({ messages: [{ role: 'assistant', content: null }] })).promptTokens).toBe(7);
     });
 
-    it('counts a content that is not a string (an array of parts) as its JSON', () => {
+    it('counts text parts by their text and each image at the most the model bills one', () => {
       const parts = [
         { type: 'text', text: 'Describe' },
         { type: 'image_url', image_url: { url: 'https://x.test/a.png' } },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,' + 'A'.repeat(5000), detail: 'low' } },
       ];
-      const json = Buffer.byteLength(JSON.stringify(parts));
-      expect(json).toBe(99);
       const prepared = prepare(body({ messages: [{ role: 'user', content: parts }] }));
-      expect(prepared.promptTokens).toBe(estimate([json]));
-      expect(prepared.promptTokens).toBe(40);
+      // 'Describe' is 8 bytes; gpt-4o-mini has no imageTokens in this config: 2,833 + 8 x 5,667 an image.
+      expect(prepared.promptTokens).toBe(estimate([8]) + 2 * 48_169);
+    });
+
+    it('counts images at the imageTokens of the model when the config gives it', () => {
+      const withImages = createRequestPolicy(
+        parseGatewayConfig(
+          testConfigDocument({
+            models: { 'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, imageTokens: 1_445 } },
+          }),
+        ),
+      );
+      const content = [{ type: 'image_url', image_url: { url: 'https://x.test/a.png' } }];
+      const prepared = chatCompletions.prepare({
+        policy: withImages,
+        client: APP,
+        body: body({ model: 'gpt-4o', messages: [{ role: 'user', content }] }),
+      });
+      expect(prepared.promptTokens).toBe(estimate([0]) + 1_445);
+    });
+
+    it('counts tool definitions, the tool choice, the response schema and predicted output', () => {
+      const tools = [{ type: 'function', function: { name: 'f', description: 'x'.repeat(4000) } }];
+      const responseFormat = { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object' } } };
+      const prediction = { type: 'content', content: 'y'.repeat(300) };
+      const extras = { tools, tool_choice: 'auto', response_format: responseFormat, prediction };
+      const prepared = prepare(body(extras));
+      const extraBytes = Object.values(extras).reduce(
+        (sum: number, v) => sum + Buffer.byteLength(JSON.stringify(v)),
+        0,
+      );
+      expect(extraBytes).toBeGreaterThan(4300);
+      expect(prepared.promptTokens).toBe(
+        Math.ceil((Buffer.byteLength('Say hello') + 4 * 3 + extraBytes) / 3) + 3,
+      );
+    });
+
+    it('counts the tool calls of earlier turns, arguments included, and tool results', () => {
+      const args = JSON.stringify({ q: 'z'.repeat(3000) });
+      const toolCalls = [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: args } }];
+      const messages = [
+        { role: 'user', content: 'go' },
+        { role: 'assistant', content: null, tool_calls: toolCalls },
+        { role: 'tool', tool_call_id: 'call_1', content: 'done' },
+      ];
+      const prepared = prepare(body({ messages }));
+      const assistantExtra = Buffer.byteLength(JSON.stringify({ tool_calls: toolCalls }));
+      const toolExtra = Buffer.byteLength(JSON.stringify({ tool_call_id: 'call_1' }));
+      expect(prepared.promptTokens).toBe(
+        Math.ceil((2 + 12 + (0 + 12 + assistantExtra) + (4 + 12 + toolExtra)) / 3) + 3,
+      );
+      expect(prepared.promptTokens).toBeGreaterThan(1000);
     });
 
     it('counts every message, whatever its role', () => {

@@ -19,11 +19,8 @@ const billedNanos = (fake: FakeOpenAI): number =>
 
 const spent = async (store: GatewayStore): Promise<number> => (await store.monthToDateSpendNanos())!;
 
-/** A budget that fits `calls` worst cases, for the client and the stage. */
-const budgetFor = (calls: number) => {
-  const usd = (calls * WORST_CASE_NANOS) / 1e9;
-  return { budget: { monthlyUsd: usd, notifyAtPercent: 80 }, clientBudgetUsd: usd };
-};
+/** A budget that fits `calls` worst cases of `chatBody()`. */
+const budgetFor = (calls: number): number => (calls * WORST_CASE_NANOS) / 1e9;
 
 let redis: RedisServer;
 let stages = 0;
@@ -42,8 +39,10 @@ describe.each([
     h = undefined;
   });
 
-  async function start(config: Record<string, unknown> = {}, calls = 100) {
-    const { budget, clientBudgetUsd } = budgetFor(calls);
+  /** A gateway whose client and stage budgets are both `budgetUsd`. */
+  async function start(config: Record<string, unknown> = {}, budgetUsd = (100 * WORST_CASE_NANOS) / 1e9) {
+    const budget = { monthlyUsd: budgetUsd, notifyAtPercent: 80 };
+    const clientBudgetUsd = budgetUsd;
     h = await GatewayHarness.start({
       ...storeOptions(),
       config: {
@@ -66,7 +65,7 @@ describe.each([
   }
 
   it('charges a non-streamed call the caller abandoned what upstream may bill, so abandoning cannot overspend', async () => {
-    const h = await start({}, 2);
+    const h = await start({}, budgetFor(2));
     const outcomes: unknown[] = [];
     for (let i = 0; i < 5; i++) {
       h.fake.enqueue({ delayMs: 300 });
@@ -78,7 +77,12 @@ describe.each([
         .catch((err: unknown) => err);
       // The caller leaves once its call is upstream, or the gateway refused it first.
       const reached = await Promise.race([
-        h.fake.waitFor(() => h.fake.received > before).then(() => true, () => false),
+        h.fake
+          .waitFor(() => h.fake.received > before)
+          .then(
+            () => true,
+            () => false,
+          ),
         call.then(() => false),
       ]);
       if (reached) controller.abort();
@@ -101,6 +105,65 @@ describe.each([
       .chat.completions.create(chatBody())
       .catch((e: unknown) => e);
     expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
+  });
+
+  it.each([
+    [
+      'a 4 kB tool definition',
+      { tools: [{ type: 'function', function: { name: 'f', description: 'd'.repeat(4000) } }] },
+    ],
+    [
+      'a 4 kB response schema',
+      {
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 's', schema: { description: 'd'.repeat(4000) } },
+        },
+      },
+    ],
+  ])('reserves %s: concurrent calls cannot bill past the budget', async (_what, extra) => {
+    const body = { ...chatBody(), ...extra };
+    // The worst case the gateway must reserve, from its documented estimate: everything the model
+    // reads at 3 bytes a token, 4 tokens of framing a message, 3 of priming, and the 100-token default cap.
+    const promptBytes =
+      Buffer.byteLength('Say hello') + 12 + Buffer.byteLength(JSON.stringify(Object.values(extra)[0]));
+    const worstNanos = (Math.ceil(promptBytes / 3) + 3) * 150 + 100 * 600;
+    const budgetUsd = (3 * worstNanos) / 1e9;
+    const h = await start({ limits: { maxBodyBytes: 65_536 } }, budgetUsd);
+    h.fake.reset({ delayMs: 100 });
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        h.post('/chat/completions', JSON.stringify(body)).then((r) => ({ status: r.status })),
+      ),
+    );
+    await waitUntil(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    expect(billedNanos(h.fake)).toBeLessThanOrEqual(budgetUsd * 1e9);
+    expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
+    // Three worst cases fit the budget: at most three calls go upstream, the rest are refused.
+    expect(outcomes.filter((o) => o.status === 200)).toHaveLength(3);
+    expect(outcomes.filter((o) => o.status === 429)).toHaveLength(17);
+  });
+
+  it('reserves images at the most the model bills one, so image calls cannot bill past the budget', async () => {
+    const content = [
+      { type: 'text', text: 'What is in these?' },
+      ...Array.from({ length: 4 }, () => ({ type: 'image_url', image_url: { url: 'https://x.test/i.png' } })),
+    ];
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] };
+    const worstNanos = (Math.ceil((17 + 12) / 3) + 4 * 48_169 + 3) * 150 + 100 * 600;
+    const budgetUsd = (2 * worstNanos) / 1e9;
+    const h = await start({}, budgetUsd);
+    h.fake.reset({ delayMs: 100 });
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        h.post('/chat/completions', JSON.stringify(body)).then((r) => ({ status: r.status })),
+      ),
+    );
+    await waitUntil(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    expect(h.fake.billed.length).toBe(2);
+    expect(billedNanos(h.fake)).toBeLessThanOrEqual(budgetUsd * 1e9);
+    expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
+    expect(outcomes.filter((o) => o.status === 429)).toHaveLength(8);
   });
 
   it('charges every attempt that timed out and was retried', async () => {
@@ -126,7 +189,7 @@ describe.each([
     ],
     ['no usage at all', undefined],
   ])('settles an answer with %s at its worst case, and the budget still holds', async (_what, usage) => {
-    const h = await start({}, 2);
+    const h = await start({}, budgetFor(2));
     const answer = {
       id: 'chatcmpl-x',
       object: 'chat.completion',
@@ -150,7 +213,7 @@ describe.each([
   });
 
   it('charges a stream the caller left before upstream answered', async () => {
-    const h = await start({}, 100);
+    const h = await start({}, budgetFor(100));
     h.fake.enqueue({ delayMs: 300 });
     const controller = new AbortController();
     const stream = h

@@ -27,14 +27,34 @@ export function countTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
-/** Prompt tokens of a chat request: the text of every message plus OpenAI's per-message framing. */
+/** What one image bills at high detail: gpt-4o-mini's tiles (2,833 + 8 x 5,667), else gpt-4o's (85 + 8 x 170). */
+export const imageTokensOf = (model: string): number =>
+  model.includes('mini') ? 2_833 + 8 * 5_667 : 85 + 8 * 170;
+
+/** Body fields OpenAI bills as prompt tokens besides the messages. */
+const BILLED_FIELDS = ['tools', 'functions', 'tool_choice', 'response_format', 'prediction'];
+
+/**
+ * Prompt tokens of a chat request as OpenAI bills them: the text of every message, its tool calls,
+ * the tool definitions and response schema, each image at its high-detail maximum, and the framing.
+ */
 export function promptTokensOf(body: Record<string, unknown>): number {
   const messages = Array.isArray(body.messages) ? body.messages : [];
+  const model = String(body.model);
   let tokens = 3;
   for (const m of messages as Array<Record<string, unknown>>) {
-    const content = typeof m?.content === 'string' ? m.content : JSON.stringify(m?.content ?? '');
-    tokens += 4 + countTokens(content);
+    const { role: _role, content, ...rest } = m ?? {};
+    const parts = Array.isArray(content) ? (content as Array<Record<string, unknown>>) : undefined;
+    const images = parts?.filter((p) => p?.type === 'image_url').length ?? 0;
+    const text =
+      typeof content === 'string'
+        ? content
+        : JSON.stringify(parts?.filter((p) => p?.type !== 'image_url') ?? content ?? '');
+    tokens += 4 + countTokens(text) + images * imageTokensOf(model);
+    if (Object.keys(rest).length > 0) tokens += countTokens(JSON.stringify(rest));
   }
+  for (const field of BILLED_FIELDS)
+    if (body[field] != null) tokens += countTokens(JSON.stringify(body[field]));
   return tokens;
 }
 
