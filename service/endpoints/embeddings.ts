@@ -29,7 +29,13 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const body = objectBody(raw);
   const { requestedModel, model } = policy.models.resolve(client, body.model);
   const promptTokens = inputTokens(body.input);
-  const out: Body = { ...body, model, user: safetyIdentifier(client.id, body.user) };
+  // Embeddings take the identifier as `user`; a raw `safety_identifier` never reaches upstream.
+  const out: Body = {
+    ...body,
+    model,
+    user: safetyIdentifier(client.id, body.safety_identifier ?? body.user),
+  };
+  delete out.safety_identifier;
   return {
     spec: embeddings,
     requestedModel,

@@ -18,6 +18,7 @@ import { runModelCall, type PipelineDeps } from '../pipeline/model-call';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { toGatewayError } from './error-mapping';
 import { FastifyResponse } from './fastify-response';
+import { answerClientError, jsonDepthExceeds, MAX_JSON_DEPTH, tooDeeplyNested } from './protocol-errors';
 import { writeRecord, type RequestRecord } from './request-record';
 
 export interface AppDeps {
@@ -62,6 +63,7 @@ function createFastify(deps: AppDeps): FastifyInstance {
     connectionTimeout: 0,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    clientErrorHandler: answerClientError,
   });
   app.server.headersTimeout = deps.keepAliveTimeoutMs + 1_000;
   return app;
@@ -71,6 +73,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = createFastify(deps);
   const maxBodyBytes = deps.pipeline.config.limits.maxBodyBytes;
   app.decorateRequest('record', null);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(tooDeeplyNested(), undefined);
+    parseJson(request, body as string, done);
+  });
   app.setErrorHandler((err, request, reply) => {
     const e = toGatewayError(err, maxBodyBytes);
     logServerError(request, err, e);

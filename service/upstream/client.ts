@@ -228,16 +228,24 @@ export function parseRetryAfterMs(
   return Number.isNaN(date) ? undefined : Math.max(0, date - clock());
 }
 
+/**
+ * The caller's error once retries are over. A 429 keeps OpenAI's status, type, code and `Retry-After`
+ * but carries the gateway's own message: OpenAI's names the organization and its limits.
+ */
 function finalError(status: number, text: string, retryAfterMs: number | undefined): GatewayError {
   if (status !== 429) {
     return upstreamFailed(`The upstream model API failed with status ${status} after retries.`);
   }
   const error = parseUpstreamError(text) ?? {};
+  const seconds = Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000));
+  const quota = error.code === 'insufficient_quota';
   return new GatewayError(429, {
-    message: error.message ?? 'The upstream model API is rate limiting this gateway. Please try again later.',
+    message: quota
+      ? "The gateway's upstream OpenAI quota is exhausted; the operator has been alerted."
+      : `The upstream model API is rate limiting this gateway. Please try again in ${seconds}s.`,
     type: error.type ?? 'requests',
     code: error.code ?? 'rate_limit_exceeded',
     param: error.param ?? null,
-    headers: { 'retry-after': String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000))) },
+    headers: { 'retry-after': String(seconds) },
   });
 }

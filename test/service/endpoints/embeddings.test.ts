@@ -107,6 +107,13 @@ describe('embeddings prepare', () => {
       expect(JSON.stringify(prepared.body)).not.toContain('u-1');
     });
 
+    it('never forwards a raw safety_identifier: it becomes the hashed user', () => {
+      const prepared = prepare(body('hello', { safety_identifier: 'end-user-7' }));
+      expect(prepared.body.safety_identifier).toBeUndefined();
+      expect(prepared.body.user).toBe(safetyIdentifier('app', 'end-user-7'));
+      expect(JSON.stringify(prepared.body)).not.toContain('end-user-7');
+    });
+
     it('hashes the same end user differently for another client', () => {
       const other = prepare(body('hello', { user: 'u-1' }), { id: 'other' }).body.user;
       expect(other).toBe(safetyIdentifier('other', 'u-1'));

@@ -76,6 +76,30 @@ describe('gateway upstream: retries, timeouts, key rotation, moderation', () => 
     expect(h.fake.received).toBe(1);
   });
 
+  it("relays OpenAI's 429 status, code and Retry-After with the gateway's own message, never the organization", async () => {
+    const message =
+      'Rate limit reached for gpt-4o-mini in organization org-SECRET123 on requests per min (RPM): Limit 500, Used 500, Requested 1.';
+    h.fake.enqueue({
+      status: 429,
+      retryAfter: '30',
+      body: { error: { message, type: 'requests', param: null, code: 'rate_limit_exceeded' } },
+    });
+    const res = await h.post('/chat/completions', JSON.stringify(chatBody()));
+    const text = await res.text();
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('30');
+    expect(text).not.toContain('org-SECRET123');
+    expect(text).not.toContain('Limit 500');
+    expect(JSON.parse(text)).toEqual({
+      error: {
+        message: 'The upstream model API is rate limiting this gateway. Please try again in 30s.',
+        type: 'requests',
+        param: null,
+        code: 'rate_limit_exceeded',
+      },
+    });
+  });
+
   it('does not retry OpenAI insufficient_quota', async () => {
     h.fake.enqueue({
       status: 429,
@@ -84,7 +108,11 @@ describe('gateway upstream: retries, timeouts, key rotation, moderation', () => 
       },
     });
     const err = await sdk.chat.completions.create(chatBody()).catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 429, code: 'insufficient_quota' });
+    expect(err).toMatchObject({
+      status: 429,
+      code: 'insufficient_quota',
+      message: "429 The gateway's upstream OpenAI quota is exhausted; the operator has been alerted.",
+    });
     expect(h.fake.received).toBe(1);
   });
 

@@ -1,0 +1,68 @@
+/**
+ * Errors below the route level, in OpenAI's shape like every other answer: a malformed request line
+ * or headers (400), headers too large (431) and a request timeout (408) that Node's HTTP parser
+ * raises before Fastify sees a request, and JSON nested deeper than a request ever needs (400, refused
+ * before parsing, so a 20 kB bracket bomb cannot exhaust the stack of any later step).
+ */
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import { GatewayError, invalidRequest } from '../errors';
+
+/** Deepest JSON nesting accepted: far beyond any real request (tool schemas nest a dozen levels). */
+export const MAX_JSON_DEPTH = 64;
+
+/** The nesting depth of JSON `text`, counted outside strings; stops once past `limit`. */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > limit) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+export const tooDeeplyNested = (): GatewayError =>
+  invalidRequest(
+    `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; flatten it.`,
+    null,
+    'invalid_json_depth',
+  );
+
+function clientError(code: string | undefined): GatewayError {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return new GatewayError(431, {
+      message: 'The request headers are too large.',
+      type: 'invalid_request_error',
+      code: 'request_header_fields_too_large',
+    });
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new GatewayError(408, {
+      message: 'The request took too long to arrive.',
+      type: 'invalid_request_error',
+      code: 'request_timeout',
+    });
+  }
+  return invalidRequest('The HTTP request could not be parsed.', null, 'bad_request');
+}
+
+/** Fastify's `clientErrorHandler`: the same cases as its default, answered in OpenAI's shape. */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e = clientError(err.code);
+  const body = JSON.stringify(e.toBody());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
