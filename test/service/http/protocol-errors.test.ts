@@ -63,7 +63,7 @@ describe('protocol-level errors, in OpenAI shape', () => {
       '{"model":"gpt-4o-mini","__proto__":{"x":1},"messages":[]}',
     );
     expect(res.status).toBe(400);
-    expect((await res.json()).error.type).toBe('invalid_request_error');
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });
 
   it('answers headers over the limit with 431 in OpenAI shape', async () => {
