@@ -9,9 +9,25 @@ import type { OpenAIErrorBody } from '../errors';
 
 const FRAME_END = '\n\n';
 
+/** Largest SSE frame accepted from upstream; a bigger one fails the stream rather than the process. */
+export const MAX_SSE_FRAME_BYTES = 1 << 20;
+
+/** Upstream sent a frame over `MAX_SSE_FRAME_BYTES`: the stream is treated as broken. */
+export class SseFrameTooLargeError extends Error {
+  override readonly name = 'SseFrameTooLargeError';
+}
+
+/**
+ * Frames end at a blank line, with lines ended by LF, CRLF or CR (the SSE grammar); they are relayed
+ * with LF. Each byte is scanned once: a frame arriving in many chunks is not rescanned from its start.
+ */
 export class SseRelay {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
+  /** Where the search for the next frame end resumes in `pending`. */
+  private scanFrom = 0;
+  /** A CR ended the last chunk: an LF starting the next one is the second half of that CRLF. */
+  private carriageReturn = false;
   private captured: string[] | undefined;
 
   constructor(
@@ -23,17 +39,29 @@ export class SseRelay {
     if (capture) this.captured = [];
   }
 
-  /** Feeds upstream bytes; returns the text to send to the caller now ('' when no frame is complete yet). */
+  /**
+   * Feeds upstream bytes; returns the text to send to the caller now ('' when no frame is complete yet).
+   * @throws SseFrameTooLargeError when a frame grows past `MAX_SSE_FRAME_BYTES`
+   */
   push(chunk: Buffer): string {
-    const text = this.pending + this.decoder.write(chunk);
-    let start = 0;
+    this.pending += this.normalized(this.decoder.write(chunk));
     let out = '';
-    for (let end = text.indexOf(FRAME_END); end !== -1; end = text.indexOf(FRAME_END, start)) {
-      const frame = this.reader.frame(text.slice(start, end));
+    let start = 0;
+    for (
+      let end = this.pending.indexOf(FRAME_END, this.scanFrom);
+      end !== -1;
+      end = this.pending.indexOf(FRAME_END, start)
+    ) {
+      const frame = this.reader.frame(this.pending.slice(start, end));
       if (frame !== undefined) out += frame + FRAME_END;
       start = end + FRAME_END.length;
     }
-    this.pending = start === 0 ? text : text.slice(start);
+    if (start > 0) this.pending = this.pending.slice(start);
+    // A frame end may straddle this chunk and the next: resume one character back.
+    this.scanFrom = Math.max(0, this.pending.length - 1);
+    if (this.pending.length > MAX_SSE_FRAME_BYTES) {
+      throw new SseFrameTooLargeError(`an upstream SSE frame exceeds ${MAX_SSE_FRAME_BYTES} bytes`);
+    }
     if (out.length > 0) this.captured?.push(out);
     return out;
   }
@@ -41,6 +69,14 @@ export class SseRelay {
   /** The text forwarded so far (when `capture` was set). */
   get forwarded(): string {
     return this.captured?.join('') ?? '';
+  }
+
+  /** Line ends as LF. A CR ends a line at once; an LF right after it (even in the next chunk) is its pair. */
+  private normalized(text: string): string {
+    if (text.length === 0) return text;
+    if (this.carriageReturn && text.charCodeAt(0) === 10) text = text.slice(1);
+    this.carriageReturn = text.endsWith('\r');
+    return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
   }
 }
 

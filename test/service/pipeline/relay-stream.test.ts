@@ -188,6 +188,18 @@ describe('relayStream', () => {
     });
   });
 
+  it('ends a stream whose frame is over the size limit as upstream_failed, without caching it', async () => {
+    h.fake.enqueue({ text: 'x'.repeat(1_200_000), chunks: 1 });
+    const response = new MemoryResponse();
+    const forwarded = await relayStream(depsWith(), input(response, { cacheKey: CACHE_KEY }));
+    expect(forwarded.streamOutcome).toBe('upstream_failed');
+    expect(forwarded.charge.cacheEntry).toBeUndefined();
+    expect(dataFrames(response.endText!)).toEqual([
+      expect.objectContaining({ error: expect.objectContaining({ code: 'upstream_error' }) }),
+    ]);
+    expect(response.writes.join('').length).toBeLessThan(1_000_000);
+  });
+
   it("caches a complete stream as an 'S' entry of exactly what the caller received", async () => {
     const response = new MemoryResponse();
     const forwarded = await relayStream(depsWith(), input(response, { cacheKey: CACHE_KEY }));
