@@ -42,19 +42,22 @@ export function promptTokensOf(body: Record<string, unknown>): number {
   const messages = Array.isArray(body.messages) ? body.messages : [];
   const model = String(body.model);
   let tokens = 3;
+  const textTokens = (text: string) => Math.ceil(text.length / 4);
   for (const m of messages as Array<Record<string, unknown>>) {
     const { role: _role, content, ...rest } = m ?? {};
-    const parts = Array.isArray(content) ? (content as Array<Record<string, unknown>>) : undefined;
-    const images = parts?.filter((p) => p?.type === 'image_url').length ?? 0;
-    const text =
-      typeof content === 'string'
-        ? content
-        : JSON.stringify(parts?.filter((p) => p?.type !== 'image_url') ?? content ?? '');
-    tokens += 4 + countTokens(text) + images * imageTokensOf(model);
-    if (Object.keys(rest).length > 0) tokens += countTokens(JSON.stringify(rest));
+    tokens += 4;
+    if (typeof content === 'string') tokens += textTokens(content);
+    else if (Array.isArray(content)) {
+      for (const part of content as Array<Record<string, unknown>>) {
+        if (part?.type === 'image_url') tokens += imageTokensOf(model);
+        else if (part?.type === 'text' && typeof part.text === 'string') tokens += textTokens(part.text);
+        else tokens += textTokens(JSON.stringify(part));
+      }
+    } else if (content != null) tokens += textTokens(JSON.stringify(content));
+    if (Object.keys(rest).length > 0) tokens += textTokens(JSON.stringify(rest));
   }
   for (const field of BILLED_FIELDS)
-    if (body[field] != null) tokens += countTokens(JSON.stringify(body[field]));
+    if (body[field] != null) tokens += textTokens(JSON.stringify(body[field]));
   return tokens;
 }
 
