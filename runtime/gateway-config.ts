@@ -26,6 +26,9 @@ export interface ModelPrice {
   readonly imageTokens?: number;
 }
 
+/** Calls one client may have in flight per replica by default: a quarter of the upstream pool (256). */
+export const DEFAULT_MAX_CONCURRENT_CALLS = 64;
+
 /** gpt-4o-mini at high detail: 2,833 base tokens + 8 tiles x 5,667, the most any current model bills an image. */
 export const DEFAULT_IMAGE_TOKENS = 2_833 + 8 * 5_667;
 
@@ -41,6 +44,12 @@ export interface ClientConfig {
   readonly tpm: number;
   /** Monthly spend in USD after which this client's requests are refused. */
   readonly monthlyBudgetUsd: number;
+  /**
+   * Model calls this client may have in flight at once on one gateway replica; more are refused with
+   * 429 and `Retry-After`, so one client cannot hold the replica's whole upstream connection pool.
+   * @default DEFAULT_MAX_CONCURRENT_CALLS
+   */
+  readonly maxConcurrentCalls?: number;
   /**
    * Models or aliases this client may call.
    * @default every configured model and alias
@@ -281,6 +290,14 @@ function parseClients(
       rpm: num(c.rpm, `${field}.rpm`, { integer: true, min: 1 }),
       tpm: num(c.tpm, `${field}.tpm`, { integer: true, min: 1 }),
       monthlyBudgetUsd: num(c.monthlyBudgetUsd, `${field}.monthlyBudgetUsd`),
+      ...(c.maxConcurrentCalls === undefined
+        ? {}
+        : {
+            maxConcurrentCalls: num(c.maxConcurrentCalls, `${field}.maxConcurrentCalls`, {
+              integer: true,
+              min: 1,
+            }),
+          }),
     };
     if (c.models === undefined) return client;
     if (!Array.isArray(c.models) || c.models.length === 0) {

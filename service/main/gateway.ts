@@ -9,6 +9,7 @@ import { createRequestPolicy } from '../endpoints';
 import { buildApp } from '../http/app';
 import { AdmissionLimits } from '../pipeline/admit';
 import { SingleFlight } from '../pipeline/cache';
+import { ConcurrencyLimits } from '../pipeline/concurrency';
 import type { PipelineDeps } from '../pipeline/model-call';
 import { createStore, ResilientStore } from '../store';
 import type { GatewayStore, StoreErrorListener } from '../store/types';
@@ -211,6 +212,7 @@ function pipelineDeps(options: ResolvedGatewayOptions, metrics: GatewayMetrics):
     store,
     upstream,
     flights: new SingleFlight(),
+    concurrency: new ConcurrencyLimits(),
     sseKeepAliveMs: options.sseKeepAliveMs,
   };
 }

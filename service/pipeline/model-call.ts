@@ -11,6 +11,7 @@ import type { CacheStatus } from '../telemetry/metrics';
 import { noAttempts, type AttemptCounts } from '../upstream/client';
 import { admit, type AdmissionLimits, type Admitted } from './admit';
 import { cachedAnswer, planCache, type CachePlan } from './cache';
+import type { CallSlot, ConcurrencyLimits } from './concurrency';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
 import { forward, type Forwarded, type StreamOutcome, type UpstreamDeps } from './forward';
 import { addMetered, meterWorstCase, NOTHING_METERED, type Metered } from './metering';
@@ -18,6 +19,8 @@ import { addMetered, meterWorstCase, NOTHING_METERED, type Metered } from './met
 /** Everything the pipeline runs with, built once per gateway. */
 export interface PipelineDeps extends UpstreamDeps {
   readonly policy: RequestPolicy;
+  /** Calls in flight per client on this replica. */
+  readonly concurrency: ConcurrencyLimits;
   readonly limits: AdmissionLimits;
   readonly store: GatewayStore;
 }
@@ -57,21 +60,12 @@ export interface CallResult {
 
 export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): Promise<CallResult> {
   const attempts = noAttempts();
-  let prepared: PreparedCall;
-  let plan: CachePlan;
-  try {
-    prepared = input.spec.prepare({ policy: deps.policy, client: input.client, body: input.body });
-    plan = planCache({
-      config: deps.config,
-      clientId: input.client.id,
-      prepared,
-      cacheControl: input.cacheControl,
-    });
-  } catch (error) {
-    return { trace: { metered: NOTHING_METERED, budgetExceeded: false, attempts }, error };
+  const planned = plan(deps, input);
+  if ('error' in planned) {
+    return { trace: { metered: NOTHING_METERED, budgetExceeded: false, attempts }, error: planned.error };
   }
+  const { prepared, cachePlan } = planned;
   const base = { model: prepared.model, attempts };
-  const price = deps.config.models[prepared.model];
   let admitted: Admitted;
   try {
     admitted = await admit({
@@ -79,7 +73,7 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
       store: deps.store,
       client: input.client,
       prepared,
-      cacheKey: plan.key,
+      cacheKey: cachePlan.key,
     });
   } catch (error) {
     const budgetExceeded = (error as { type?: string }).type === 'insufficient_quota';
@@ -89,25 +83,52 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     replay(input.response, admitted.cached, { ...admitted.headers, 'x-cache-status': 'HIT' });
     return { trace: { ...base, cache: 'HIT', metered: NOTHING_METERED, budgetExceeded: false } };
   }
-  const cache: CacheStatus = plan.key !== undefined && !admitted.degraded ? 'MISS' : 'BYPASS';
+  const cache: CacheStatus = cachePlan.key !== undefined && !admitted.degraded ? 'MISS' : 'BYPASS';
   const headers = { ...admitted.headers, 'x-cache-status': cache };
+  let slot: CallSlot;
+  try {
+    slot = deps.concurrency.acquire(input.client);
+  } catch (error) {
+    // Refused before going upstream: the reservation is given back whole.
+    admitted.reservation.settle({ metered: NOTHING_METERED });
+    return { trace: { ...base, metered: NOTHING_METERED, budgetExceeded: false }, error, headers };
+  }
+  const price = deps.config.models[prepared.model];
   const forwarded = await forward(deps, {
     prepared,
     price,
-    payload: plan.payload,
-    ...(cache === 'MISS' ? { cacheKey: plan.key } : {}),
+    payload: cachePlan.payload,
+    ...(cache === 'MISS' ? { cacheKey: cachePlan.key } : {}),
     headers,
     response: input.response,
     attempts,
     started: input.started,
-  });
+  }).finally(() => slot.release());
   // Attempts upstream may have billed unseen (timed out, cut off, abandoned) are charged their worst case.
-  const charge = {
+  const metered = admitted.reservation.settle({
     ...forwarded.charge,
     metered: addMetered(forwarded.charge.metered, meterWorstCase(price, prepared), attempts.unanswered),
-  };
-  const metered = admitted.reservation.settle(charge);
+  });
   return { trace: traceOf(base, forwarded, cache, metered), error: forwarded.error, headers };
+}
+
+/** The endpoint spec's prepared call and how it uses the cache, or the caller's error. */
+function plan(
+  deps: PipelineDeps,
+  input: ModelCallInput,
+): { readonly prepared: PreparedCall; readonly cachePlan: CachePlan } | { readonly error: unknown } {
+  try {
+    const prepared = input.spec.prepare({ policy: deps.policy, client: input.client, body: input.body });
+    const cachePlan = planCache({
+      config: deps.config,
+      clientId: input.client.id,
+      prepared,
+      cacheControl: input.cacheControl,
+    });
+    return { prepared, cachePlan };
+  } catch (error) {
+    return { error };
+  }
 }
 
 function replay(response: CallerResponse, value: string, headers: ResponseHeaders): void {

@@ -5,6 +5,7 @@
  * `UpstreamClient` against a started `FakeOpenAI` (backoff 1 ms), single flight and the keep-alive
  * interval. Each call starts its own fake upstream; `close()` stops it.
  */
+import { ConcurrencyLimits } from '../../service/pipeline/concurrency';
 import { parseGatewayConfig, type ClientConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { createRequestPolicy } from '../../service/endpoints';
 import { chatCompletions } from '../../service/endpoints/chat-completions';
@@ -74,6 +75,7 @@ export async function startPipeline(options: PipelineHarnessOptions = {}): Promi
     store,
     upstream,
     flights: new SingleFlight(),
+    concurrency: new ConcurrencyLimits(),
     sseKeepAliveMs: options.sseKeepAliveMs ?? 15_000,
   };
   const client = (id = 'app'): ClientConfig => {
