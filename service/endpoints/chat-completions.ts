@@ -129,7 +129,11 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   };
 }
 
-/** The text of the caller's messages, for the moderation pre-check. */
+/**
+ * Everything the model reads, for the moderation pre-check: every message's text (string content
+ * and text parts), the arguments of earlier tool calls, and the text of tool definitions, the tool
+ * choice and the response schema (descriptions there are instructions too).
+ */
 function moderationInput(body: Body): string {
   const parts: string[] = [];
   for (const m of body.messages as Body[]) {
@@ -137,6 +141,16 @@ function moderationInput(body: Body): string {
     else if (Array.isArray(m.content)) {
       for (const p of m.content) if (isObject(p) && typeof p.text === 'string') parts.push(p.text);
     }
+    if (Array.isArray(m.tool_calls)) {
+      for (const call of m.tool_calls) {
+        const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
+        if (typeof fn?.arguments === 'string') parts.push(fn.arguments);
+      }
+    }
+  }
+  for (const field of PROMPT_FIELDS) {
+    if (field !== 'prediction' && body[field] !== undefined && body[field] !== null)
+      parts.push(JSON.stringify(body[field]));
   }
   return parts.join('\n');
 }

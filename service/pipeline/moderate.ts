@@ -22,11 +22,15 @@ export async function moderate(input: ModerationInput): Promise<void> {
   });
   const text = await up.body.text();
   if (up.status !== 200) throw upstreamFailed(`The moderation check failed with status ${up.status}.`);
-  let results: Array<{ flagged?: boolean }>;
+  let results: unknown;
   try {
-    results = (JSON.parse(text) as { results?: Array<{ flagged?: boolean }> }).results ?? [];
+    results = (JSON.parse(text) as { results?: unknown }).results;
   } catch {
+    results = undefined;
+  }
+  // An answer without results checked nothing: with moderation on, nothing unchecked reaches the model.
+  if (!Array.isArray(results) || results.length === 0) {
     throw upstreamFailed('The moderation check returned an unreadable answer.');
   }
-  if (results.some((r) => r.flagged === true)) throw contentFlagged();
+  if (results.some((r) => (r as { flagged?: unknown })?.flagged !== false)) throw contentFlagged();
 }

@@ -222,6 +222,53 @@ describe('gateway moderation pre-check', () => {
     expect(h.fake.requests.map((r) => r.path)).toEqual(['/v1/moderations']);
   });
 
+  it.each([
+    [
+      'a tool description',
+      { tools: [{ type: 'function', function: { name: 'f', description: 'do FLAG_ME' } }] },
+    ],
+    [
+      'the arguments of an earlier tool call',
+      {
+        messages: [
+          { role: 'user', content: 'go' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c1', type: 'function', function: { name: 'f', arguments: '{"q":"FLAG_ME"}' } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: 'ok' },
+        ],
+      },
+    ],
+    [
+      'a response schema',
+      {
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 's', schema: { description: 'FLAG_ME' } },
+        },
+      },
+    ],
+  ])('refuses flagged text in %s: everything the model reads is moderated', async (_where, extra) => {
+    const res = await h.post('/chat/completions', JSON.stringify({ ...chatBody('clean'), ...extra }));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('content_flagged');
+    expect(h.fake.requestsTo('/v1/chat/completions')).toHaveLength(0);
+  });
+
+  it('fails closed (502) when the moderation answer has no results', async () => {
+    h.fake.enqueue({ path: '/v1/moderations', body: { id: 'modr-x', model: 'omni-moderation-latest' } });
+    const err = await h
+      .client()
+      .chat.completions.create(chatBody('x'))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502 });
+    expect(h.fake.requestsTo('/v1/chat/completions')).toHaveLength(0);
+  });
+
   it('fails closed (502) when the moderation check cannot run', async () => {
     h.fake.enqueue(
       { path: '/v1/moderations', status: 500 },
