@@ -18,7 +18,13 @@ import { runModelCall, type PipelineDeps } from '../pipeline/model-call';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { toGatewayError } from './error-mapping';
 import { FastifyResponse } from './fastify-response';
-import { answerClientError, jsonDepthExceeds, MAX_JSON_DEPTH, tooDeeplyNested } from './protocol-errors';
+import {
+  answerClientError,
+  armRequestDeadline,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  tooDeeplyNested,
+} from './protocol-errors';
 import { writeRecord, type RequestRecord } from './request-record';
 
 export interface AppDeps {
@@ -31,6 +37,10 @@ export interface AppDeps {
   readonly logLevel: string;
   /** Node `keepAliveTimeout`, above the ALB idle timeout; `headersTimeout` is set 1 s above it. */
   readonly keepAliveTimeoutMs: number;
+  /** Most time a request may take to arrive (408 after), ms. */
+  readonly requestTimeoutMs: number;
+  /** Most time a stream waits for a caller that stopped reading, ms. */
+  readonly writeStallTimeoutMs: number;
 }
 
 declare module 'fastify' {
@@ -58,7 +68,8 @@ function createFastify(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.pipeline.config.limits.maxBodyBytes,
     keepAliveTimeout: deps.keepAliveTimeoutMs,
-    // Streams can outlive any fixed request timeout; upstream timeouts bound the work instead.
+    // Streams can outlive any fixed request timeout: the request's own arrival is bounded in the /v1
+    // hooks (armRequestDeadline), and upstream timeouts bound the work.
     requestTimeout: 0,
     connectionTimeout: 0,
     return503OnClosing: true,
@@ -105,6 +116,7 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
     // The one close listener of the request: a caller who left aborts the call, then the record is written.
     reply.raw.once('close', () => {
       const raw = reply.raw;
+      record.disarm?.();
       if (!raw.writableFinished) record.abort?.abort();
       const closing = {
         status: raw.writableFinished ? raw.statusCode : 499,
@@ -113,7 +125,13 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
       writeRecord({ metrics: deps.metrics, log: request.log }, record, closing);
     });
     record.client = authenticate(request.headers.authorization);
+    if (record.client) record.disarm = armRequestDeadline(request, deps.requestTimeoutMs);
     done(record.client ? undefined : invalidApiKey());
+  });
+  // The body is in: the arrival deadline no longer applies.
+  v1.addHook('preHandler', (request, _reply, done) => {
+    request.record?.disarm?.();
+    done();
   });
   v1.get('/v1/models', async (request) => ({
     object: 'list',
@@ -132,7 +150,10 @@ function modelRoute(spec: EndpointSpec, deps: AppDeps) {
     const controller = new AbortController();
     record.abort = controller;
     if (reply.raw.destroyed) controller.abort(); // the caller left while the body was read
-    const response = new FastifyResponse(reply, controller.signal);
+    const response = new FastifyResponse(reply, {
+      abort: controller,
+      writeStallTimeoutMs: deps.writeStallTimeoutMs,
+    });
     const call = runModelCall(deps.pipeline, {
       spec,
       client: record.client!,

@@ -11,13 +11,27 @@ const SSE_HEADERS = {
 
 const CONTENT_TYPES = { json: 'application/json', sse: SSE_HEADERS['content-type'] } as const;
 
+export interface FastifyResponseOptions {
+  /** Aborted when the caller goes away, or here when it stops reading a stream. */
+  readonly abort: AbortController;
+  /** A caller that takes no stream bytes for this long is dropped (which aborts upstream), ms. */
+  readonly writeStallTimeoutMs: number;
+}
+
 export class FastifyResponse implements CallerResponse {
   private opened = false;
+  readonly signal: AbortSignal;
+  private readonly abort: AbortController;
+  private readonly writeStallTimeoutMs: number;
 
   constructor(
     private readonly reply: FastifyReply,
-    readonly signal: AbortSignal,
-  ) {}
+    options: FastifyResponseOptions,
+  ) {
+    this.abort = options.abort;
+    this.signal = options.abort.signal;
+    this.writeStallTimeoutMs = options.writeStallTimeoutMs;
+  }
 
   get started(): boolean {
     return this.opened || this.reply.raw.headersSent;
@@ -44,7 +58,18 @@ export class FastifyResponse implements CallerResponse {
   write(text: string): Promise<void> | undefined {
     const raw = this.reply.raw;
     if (raw.write(text)) return undefined;
-    return once(raw, 'drain', { signal: this.signal }).then(() => undefined);
+    const stalled = AbortSignal.timeout(this.writeStallTimeoutMs);
+    return once(raw, 'drain', { signal: AbortSignal.any([this.signal, stalled]) }).then(
+      () => undefined,
+      (err: unknown) => {
+        // A caller that stopped reading holds an upstream connection: it is treated as gone.
+        if (stalled.aborted) {
+          this.abort.abort(err);
+          raw.destroy();
+        }
+        throw err;
+      },
+    );
   }
 
   end(text?: string): void {

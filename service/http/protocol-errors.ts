@@ -53,10 +53,8 @@ function clientError(code: string | undefined): GatewayError {
   return invalidRequest('The HTTP request could not be parsed.', null, 'bad_request');
 }
 
-/** Fastify's `clientErrorHandler`: the same cases as its default, answered in OpenAI's shape. */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const e = clientError(err.code);
+/** Answers `e` straight on the socket, below Fastify, and closes the connection. */
+function answerOnSocket(socket: Socket, e: GatewayError, err?: Error): void {
   const body = JSON.stringify(e.toBody());
   if (socket.writable) {
     socket.write(
@@ -65,4 +63,26 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     );
   }
   socket.destroy(err);
+}
+
+/** Fastify's `clientErrorHandler`: the same cases as its default, answered in OpenAI's shape. */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  answerOnSocket(socket, clientError(err.code), err);
+}
+
+/**
+ * Bounds the time a request may take to arrive, body included: Node's own `requestTimeout` does not
+ * fire while a handler waits for a body trickled a byte at a time. Returns the function that disarms it
+ * once the body is in.
+ */
+export function armRequestDeadline(
+  request: { readonly raw: { readonly complete: boolean; readonly socket: Socket } },
+  ms: number,
+): () => void {
+  const timer = setTimeout(() => {
+    if (!request.raw.complete) answerOnSocket(request.raw.socket, clientError('ERR_HTTP_REQUEST_TIMEOUT'));
+  }, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }

@@ -22,6 +22,8 @@ export interface RequestRecord {
   call?: Promise<CallResult>;
   /** Aborts the model call when the caller leaves before its answer is complete. */
   abort?: AbortController;
+  /** Disarms the deadline for the request's arrival (once the body is in, or the response closed). */
+  disarm?: () => void;
 }
 
 /** What the response's close tells the record. */

@@ -88,6 +88,8 @@ export class Gateway {
       logSink: sink,
       logLevel: options.logLevel,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      writeStallTimeoutMs: options.writeStallTimeoutMs,
     });
     const gateway = new Gateway(
       { app, store: pipeline.store, upstream: pipeline.upstream, metrics, sink },

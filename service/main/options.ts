@@ -25,6 +25,13 @@ export interface TunableOptions {
   readonly metricsFlushMs: number;
   /** Node `keepAliveTimeout`, above the ALB idle timeout; `headersTimeout` is 1 s above it, ms. */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * Most time a request may take to arrive, headers and body, ms: a body trickled a byte at a time
+   * gets 408. It does not bound the answer: a stream may run as long as upstream takes.
+   */
+  readonly requestTimeoutMs: number;
+  /** Most time a stream waits for a caller that stopped reading before it drops it (and upstream), ms. */
+  readonly writeStallTimeoutMs: number;
   /** How long in-flight requests and streams may finish after SIGTERM, ms. */
   readonly shutdownTimeoutMs: number;
   /** First upstream retry backoff step, ms. */
@@ -43,6 +50,8 @@ export const GATEWAY_DEFAULTS: TunableOptions = {
   sseKeepAliveMs: 15_000,
   metricsFlushMs: 60_000,
   keepAliveTimeoutMs: 125_000,
+  requestTimeoutMs: 30_000,
+  writeStallTimeoutMs: 30_000,
   shutdownTimeoutMs: 25_000,
   retryBaseDelayMs: 250,
   keyRetryMs: 5_000,

@@ -31,7 +31,7 @@ describe('FastifyResponse', () => {
     app = Fastify({ genReqId: () => 'req-test-1' });
     app.get('/t', async (_request, reply) => {
       const controller = new AbortController();
-      const response = new FastifyResponse(reply, controller.signal);
+      const response = new FastifyResponse(reply, { abort: controller, writeStallTimeoutMs: 30_000 });
       let failure: unknown;
       try {
         await scenario({ reply, response, controller });

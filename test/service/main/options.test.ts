@@ -26,6 +26,8 @@ const TUNABLE_NAMES: ReadonlyArray<keyof TunableOptions> = [
   'retryBaseDelayMs',
   'keyRetryMs',
   'redisConnectWaitMs',
+  'requestTimeoutMs',
+  'writeStallTimeoutMs',
 ];
 
 /** Values different from every default. */
@@ -38,6 +40,8 @@ const GIVEN: TunableOptions = {
   retryBaseDelayMs: 10,
   keyRetryMs: 100,
   redisConnectWaitMs: 0,
+  requestTimeoutMs: 5_000,
+  writeStallTimeoutMs: 7_000,
 };
 
 function baseOptions(): GatewayOptions {
@@ -59,6 +63,8 @@ describe('GATEWAY_DEFAULTS', () => {
       retryBaseDelayMs: 250,
       keyRetryMs: 5_000,
       redisConnectWaitMs: 2_000,
+      requestTimeoutMs: 30_000,
+      writeStallTimeoutMs: 30_000,
     });
   });
 
