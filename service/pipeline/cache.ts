@@ -66,13 +66,20 @@ function bypassesCache(cacheControl: string | undefined): boolean {
   return cacheControl !== undefined && /no-cache|no-store/i.test(cacheControl);
 }
 
-/** The entry a complete answer is cached as. */
+/**
+ * Largest answer cached, in UTF-16 code units (at least its bytes / 3): one entry must not fill the
+ * cache node or slow the store command that settles and writes it, which admissions share.
+ */
+export const MAX_CACHE_ENTRY_CHARS = 1 << 20;
+
+/** The entry a complete answer is cached as; undefined for an answer too large to cache. */
 export function cacheEntry(
   key: string,
   kind: 'json' | 'stream',
   text: string,
   ttlSeconds: number,
-): CacheEntry {
+): CacheEntry | undefined {
+  if (text.length > MAX_CACHE_ENTRY_CHARS) return undefined;
   return { key, value: CacheEntryKind[kind] + text, ttlSeconds };
 }
 

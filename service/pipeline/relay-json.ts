@@ -3,6 +3,7 @@
  * relayed as is, then charged from the usage in the body. Settlement and the cache write happen after
  * the answer is on its way: the caller does not wait for them.
  */
+import { upstreamFailed } from '../errors';
 import type { UpstreamClient } from '../upstream/client';
 import { cacheEntry, type SharedAnswer } from './cache';
 import type { ForwardInput, Forwarded, UpstreamDeps } from './forward';
@@ -10,6 +11,30 @@ import { meter, meterWorstCase, NOTHING_METERED } from './metering';
 
 interface UpstreamAnswer extends SharedAnswer {
   readonly headersMs: number;
+}
+
+/**
+ * Largest JSON answer the gateway buffers (it reads usage from the whole body, and may cache it).
+ * Embeddings of a full batch of inputs stay well below it.
+ */
+export const MAX_JSON_ANSWER_BYTES = 64 << 20;
+
+/** The body as text, failing (and dropping the rest) once it passes `maxBytes`. */
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  maxBytes: number,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.length;
+    if (bytes > maxBytes) {
+      body.destroy();
+      throw upstreamFailed(`The upstream model API answered more than ${maxBytes} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, bytes).toString('utf8');
 }
 
 async function callUpstream(upstream: UpstreamClient, input: ForwardInput): Promise<UpstreamAnswer> {
@@ -20,7 +45,11 @@ async function callUpstream(upstream: UpstreamClient, input: ForwardInput): Prom
     attempts: input.attempts,
   });
   try {
-    return { status: up.status, text: await up.body.text(), headersMs: up.headersMs };
+    return {
+      status: up.status,
+      text: await readCapped(up.body, MAX_JSON_ANSWER_BYTES),
+      headersMs: up.headersMs,
+    };
   } catch (err) {
     // The answer was on its way: upstream billed it, and the gateway never saw its usage.
     input.attempts.unanswered++;

@@ -94,16 +94,18 @@ async function pipeFrames(deps: UpstreamDeps, input: ForwardInput, up: UpstreamR
   // A stream without readable usage (cut off, abandoned, or none sent) is charged its worst case and
   // not cached (a replay would be free).
   const metered = reader.usage ? meter(input.price, reader.usage) : meterWorstCase(input.price, prepared);
+  const forwardedText = relay.forwarded;
   const cacheable =
     streamOutcome === 'complete' &&
     input.cacheKey !== undefined &&
+    forwardedText !== undefined &&
     !reader.errored &&
     reader.usage !== undefined;
   return {
     charge: {
       metered,
       ...(cacheable
-        ? { cacheEntry: cacheEntry(input.cacheKey!, 'stream', relay.forwarded, deps.config.cache.ttlSeconds) }
+        ? { cacheEntry: cacheEntry(input.cacheKey!, 'stream', forwardedText!, deps.config.cache.ttlSeconds) }
         : {}),
     },
     streamOutcome,

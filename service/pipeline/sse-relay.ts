@@ -6,6 +6,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { StreamReader } from '../endpoints';
 import type { OpenAIErrorBody } from '../errors';
+import { MAX_CACHE_ENTRY_CHARS } from './cache';
 
 const FRAME_END = '\n\n';
 
@@ -29,6 +30,7 @@ export class SseRelay {
   /** A CR ended the last chunk: an LF starting the next one is the second half of that CRLF. */
   private carriageReturn = false;
   private captured: string[] | undefined;
+  private capturedChars = 0;
 
   constructor(
     /** The endpoint's reader of this stream. */
@@ -62,13 +64,20 @@ export class SseRelay {
     if (this.pending.length > MAX_SSE_FRAME_BYTES) {
       throw new SseFrameTooLargeError(`an upstream SSE frame exceeds ${MAX_SSE_FRAME_BYTES} bytes`);
     }
-    if (out.length > 0) this.captured?.push(out);
+    if (out.length > 0 && this.captured) this.capture(out);
     return out;
   }
 
-  /** The text forwarded so far (when `capture` was set). */
-  get forwarded(): string {
-    return this.captured?.join('') ?? '';
+  /** The text forwarded so far, when `capture` was set and it stayed small enough to cache. */
+  get forwarded(): string | undefined {
+    return this.captured?.join('');
+  }
+
+  /** Keeps `out` for the cache, until the stream outgrows a cache entry: then nothing is kept. */
+  private capture(out: string): void {
+    this.capturedChars += out.length;
+    if (this.capturedChars > MAX_CACHE_ENTRY_CHARS) this.captured = undefined;
+    else this.captured!.push(out);
   }
 
   /** Line ends as LF. A CR ends a line at once; an LF right after it (even in the next chunk) is its pair. */

@@ -188,3 +188,29 @@ describe('gateway identical concurrent misses', () => {
     }
   });
 });
+
+describe('cache entry size', () => {
+  it('does not cache an answer larger than one cache entry may be, JSON or stream', async () => {
+    const h = await GatewayHarness.start();
+    try {
+      const big = 'y'.repeat(1_200_000);
+      const body = chatBody('big answer', { temperature: 0 });
+      h.fake.enqueue({ text: big }, { text: big });
+      for (let i = 0; i < 2; i++) {
+        const { response } = await h.client().chat.completions.create(body).withResponse();
+        expect(response.headers.get('x-cache-status')).toBe('MISS');
+      }
+      h.fake.enqueue({ text: big, chunks: 4 }, { text: big, chunks: 4 });
+      for (let i = 0; i < 2; i++) {
+        const stream = await h.client().chat.completions.create({ ...body, stream: true });
+        let text = '';
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+        expect(text).toBe(big);
+      }
+      // Every call went upstream: nothing that large was stored.
+      expect(h.fake.received).toBe(4);
+    } finally {
+      await h.stop();
+    }
+  });
+});
