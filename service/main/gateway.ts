@@ -5,12 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { createRequestPolicy } from '../endpoints';
 import { buildApp } from '../http/app';
-import { AdmissionLimits } from '../pipeline/admit';
-import { SingleFlight } from '../pipeline/cache';
-import { ConcurrencyLimits } from '../pipeline/concurrency';
-import type { PipelineDeps } from '../pipeline/model-call';
+import { createPipelineDeps, type PipelineDeps } from '../pipeline/model-call';
 import { createStore, ResilientStore } from '../store';
 import type { GatewayStore, StoreErrorListener } from '../store/types';
 import { LogSink } from '../telemetry/log-sink';
@@ -207,14 +203,5 @@ function pipelineDeps(options: ResolvedGatewayOptions, metrics: GatewayMetrics):
     maxRetryAfterSeconds: config.upstream.maxRetryAfterSeconds,
     retryBaseDelayMs: options.retryBaseDelayMs,
   });
-  return {
-    config,
-    policy: createRequestPolicy(config),
-    limits: new AdmissionLimits(config),
-    store,
-    upstream,
-    flights: new SingleFlight(),
-    concurrency: new ConcurrencyLimits(),
-    sseKeepAliveMs: options.sseKeepAliveMs,
-  };
+  return createPipelineDeps({ config, store, upstream, sseKeepAliveMs: options.sseKeepAliveMs });
 }

@@ -5,13 +5,13 @@
  * call's trace for its request record, and the error to answer when nothing was sent yet.
  */
 import type { ClientConfig } from '../../runtime/gateway-config';
-import type { EndpointSpec, PreparedCall, RequestPolicy } from '../endpoints';
+import { createRequestPolicy, type EndpointSpec, type PreparedCall, type RequestPolicy } from '../endpoints';
 import type { GatewayStore } from '../store/types';
 import type { CacheStatus } from '../telemetry/metrics';
 import { noAttempts, type AttemptCounts } from '../upstream/client';
-import { admit, type AdmissionLimits, type Admitted } from './admit';
-import { cachedAnswer, planCache, type CachePlan } from './cache';
-import type { CallSlot, ConcurrencyLimits } from './concurrency';
+import { admit, AdmissionLimits, type Admitted } from './admit';
+import { cachedAnswer, planCache, SingleFlight, type CachePlan } from './cache';
+import { ConcurrencyLimits, type CallSlot } from './concurrency';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
 import { forward, type Forwarded, type StreamOutcome, type UpstreamDeps } from './forward';
 import { addMetered, meterWorstCase, NOTHING_METERED, type Metered } from './metering';
@@ -23,6 +23,20 @@ export interface PipelineDeps extends UpstreamDeps {
   readonly concurrency: ConcurrencyLimits;
   readonly limits: AdmissionLimits;
   readonly store: GatewayStore;
+}
+
+/** What the composition root chooses; the per-config parts are built here. */
+export type PipelineParts = Pick<PipelineDeps, 'config' | 'store' | 'upstream' | 'sseKeepAliveMs'>;
+
+/** The pipeline's dependencies over a store and an upstream client: policy, limits, flights, slots. */
+export function createPipelineDeps(parts: PipelineParts): PipelineDeps {
+  return {
+    ...parts,
+    policy: createRequestPolicy(parts.config),
+    limits: new AdmissionLimits(parts.config),
+    flights: new SingleFlight(),
+    concurrency: new ConcurrencyLimits(),
+  };
 }
 
 /** One call as the HTTP layer hands it over. */

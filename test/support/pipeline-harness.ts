@@ -5,13 +5,14 @@
  * `UpstreamClient` against a started `FakeOpenAI` (backoff 1 ms), single flight and the keep-alive
  * interval. Each call starts its own fake upstream; `close()` stops it.
  */
-import { ConcurrencyLimits } from '../../service/pipeline/concurrency';
 import { parseGatewayConfig, type ClientConfig, type GatewayConfig } from '../../runtime/gateway-config';
-import { createRequestPolicy } from '../../service/endpoints';
 import { chatCompletions } from '../../service/endpoints/chat-completions';
-import { AdmissionLimits } from '../../service/pipeline/admit';
-import { SingleFlight } from '../../service/pipeline/cache';
-import { runModelCall, type CallResult, type PipelineDeps } from '../../service/pipeline/model-call';
+import {
+  createPipelineDeps,
+  runModelCall,
+  type CallResult,
+  type PipelineDeps,
+} from '../../service/pipeline/model-call';
 import { MemoryStore } from '../../service/store';
 import { UpstreamClient } from '../../service/upstream/client';
 import { staticKey } from '../../service/upstream/key';
@@ -68,16 +69,12 @@ export async function startPipeline(options: PipelineHarnessOptions = {}): Promi
     maxRetryAfterSeconds: config.upstream.maxRetryAfterSeconds,
     retryBaseDelayMs: 1,
   });
-  const deps: PipelineDeps = {
+  const deps: PipelineDeps = createPipelineDeps({
     config,
-    policy: createRequestPolicy(config),
-    limits: new AdmissionLimits(config),
     store,
     upstream,
-    flights: new SingleFlight(),
-    concurrency: new ConcurrencyLimits(),
     sseKeepAliveMs: options.sseKeepAliveMs ?? 15_000,
-  };
+  });
   const client = (id = 'app'): ClientConfig => {
     const found = config.clients.find((c) => c.id === id);
     if (!found) throw new Error(`no client ${id} in the test config`);

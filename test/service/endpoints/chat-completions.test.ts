@@ -3,6 +3,7 @@ import { createRequestPolicy } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { safetyIdentifier } from '../../../service/endpoints/fields';
 import { GatewayError } from '../../../service/errors';
+import { refusalOf } from '../../support/refusal';
 import { testConfigDocument } from '../../support/gateway-harness';
 
 const policy = createRequestPolicy(parseGatewayConfig(testConfigDocument()));
@@ -19,15 +20,8 @@ const body = (extra: Record<string, unknown> = {}): Record<string, unknown> => (
 const prepare = (raw: unknown, client: { id: string } = APP) =>
   chatCompletions.prepare({ policy, client, body: raw });
 
-function refusal(raw: unknown, client: { id: string } = APP): GatewayError {
-  try {
-    prepare(raw, client);
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected the body to be refused');
-}
+const refusal = (raw: unknown, client: { id: string } = APP): GatewayError =>
+  refusalOf(() => prepare(raw, client));
 
 /** The documented estimate: content bytes plus 4 framing tokens of 3 bytes a message, /3 rounded up, +3. */
 const estimate = (contentBytesPerMessage: readonly number[]) =>

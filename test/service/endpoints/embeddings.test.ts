@@ -3,6 +3,7 @@ import { createRequestPolicy } from '../../../service/endpoints';
 import { embeddings } from '../../../service/endpoints/embeddings';
 import { safetyIdentifier } from '../../../service/endpoints/fields';
 import { GatewayError } from '../../../service/errors';
+import { refusalOf } from '../../support/refusal';
 import { testConfigDocument } from '../../support/gateway-harness';
 
 const policy = createRequestPolicy(parseGatewayConfig(testConfigDocument()));
@@ -17,15 +18,8 @@ const body = (input: unknown, extra: Record<string, unknown> = {}) => ({
 const prepare = (raw: unknown, client: { id: string } = APP) =>
   embeddings.prepare({ policy, client, body: raw });
 
-function refusal(raw: unknown, client: { id: string } = APP): GatewayError {
-  try {
-    prepare(raw, client);
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected the body to be refused');
-}
+const refusal = (raw: unknown, client: { id: string } = APP): GatewayError =>
+  refusalOf(() => prepare(raw, client));
 
 /** The documented estimate of one string: 3 bytes a token, rounded up, at least 1. */
 const stringTokens = (bytes: number) => Math.max(1, Math.ceil(bytes / 3));

@@ -14,6 +14,7 @@ import {
   textTokens,
 } from '../../../service/endpoints/fields';
 import { GatewayError } from '../../../service/errors';
+import { refusalOf } from '../../support/refusal';
 
 const limits: RequestLimits = {
   maxTokens: 1000,
@@ -24,15 +25,7 @@ const limits: RequestLimits = {
 };
 const CAPS = ['max_completion_tokens', 'max_tokens'];
 
-function refusal(run: () => unknown): GatewayError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = refusalOf;
 
 const shape = (err: GatewayError) => ({
   status: err.status,

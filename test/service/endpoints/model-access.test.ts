@@ -1,20 +1,14 @@
 import { parseGatewayConfig } from '../../../runtime/gateway-config';
 import { ModelAccess } from '../../../service/endpoints/model-access';
 import { GatewayError } from '../../../service/errors';
+import { refusalOf } from '../../support/refusal';
 import { testConfigDocument } from '../../support/gateway-harness';
 
 const access = new ModelAccess(parseGatewayConfig(testConfigDocument()));
 const EVERY_NAME = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small', 'fast', 'embed'];
 
-function refusal(client: { id: string }, requested: unknown, on: ModelAccess = access): GatewayError {
-  try {
-    on.resolve(client, requested);
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected the model to be refused');
-}
+const refusal = (client: { id: string }, requested: unknown, on: ModelAccess = access): GatewayError =>
+  refusalOf(() => on.resolve(client, requested));
 
 describe('ModelAccess.modelsFor', () => {
   it.each(['app', 'other'])('lists every model and alias for %s, which has no model list', (id) => {
