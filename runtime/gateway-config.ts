@@ -26,6 +26,13 @@ export interface ModelPrice {
   readonly imageTokens?: number;
 }
 
+export const SERVICE_TIERS = ['auto', 'default', 'flex', 'priority', 'scale'] as const;
+export type ServiceTier = (typeof SERVICE_TIERS)[number];
+/** Tiers at or below the standard price: `flex` is cheaper, so metering it at standard over-charges. */
+export const DEFAULT_SERVICE_TIERS: readonly ServiceTier[] = ['auto', 'default', 'flex'];
+/** What the priority tier costs against standard, at most, across current models (reserved and metered). */
+export const PRIORITY_PRICE_FACTOR = 2;
+
 /** Calls one client may have in flight per replica by default: a quarter of the upstream pool (256). */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 64;
 
@@ -51,6 +58,13 @@ export interface ClientConfig {
    */
   readonly maxConcurrentCalls?: number;
   /**
+   * OpenAI service tiers this client may ask for (`service_tier`). `priority` is billed at a premium
+   * (metered at PRIORITY_PRICE_FACTOR); anything not listed is refused with 400 naming the param.
+   * @default DEFAULT_SERVICE_TIERS
+   */
+  readonly serviceTiers?: readonly ServiceTier[];
+
+  /**
    * Models or aliases this client may call.
    * @default every configured model and alias
    */
@@ -69,6 +83,12 @@ export interface RequestLimits {
   readonly maxStopSequences: number;
   /** Largest request body in bytes. */
   readonly maxBodyBytes: number;
+  /**
+   * Refuse a body parameter its endpoint spec does not know with OpenAI's 400 `unknown_parameter`,
+   * instead of forwarding it (an unknown parameter may be billed in ways the budgets do not see).
+   * @default false
+   */
+  readonly strictParameters?: boolean;
 }
 
 /** What the gateway does while Redis cannot answer. */
@@ -250,6 +270,9 @@ function parseLimits(v: unknown): RequestLimits {
       min: 1024,
       max: 64 * 1024 * 1024,
     }),
+    ...(l.strictParameters === undefined
+      ? {}
+      : { strictParameters: bool(l.strictParameters, 'limits.strictParameters') }),
   };
   if (limits.defaultMaxTokens > limits.maxTokens) {
     throw new GatewayConfigError(
@@ -299,7 +322,12 @@ function parseClients(
             }),
           }),
     };
-    if (c.models === undefined) return client;
+    const lists = {
+      ...(c.serviceTiers === undefined
+        ? {}
+        : { serviceTiers: choices(c.serviceTiers, `${field}.serviceTiers`, SERVICE_TIERS) }),
+    };
+    if (c.models === undefined) return { ...client, ...lists };
     if (!Array.isArray(c.models) || c.models.length === 0) {
       throw new GatewayConfigError(`${field}.models`, 'must be a non-empty array of model names or aliases');
     }
@@ -313,7 +341,23 @@ function parseClients(
       }
       return name;
     });
-    return { ...client, models: allowed };
+    return { ...client, ...lists, models: allowed };
+  });
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') throw new GatewayConfigError(field, 'must be true or false');
+  return v;
+}
+
+/** An array of values from `allowed` (possibly empty). */
+function choices<T extends string>(v: unknown, field: string, allowed: readonly T[]): T[] {
+  if (!Array.isArray(v)) throw new GatewayConfigError(field, `must be an array of ${allowed.join(', ')}`);
+  return v.map((x, i) => {
+    if (typeof x !== 'string' || !(allowed as readonly string[]).includes(x)) {
+      throw new GatewayConfigError(`${field}[${i}]`, `must be one of ${allowed.join(', ')}`);
+    }
+    return x as T;
   });
 }
 

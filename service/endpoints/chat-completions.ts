@@ -7,6 +7,7 @@
 import { DEFAULT_IMAGE_TOKENS } from '../../runtime/gateway-config';
 import { invalidRequest } from '../errors';
 import {
+  checkKnownParameters,
   checkNumber,
   checkStop,
   choiceCount,
@@ -15,6 +16,7 @@ import {
   objectBody,
   outputTokenCap,
   safetyIdentifier,
+  serviceTierFactor,
   streamFlag,
   BYTES_PER_TOKEN,
   MESSAGE_OVERHEAD_TOKENS,
@@ -96,8 +98,59 @@ function streamOptions(body: Body, stream: boolean): { callerWantsUsage: boolean
   return { callerWantsUsage: given?.include_usage === true, upstream: { ...given, include_usage: true } };
 }
 
+/** The parameters of OpenAI's chat completions API the gateway accepts. */
+const KNOWN_PARAMETERS: ReadonlySet<string> = new Set([
+  'model',
+  'messages',
+  'audio',
+  'frequency_penalty',
+  'function_call',
+  'functions',
+  'logit_bias',
+  'logprobs',
+  'max_completion_tokens',
+  'max_tokens',
+  'metadata',
+  'modalities',
+  'n',
+  'parallel_tool_calls',
+  'prediction',
+  'presence_penalty',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'reasoning_effort',
+  'response_format',
+  'safety_identifier',
+  'seed',
+  'service_tier',
+  'stop',
+  'store',
+  'stream',
+  'stream_options',
+  'temperature',
+  'tool_choice',
+  'tools',
+  'top_logprobs',
+  'top_p',
+  'user',
+  'verbosity',
+]);
+
+/** Hosted tools billed per call that the budgets cannot see yet: refused, whatever the mode. */
+function refuseUnmeteredTools(body: Body): void {
+  if (body.web_search_options !== undefined && body.web_search_options !== null) {
+    throw invalidRequest(
+      "'web_search_options' is not available through this gateway: its per-search fee is not metered.",
+      'web_search_options',
+      'unsupported_parameter',
+    );
+  }
+}
+
 function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const body = objectBody(raw);
+  refuseUnmeteredTools(body);
+  checkKnownParameters(body, KNOWN_PARAMETERS, policy.config.limits);
   const { requestedModel, model } = policy.models.resolve(client, body.model);
   const limits = policy.config.limits;
   const prompt = promptTokens(body, policy.config.models[model].imageTokens ?? DEFAULT_IMAGE_TOKENS);
@@ -107,6 +160,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const n = choiceCount(body, limits);
   checkStop(body, limits);
   checkNumber(body, 'temperature');
+  const priceFactor = serviceTierFactor(body, client.serviceTiers);
 
   const out: Body = {
     ...body,
@@ -126,6 +180,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
     promptTokens: prompt,
     completionTokens: cap.tokens * n,
     deterministic: body.temperature === 0,
+    ...(priceFactor === 1 ? {} : { priceFactor }),
   };
 }
 
@@ -159,6 +214,7 @@ export const chatCompletions: EndpointSpec = {
   name: 'chat',
   route: '/v1/chat/completions',
   upstreamPath: '/chat/completions',
+  knownParameters: KNOWN_PARAMETERS,
   prepare,
   usageOfJson,
   streamReader: (prepared) => new ChatStreamReader(prepared.callerWantsUsage),

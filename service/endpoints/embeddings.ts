@@ -4,7 +4,7 @@
  * id (`user`) is replaced by the per-client safety identifier, as on every endpoint.
  */
 import { invalidRequest } from '../errors';
-import { objectBody, safetyIdentifier, textTokens, type Body } from './fields';
+import { checkKnownParameters, objectBody, safetyIdentifier, textTokens, type Body } from './fields';
 import { usageOfJson } from './json-usage';
 import { NO_STORED_OBJECTS, type EndpointSpec, type PrepareInput, type PreparedCall } from './spec';
 
@@ -25,8 +25,19 @@ function inputTokens(input: unknown): number {
   return tokens;
 }
 
+/** The parameters of OpenAI's embeddings API the gateway accepts (`safety_identifier` becomes `user`). */
+const KNOWN_PARAMETERS: ReadonlySet<string> = new Set([
+  'model',
+  'input',
+  'dimensions',
+  'encoding_format',
+  'user',
+  'safety_identifier',
+]);
+
 function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const body = objectBody(raw);
+  checkKnownParameters(body, KNOWN_PARAMETERS, policy.config.limits);
   const { requestedModel, model } = policy.models.resolve(client, body.model);
   const promptTokens = inputTokens(body.input);
   // Embeddings take the identifier as `user`; a raw `safety_identifier` never reaches upstream.
@@ -53,6 +64,7 @@ export const embeddings: EndpointSpec = {
   name: 'embeddings',
   route: '/v1/embeddings',
   upstreamPath: '/embeddings',
+  knownParameters: KNOWN_PARAMETERS,
   prepare,
   usageOfJson,
   storedObjects: NO_STORED_OBJECTS,

@@ -4,7 +4,12 @@
  * problem is a 400 in OpenAI's shape naming the `param` at fault.
  */
 import { createHash } from 'node:crypto';
-import type { GatewayConfig } from '../../runtime/gateway-config';
+import {
+  DEFAULT_SERVICE_TIERS,
+  PRIORITY_PRICE_FACTOR,
+  SERVICE_TIERS,
+  type GatewayConfig,
+} from '../../runtime/gateway-config';
 import { invalidRequest } from '../errors';
 
 export type Body = Record<string, unknown>;
@@ -106,4 +111,36 @@ export function contentBytes(content: unknown): number {
   if (typeof content === 'string') return Buffer.byteLength(content);
   if (content === undefined || content === null) return 0;
   return Buffer.byteLength(JSON.stringify(content));
+}
+
+/** Under strict parameters, the first body parameter the spec does not know: OpenAI's 400. */
+export function checkKnownParameters(
+  body: Body,
+  known: ReadonlySet<string>,
+  limits: GatewayConfig['limits'],
+): void {
+  if (!limits.strictParameters) return;
+  for (const name of Object.keys(body)) {
+    if (!known.has(name)) throw invalidRequest(`Unknown parameter: '${name}'.`, name, 'unknown_parameter');
+  }
+}
+
+/**
+ * The price factor of the `service_tier` asked for: refused (400) unless the client may use that
+ * tier; priority is reserved and metered at PRIORITY_PRICE_FACTOR, every other tier at standard.
+ */
+export function serviceTierFactor(body: Body, allowed: readonly string[] | undefined): number {
+  const tier = body.service_tier;
+  if (tier === undefined || tier === null) return 1;
+  if (typeof tier !== 'string' || !(SERVICE_TIERS as readonly string[]).includes(tier)) {
+    throw invalidRequest(`'service_tier' must be one of ${SERVICE_TIERS.join(', ')}.`, 'service_tier');
+  }
+  if (!(allowed ?? DEFAULT_SERVICE_TIERS).includes(tier)) {
+    throw invalidRequest(
+      `'service_tier' ${tier} is not allowed for this application.`,
+      'service_tier',
+      'service_tier_not_allowed',
+    );
+  }
+  return tier === 'priority' ? PRIORITY_PRICE_FACTOR : 1;
 }

@@ -18,7 +18,7 @@ export interface RequestPolicy {
 }
 
 /** Who a body is prepared for: a configured client, or the batch handler's own work. */
-export type Caller = Pick<ClientConfig, 'id'>;
+export type Caller = Pick<ClientConfig, 'id' | 'serviceTiers'>;
 
 /** What `prepare` is given: the policy, the authenticated caller and the parsed JSON body. */
 export interface PrepareInput {
@@ -45,6 +45,8 @@ export interface PreparedCall {
   readonly completionTokens: number;
   /** The same body gives the same answer: cacheable by default. */
   readonly deterministic: boolean;
+  /** What this call costs against the model's standard price (the priority tier costs more). @default 1 */
+  readonly priceFactor?: number;
 }
 
 /**
@@ -81,6 +83,11 @@ export interface EndpointSpec {
   readonly route: string;
   /** The upstream path, relative to the base URL that ends in `/v1`. */
   readonly upstreamPath: string;
+  /**
+   * Every body parameter the endpoint accepts. Under `limits.strictParameters` any other is refused
+   * with OpenAI's 400 `unknown_parameter`; otherwise it is forwarded as is.
+   */
+  readonly knownParameters: ReadonlySet<string>;
   /** Validates, caps and defaults a body. @throws GatewayError with OpenAI's `param` and `code` */
   prepare(input: PrepareInput): PreparedCall;
   /** The usage of a JSON answer, read without parsing all of it. */

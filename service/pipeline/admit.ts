@@ -11,6 +11,7 @@ import type { PreparedCall } from '../endpoints';
 import { GatewayError, quotaExceeded, rateLimited, tokensExceedLimit, unavailable } from '../errors';
 import { rateLimitHeaders } from '../http/rate-limit-headers';
 import type { GatewayStore, RejectReason, ScopeLimits } from '../store/types';
+import { priceOf } from './metering';
 import { Reservation } from './reservation';
 
 /** The limits of the stage and of each client, in the store's units, built once per config. */
@@ -70,7 +71,7 @@ export async function admit(input: AdmitInput): Promise<Admitted> {
     stage: limits.stage,
     tokens,
     costNanos: worstCaseCostNanos(
-      limits.config.models[prepared.model],
+      priceOf(limits.config.models, prepared),
       prepared.promptTokens,
       prepared.completionTokens,
     ),

@@ -1,6 +1,6 @@
 /** Token and cost accounting of one call, from upstream `usage` or from the prepared estimate. */
 import { costNanos, type TokenUsage } from '../../runtime/pricing';
-import type { ModelPrice } from '../../runtime/gateway-config';
+import type { GatewayConfig, ModelPrice } from '../../runtime/gateway-config';
 import type { PreparedCall } from '../endpoints';
 
 export interface Metered {
@@ -34,5 +34,19 @@ export function addMetered(metered: Metered, extra: Metered, times: number): Met
     promptTokens: metered.promptTokens + extra.promptTokens * times,
     completionTokens: metered.completionTokens + extra.completionTokens * times,
     costNanos: metered.costNanos + extra.costNanos * times,
+  };
+}
+
+/** The price a prepared call is reserved and metered at: its model's, times its tier's factor. */
+export function priceOf(models: GatewayConfig['models'], prepared: PreparedCall): ModelPrice {
+  const price = models[prepared.model];
+  const factor = prepared.priceFactor ?? 1;
+  if (factor === 1) return price;
+  return {
+    inputUsdPer1M: price.inputUsdPer1M * factor,
+    outputUsdPer1M: price.outputUsdPer1M * factor,
+    ...(price.cachedInputUsdPer1M === undefined
+      ? {}
+      : { cachedInputUsdPer1M: price.cachedInputUsdPer1M * factor }),
   };
 }

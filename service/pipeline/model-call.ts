@@ -14,7 +14,7 @@ import { cachedAnswer, planCache, SingleFlight, type CachePlan } from './cache';
 import { ConcurrencyLimits, type CallSlot } from './concurrency';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
 import { forward, type Forwarded, type StreamOutcome, type UpstreamDeps } from './forward';
-import { addMetered, meterWorstCase, NOTHING_METERED, type Metered } from './metering';
+import { addMetered, meterWorstCase, NOTHING_METERED, priceOf, type Metered } from './metering';
 
 /** Everything the pipeline runs with, built once per gateway. */
 export interface PipelineDeps extends UpstreamDeps {
@@ -107,7 +107,7 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     admitted.reservation.settle({ metered: NOTHING_METERED });
     return { trace: { ...base, metered: NOTHING_METERED, budgetExceeded: false }, error, headers };
   }
-  const price = deps.config.models[prepared.model];
+  const price = priceOf(deps.config.models, prepared);
   const forwarded = await forward(deps, {
     prepared,
     price,

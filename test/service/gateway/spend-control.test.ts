@@ -169,6 +169,38 @@ describe.each([
     expect(outcomes.every((o) => o.status === 200 || o.status === 429)).toBe(true);
   });
 
+  it('meters the priority tier at its premium, for a client allowed to use it', async () => {
+    const h = await GatewayHarness.start({
+      ...storeOptions(),
+      config: {
+        stage: `spend-${process.pid}-${++stages}`,
+        clients: [
+          {
+            id: 'app',
+            keySha256: sha(KEYS.app),
+            rpm: 1000,
+            tpm: 1_000_000,
+            monthlyBudgetUsd: 1,
+            serviceTiers: ['priority'],
+          },
+        ],
+      },
+    });
+    try {
+      await h.client().chat.completions.create({ ...chatBody(), service_tier: 'priority' });
+      await waitUntil(async () => (await spent(h.store)) > 0);
+      // Twice the standard price of what upstream billed.
+      expect(await spent(h.store)).toBe(2 * costNanos(PRICE, h.fake.billed[0].usage));
+      const refused = await h
+        .client(KEYS.app)
+        .chat.completions.create({ ...chatBody(), service_tier: 'scale' })
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({ status: 400, param: 'service_tier' });
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('charges every attempt that timed out and was retried', async () => {
     // undici's timeouts tick coarsely (about 0.5 s): the delay is far beyond the 300 ms timeout.
     const h = await start({ upstream: { timeoutMs: 300, maxRetries: 2, maxRetryAfterSeconds: 2 } });
