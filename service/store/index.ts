@@ -64,6 +64,7 @@ export function createStore(options: CreateStoreOptions): GatewayStore {
       connectWaitMs: config.store.commandTimeoutMs,
     }),
     breaker,
+    cacheBreaker: new CircuitBreaker(options.circuit),
     fallback: config.store.fallback,
     local: new MemoryStore({ now }),
     onError,

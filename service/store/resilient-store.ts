@@ -18,6 +18,11 @@ import type {
 export interface ResilientStoreOptions {
   readonly primary: RedisStore;
   readonly breaker: CircuitBreaker;
+  /**
+   * The breaker of cache writes: a write that fails or times out (a large entry, a full node) opens
+   * this one, never the breaker admissions depend on; while it is open answers are not cached.
+   */
+  readonly cacheBreaker: CircuitBreaker;
   /** What admissions do while Redis is unavailable. */
   readonly fallback: StoreFallback;
   /** Enforces limits per process under the `local` fallback. */
@@ -41,6 +46,7 @@ export class ResilientStore implements GatewayStore {
   private readonly fallbackTickets = new WeakMap<Ticket, 'local' | 'open'>();
   private readonly primary: RedisStore;
   private readonly breaker: CircuitBreaker;
+  private readonly cacheBreaker: CircuitBreaker;
   private readonly fallback: StoreFallback;
   private readonly local: MemoryStore;
   private readonly onError: StoreErrorListener | undefined;
@@ -49,6 +55,7 @@ export class ResilientStore implements GatewayStore {
   constructor(options: ResilientStoreOptions) {
     this.primary = options.primary;
     this.breaker = options.breaker;
+    this.cacheBreaker = options.cacheBreaker;
     this.fallback = options.fallback;
     this.local = options.local;
     this.onError = options.onError;
@@ -106,22 +113,27 @@ export class ResilientStore implements GatewayStore {
     // While the circuit is open the correction is dropped: reserved tokens refill within a minute and
     // the budget keeps the worst case, the conservative side. The cache write is skipped as well.
     if (!this.breaker.allow()) return;
+    const entry = cacheEntry !== undefined && this.cacheBreaker.allow() ? cacheEntry : undefined;
     try {
-      await this.primary.settle(ticket, actual, cacheEntry);
+      await this.primary.settle(ticket, actual, entry);
       this.breaker.success();
+      if (entry) this.cacheBreaker.success();
     } catch (error) {
-      this.breaker.failure();
+      // With an entry, the write may be what failed: it counts against caching, not admissions (a
+      // Redis that is really down fails the admissions too, which open their own breaker).
+      if (entry) this.cacheBreaker.failure();
+      else this.breaker.failure();
       this.report('settle', new StoreOperationError('settle', error));
     }
   }
 
   async cacheSet(key: string, value: string, ttlSeconds: number): Promise<void> {
-    if (ttlSeconds <= 0 || !this.breaker.allow()) return;
+    if (ttlSeconds <= 0 || !this.cacheBreaker.allow()) return;
     try {
       await this.primary.cacheSet(key, value, ttlSeconds);
-      this.breaker.success();
+      this.cacheBreaker.success();
     } catch (error) {
-      this.breaker.failure();
+      this.cacheBreaker.failure();
       this.report('cacheSet', new StoreOperationError('cacheSet', error));
     }
   }
