@@ -107,11 +107,4 @@ export async function startPipeline(options: PipelineHarnessOptions = {}): Promi
   };
 }
 
-/** Waits until `condition` holds, checking every few ms; fails after `timeoutMs`. */
-export async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise<void>((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { eventually } from './eventually';

@@ -8,6 +8,7 @@ import { costNanos } from '../../../runtime/pricing';
 import type { GatewayStore } from '../../../service/store/types';
 import { FakeOpenAI } from '../../support/fake-openai';
 import { chatBody, GatewayHarness, KEYS } from '../../support/gateway-harness';
+import { eventually } from '../../support/eventually';
 import { RedisServer } from '../../support/redis-server';
 
 const PRICE = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 };
@@ -96,7 +97,7 @@ describe.each([
     ]);
     // The calls that reached upstream are billed once their generation ends.
     await h.fake.waitFor(() => h.fake.billed.length === h.fake.received);
-    await waitUntil(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    await eventually(async () => (await spent(h.store)) >= billedNanos(h.fake));
     expect(h.fake.received).toBe(2);
     expect(billedNanos(h.fake)).toBeLessThanOrEqual(2 * WORST_CASE_NANOS);
     expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
@@ -136,7 +137,7 @@ describe.each([
         h.post('/chat/completions', JSON.stringify(body)).then((r) => ({ status: r.status })),
       ),
     );
-    await waitUntil(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    await eventually(async () => (await spent(h.store)) >= billedNanos(h.fake));
     expect(billedNanos(h.fake)).toBeLessThanOrEqual(budgetUsd * 1e9);
     expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
     // Three worst cases fit the budget at once; a call that settles below its worst case may let one
@@ -161,7 +162,7 @@ describe.each([
         h.post('/chat/completions', JSON.stringify(body)).then((r) => ({ status: r.status })),
       ),
     );
-    await waitUntil(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    await eventually(async () => (await spent(h.store)) >= billedNanos(h.fake));
     expect(h.fake.billed.length).toBeGreaterThanOrEqual(2);
     expect(billedNanos(h.fake)).toBeLessThanOrEqual(budgetUsd * 1e9);
     expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
@@ -188,7 +189,7 @@ describe.each([
     });
     try {
       await h.client().chat.completions.create({ ...chatBody(), service_tier: 'priority' });
-      await waitUntil(async () => (await spent(h.store)) > 0);
+      await eventually(async () => (await spent(h.store)) > 0);
       // Twice the standard price of what upstream billed.
       expect(await spent(h.store)).toBe(2 * costNanos(PRICE, h.fake.billed[0].usage));
       const refused = await h
@@ -209,7 +210,7 @@ describe.each([
     expect(reply.choices).toHaveLength(1);
     // The fake bills a timed-out attempt when its generation ends, after the delay.
     await h.fake.waitFor(() => h.fake.billed.length === 3, 10_000);
-    await waitUntil(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    await eventually(async () => (await spent(h.store)) >= billedNanos(h.fake));
     expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
     // The answered attempt at its usage, the two timed out at their worst case.
     expect(await spent(h.store)).toBe(costNanos(PRICE, h.fake.billed[2].usage) + 2 * WORST_CASE_NANOS);
@@ -237,7 +238,7 @@ describe.each([
     await h.client().chat.completions.create(chatBody('Say hello', { temperature: 0 }));
     // Neither answer was cached (a replay of an unmetered answer would be free): both went upstream.
     expect(h.fake.received).toBe(2);
-    await waitUntil(async () => (await spent(h.store)) === 2 * WORST_CASE_NANOS);
+    await eventually(async () => (await spent(h.store)) === 2 * WORST_CASE_NANOS);
     expect(Number.isFinite(await spent(h.store))).toBe(true);
     const refused = await h
       .client()
@@ -257,19 +258,10 @@ describe.each([
     setTimeout(() => controller.abort(), 50);
     await expect(stream).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
     await h.fake.waitFor(() => h.fake.billed.length === 1);
-    await waitUntil(async () => (await spent(h.store)) > 0);
+    await eventually(async () => (await spent(h.store)) > 0);
     expect(await spent(h.store)).toBeGreaterThanOrEqual(billedNanos(h.fake));
   });
 });
 
 import { createHash } from 'node:crypto';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** Settlement runs after the answer: wait (bounded) until `condition` holds. */
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const giveUpAt = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > giveUpAt) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

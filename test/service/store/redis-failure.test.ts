@@ -13,6 +13,7 @@ import {
   type GatewayStore,
 } from '../../../service/store';
 import type { StoreFallback } from '../../../runtime/gateway-config';
+import { eventually } from '../../support/eventually';
 import { freePort, RedisServer } from '../../support/redis-server';
 import { gatewayConfig, request, roomy, uniqueStage } from './store-harness';
 
@@ -74,21 +75,16 @@ function guardedStore(
   return { store, reported };
 }
 
-/** Calls `attempt` until it returns true (a server needs a moment to come back), failing after `limitMs`. */
-async function eventually(attempt: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
-  const giveUpAt = Date.now() + limitMs;
-  while (!(await attempt())) {
-    if (Date.now() > giveUpAt) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** After Redis is back: lets cooldowns pass until an admission is answered by Redis again. */
 async function recovers(store: ResilientStore): Promise<void> {
-  await eventually(async () => {
-    coolDown();
-    return !(await store.admit(request())).degraded;
-  });
+  await eventually(
+    async () => {
+      coolDown();
+      return !(await store.admit(request())).degraded;
+    },
+    10_000,
+    25,
+  );
 }
 
 /** Admissions until the circuit opens; returns their decisions. */
@@ -260,7 +256,11 @@ describe('AUTH', () => {
     });
     const decision = await store.admit(request({ clientId: 'client-id-x', cacheKey: 'cache-key-x' }));
     expect(decision).toMatchObject({ ok: true, degraded: true });
-    await eventually(async () => reported.some((r) => /WRONGPASS|NOAUTH|invalid/i.test(String(r.error))));
+    await eventually(
+      async () => reported.some((r) => /WRONGPASS|NOAUTH|invalid/i.test(String(r.error))),
+      10_000,
+      25,
+    );
     const text = reported
       .map((r) => `${r.operation} ${String(r.error)} ${JSON.stringify(r.error)}`)
       .join('\n');

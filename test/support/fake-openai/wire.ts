@@ -3,6 +3,7 @@
  * gateway and the `openai` SDK are exercised against what production returns.
  */
 import { randomBytes } from 'node:crypto';
+import { flowingClock } from '../clock';
 
 export interface Usage {
   readonly prompt_tokens: number;
@@ -20,7 +21,8 @@ export interface Usage {
 export const SYSTEM_FINGERPRINT = 'fp_fake0openai';
 
 export const newId = (prefix: string): string => `${prefix}-${randomBytes(12).toString('base64url')}`;
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+/** OpenAI's `created` seconds, from the tests' mid-month clock: no answer carries today's date. */
+export const nowSeconds = (): number => Math.floor(flowingClock() / 1000);
 
 /** A rough, deterministic token count: one token per 4 characters, at least 1. */
 export function countTokens(text: string): number {
