@@ -4,6 +4,7 @@
  * `GATEWAY_CONFIG_JSON`); the CDK app builds the same document from the stage config and validates it
  * at synth time with this same function, so a bad document fails `cdk synth`, not a deployment.
  */
+import { isJsonObject, type JsonObject } from './json';
 
 /** Price of one model in US dollars per million tokens. */
 export interface ModelPrice {
@@ -180,9 +181,8 @@ export class GatewayConfigError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+type Json = JsonObject;
+const isObject = isJsonObject;
 
 function object(v: unknown, field: string): Json {
   if (!isObject(v)) throw new GatewayConfigError(field, 'must be an object');

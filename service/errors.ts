@@ -177,3 +177,41 @@ export const contentFlagged = (): GatewayError =>
 
 export const notFound = (method: string, url: string): GatewayError =>
   new GatewayError(404, { message: `Invalid URL (${method} ${url})`, type: INVALID, code: 'unknown_url' });
+
+/** Seconds a caller over its concurrency cap is asked to wait: calls in flight usually end within that. */
+const CONCURRENCY_RETRY_AFTER_SECONDS = 1;
+
+export const tooManyConcurrentCalls = (limit: number): GatewayError =>
+  new GatewayError(429, {
+    message: `Too many concurrent requests: this application may have ${limit} in flight at once. Please try again in ${CONCURRENCY_RETRY_AFTER_SECONDS}s.`,
+    type: 'requests',
+    code: 'concurrency_limit_exceeded',
+    headers: retryAfter(CONCURRENCY_RETRY_AFTER_SECONDS),
+  });
+
+/** Deepest JSON nesting accepted: far beyond any real request (tool schemas nest a dozen levels). */
+export const MAX_JSON_DEPTH = 64;
+
+export const tooDeeplyNested = (): GatewayError =>
+  invalidRequest(
+    `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; flatten it.`,
+    null,
+    'invalid_json_depth',
+  );
+
+export const headersTooLarge = (): GatewayError =>
+  new GatewayError(431, {
+    message: 'The request headers are too large.',
+    type: INVALID,
+    code: 'request_header_fields_too_large',
+  });
+
+export const requestTimedOut = (): GatewayError =>
+  new GatewayError(408, {
+    message: 'The request took too long to arrive.',
+    type: INVALID,
+    code: 'request_timeout',
+  });
+
+export const unparsableRequest = (): GatewayError =>
+  invalidRequest('The HTTP request could not be parsed.', null, 'bad_request');

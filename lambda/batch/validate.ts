@@ -5,6 +5,7 @@
  * identifier set. What is particular to a batch is checked here: the line's envelope, no streaming, one
  * model per file (OpenAI's rule), and the file's size.
  */
+import { isJsonObject as isObject } from '../../runtime/json';
 import type { GatewayConfig } from '../../runtime/gateway-config';
 import { worstCaseCostNanos } from '../../runtime/pricing';
 import {
@@ -47,9 +48,6 @@ export type BatchValidation =
       readonly worstCaseCostNanos: number;
     }
   | { readonly ok: false; readonly errors: readonly LineError[] };
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What one valid line contributes. */
 interface CheckedLine {

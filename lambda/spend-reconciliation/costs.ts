@@ -1,3 +1,4 @@
+import { isJsonObject as isObject } from '../../runtime/json';
 import type OpenAI from 'openai';
 import { BadResponseError } from '../shared/failure';
 
@@ -63,9 +64,6 @@ interface ParsedPage {
   readonly buckets: number;
   readonly nextPage?: string;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Validates one costs page and sums its USD amounts. Exported for unit tests of the edge cases. */
 export function parseCostsPage(body: unknown, pageNumber = 1): ParsedPage {

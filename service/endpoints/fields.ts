@@ -3,6 +3,7 @@
  * `stop`, the `stream` flag, the per-client safety identifier and the byte-based token estimate. Each
  * problem is a 400 in OpenAI's shape naming the `param` at fault.
  */
+import { isJsonObject, type JsonObject } from '../../runtime/json';
 import { createHash } from 'node:crypto';
 import {
   DEFAULT_SERVICE_TIERS,
@@ -12,14 +13,14 @@ import {
 } from '../../runtime/gateway-config';
 import { invalidRequest } from '../errors';
 
-export type Body = Record<string, unknown>;
+export type Body = JsonObject;
 
 /** Per-message framing tokens in the prompt estimate. */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
 /** Bytes per token in the estimate: real text averages about 4, so 3 over-estimates on purpose. */
 export const BYTES_PER_TOKEN = 3;
 
-export const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = isJsonObject;
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 const isSet = (v: unknown): boolean => v !== undefined && v !== null;
 

@@ -12,19 +12,13 @@ import Fastify, {
 } from 'fastify';
 import { GatewayPaths } from '../../runtime/gateway-env';
 import { ENDPOINT_SPECS, type EndpointSpec } from '../endpoints';
-import { invalidApiKey, notFound, type GatewayError } from '../errors';
+import { invalidApiKey, notFound, tooDeeplyNested, type GatewayError } from '../errors';
 import { createAuthenticator } from '../pipeline/authenticate';
 import { runModelCall, type PipelineDeps } from '../pipeline/model-call';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { toGatewayError } from './error-mapping';
 import { FastifyResponse } from './fastify-response';
-import {
-  answerClientError,
-  armRequestDeadline,
-  jsonDepthExceeds,
-  MAX_JSON_DEPTH,
-  tooDeeplyNested,
-} from './protocol-errors';
+import { answerClientError, armRequestDeadline, jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol-errors';
 import { writeRecord, type RequestRecord } from './request-record';
 
 export interface AppDeps {

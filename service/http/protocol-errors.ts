@@ -6,10 +6,9 @@
  */
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
-import { GatewayError, invalidRequest } from '../errors';
+import { headersTooLarge, requestTimedOut, unparsableRequest, type GatewayError } from '../errors';
 
-/** Deepest JSON nesting accepted: far beyond any real request (tool schemas nest a dozen levels). */
-export const MAX_JSON_DEPTH = 64;
+export { MAX_JSON_DEPTH } from '../errors';
 
 /** The nesting depth of JSON `text`, counted outside strings; stops once past `limit`. */
 export function jsonDepthExceeds(text: string, limit: number): boolean {
@@ -28,29 +27,10 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
-export const tooDeeplyNested = (): GatewayError =>
-  invalidRequest(
-    `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; flatten it.`,
-    null,
-    'invalid_json_depth',
-  );
-
 function clientError(code: string | undefined): GatewayError {
-  if (code === 'HPE_HEADER_OVERFLOW') {
-    return new GatewayError(431, {
-      message: 'The request headers are too large.',
-      type: 'invalid_request_error',
-      code: 'request_header_fields_too_large',
-    });
-  }
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return new GatewayError(408, {
-      message: 'The request took too long to arrive.',
-      type: 'invalid_request_error',
-      code: 'request_timeout',
-    });
-  }
-  return invalidRequest('The HTTP request could not be parsed.', null, 'bad_request');
+  if (code === 'HPE_HEADER_OVERFLOW') return headersTooLarge();
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return requestTimedOut();
+  return unparsableRequest();
 }
 
 /** Answers `e` straight on the socket, below Fastify, and closes the connection. */

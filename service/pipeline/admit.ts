@@ -49,6 +49,7 @@ export interface AdmitInput {
   readonly cacheKey?: string;
 }
 
+/** The answer's headers (`x-ratelimit-*`) are a fresh object per call: later steps add to them. */
 export type Admitted =
   | { readonly kind: 'hit'; readonly cached: string; readonly headers: Record<string, string> }
   | {

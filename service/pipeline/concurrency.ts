@@ -4,18 +4,7 @@
  * cannot make every other client wait behind them.
  */
 import { DEFAULT_MAX_CONCURRENT_CALLS, type ClientConfig } from '../../runtime/gateway-config';
-import { GatewayError } from '../errors';
-
-/** Seconds a caller over its cap is asked to wait: calls in flight usually end within that. */
-const RETRY_AFTER_SECONDS = 1;
-
-export const tooManyConcurrentCalls = (limit: number): GatewayError =>
-  new GatewayError(429, {
-    message: `Too many concurrent requests: this application may have ${limit} in flight at once. Please try again in ${RETRY_AFTER_SECONDS}s.`,
-    type: 'requests',
-    code: 'concurrency_limit_exceeded',
-    headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
-  });
+import { tooManyConcurrentCalls } from '../errors';
 
 /** A slot taken by one call; give it back exactly once with `release`. */
 export interface CallSlot {

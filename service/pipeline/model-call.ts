@@ -94,11 +94,14 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     return { trace: { ...base, metered: NOTHING_METERED, budgetExceeded }, error };
   }
   if (admitted.kind === 'hit') {
-    replay(input.response, admitted.cached, { ...admitted.headers, 'x-cache-status': 'HIT' });
+    admitted.headers['x-cache-status'] = 'HIT';
+    replay(input.response, admitted.cached, admitted.headers);
     return { trace: { ...base, cache: 'HIT', metered: NOTHING_METERED, budgetExceeded: false } };
   }
   const cache: CacheStatus = cachePlan.key !== undefined && !admitted.degraded ? 'MISS' : 'BYPASS';
-  const headers = { ...admitted.headers, 'x-cache-status': cache };
+  // The admission's headers are this call's own: the cache status joins them in place.
+  const headers = admitted.headers;
+  headers['x-cache-status'] = cache;
   let slot: CallSlot;
   try {
     slot = deps.concurrency.acquire(input.client);
