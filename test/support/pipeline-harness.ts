@@ -14,7 +14,9 @@ import {
   type PipelineDeps,
 } from '../../service/pipeline/model-call';
 import { MemoryStore } from '../../service/store';
-import { UpstreamClient } from '../../service/upstream/client';
+import { noAttempts, UpstreamClient } from '../../service/upstream/client';
+import type { PreparedCall } from '../../service/endpoints';
+import type { ForwardInput } from '../../service/pipeline/forward';
 import { staticKey } from '../../service/upstream/key';
 import { MID_MONTH_MS, TestClock } from './clock';
 import { FakeOpenAI } from './fake-openai';
@@ -38,7 +40,19 @@ export interface PipelineHarness {
   client(id?: string): ClientConfig;
   /** Runs one chat completion call through `runModelCall`, answered into a fresh `MemoryResponse`. */
   chat(body: unknown, options?: ChatCallOptions): Promise<ChatCall>;
+  /** The input of the upstream steps (`forward`, the relays) for a chat body prepared as the pipeline does. */
+  forwardInput(options: ForwardInputOptions): ForwardInput;
   close(): Promise<void>;
+}
+
+export interface ForwardInputOptions {
+  readonly response: MemoryResponse;
+  /** Prepared with the chat spec for client `app`. */
+  readonly body: unknown;
+  readonly headers: Record<string, string>;
+  readonly cacheKey?: string;
+  /** Use this prepared call instead of preparing `body`. */
+  readonly prepared?: PreparedCall;
 }
 
 export interface ChatCallOptions {
@@ -98,6 +112,19 @@ export async function startPipeline(options: PipelineHarnessOptions = {}): Promi
         started: performance.now(),
       });
       return { result, response };
+    },
+    forwardInput({ response, body, headers, cacheKey, prepared: given }) {
+      const prepared = given ?? chatCompletions.prepare({ policy: deps.policy, client: client(), body });
+      return {
+        prepared,
+        price: config.models[prepared.model],
+        payload: JSON.stringify(prepared.body),
+        headers,
+        response,
+        attempts: noAttempts(),
+        started: performance.now(),
+        ...(cacheKey === undefined ? {} : { cacheKey }),
+      };
     },
     async close() {
       await fake.stop(); // first: it cuts any request still open, which pool.close() would wait for

@@ -1,4 +1,3 @@
-import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import type { ForwardInput } from '../../../service/pipeline/forward';
 import { relayJson } from '../../../service/pipeline/relay-json';
 import { errorBody } from '../../support/fake-openai/wire';
@@ -18,23 +17,8 @@ describe('relayJson', () => {
   afterEach(() => h.fake.reset());
   afterAll(() => h.close());
 
-  function input(response: MemoryResponse, cacheKey?: string): ForwardInput {
-    const prepared = chatCompletions.prepare({
-      policy: h.deps.policy,
-      client: h.client(),
-      body: chatBody('Say hello', { temperature: 0 }),
-    });
-    return {
-      prepared,
-      price: h.config.models[prepared.model],
-      payload: JSON.stringify(prepared.body),
-      headers: HEADERS,
-      response,
-      attempts: { throttled: 0, errors: 0, unanswered: 0 },
-      started: performance.now(),
-      ...(cacheKey === undefined ? {} : { cacheKey }),
-    };
-  }
+  const input = (response: MemoryResponse, cacheKey?: string): ForwardInput =>
+    h.forwardInput({ response, body: chatBody('Say hello', { temperature: 0 }), headers: HEADERS, cacheKey });
 
   it("relays a 200 as is, charges its usage and caches it as a 'J' entry", async () => {
     h.fake.enqueue({ usage: { prompt_tokens: 2000, completion_tokens: 500 } });

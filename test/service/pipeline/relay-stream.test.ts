@@ -29,28 +29,11 @@ describe('relayStream', () => {
   /** Upstream deps with keep-alive comments every `keepAliveMs`. */
   const depsWith = (keepAliveMs = 15_000): UpstreamDeps => ({ ...h.deps, sseKeepAliveMs: keepAliveMs });
 
-  function input(
+  const input = (
     response: MemoryResponse,
     options: { cacheKey?: string; prepared?: PreparedCall } = {},
-  ): ForwardInput {
-    const prepared =
-      options.prepared ??
-      chatCompletions.prepare({
-        policy: h.deps.policy,
-        client: h.client(),
-        body: chatBody('Say hello', { stream: true }),
-      });
-    return {
-      prepared,
-      price: h.config.models[prepared.model],
-      payload: JSON.stringify(prepared.body),
-      headers: HEADERS,
-      response,
-      attempts: { throttled: 0, errors: 0, unanswered: 0 },
-      started: performance.now(),
-      ...(options.cacheKey === undefined ? {} : { cacheKey: options.cacheKey }),
-    };
-  }
+  ): ForwardInput =>
+    h.forwardInput({ response, body: chatBody('Say hello', { stream: true }), headers: HEADERS, ...options });
 
   it('writes keep-alive comments while upstream is slow, which open the stream with the headers', async () => {
     h.fake.enqueue({ delayMs: 150 });
