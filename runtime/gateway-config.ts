@@ -25,6 +25,23 @@ export interface ModelPrice {
    * @default DEFAULT_IMAGE_TOKENS, the largest of the current rules (gpt-4o-mini's 8 high-detail tiles)
    */
   readonly imageTokens?: number;
+  /**
+   * Most input tokens one file input (a PDF: its text plus an image of every page) can bill. Its page
+   * count is not known before upstream reads it, so the estimate counts every file at this figure.
+   * @default DEFAULT_FILE_TOKENS, the largest context window of a current model (no prompt bills more)
+   */
+  readonly fileTokens?: number;
+  /**
+   * Price of one million audio input tokens (`prompt_tokens_details.audio_tokens`). A model without
+   * audio prices is not sent audio: a call with audio input or output is refused with 400.
+   * @default none (audio refused)
+   */
+  readonly audioInputUsdPer1M?: number;
+  /**
+   * Price of one million audio output tokens (`completion_tokens_details.audio_tokens`).
+   * @default none (audio refused)
+   */
+  readonly audioOutputUsdPer1M?: number;
 }
 
 export const SERVICE_TIERS = ['auto', 'default', 'flex', 'priority', 'scale'] as const;
@@ -36,6 +53,12 @@ export const PRIORITY_PRICE_FACTOR = 2;
 
 /** Calls one client may have in flight per replica by default: a quarter of the upstream pool (256). */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 64;
+
+/** gpt-4.1's context window: no prompt, however many file pages it holds, bills more input tokens. */
+export const DEFAULT_FILE_TOKENS = 1_047_576;
+
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
 /** gpt-4o-mini at high detail: 2,833 base tokens + 8 tiles x 5,667, the most any current model bills an image. */
 export const DEFAULT_IMAGE_TOKENS = 2_833 + 8 * 5_667;
@@ -64,6 +87,14 @@ export interface ClientConfig {
    * @default DEFAULT_SERVICE_TIERS
    */
   readonly serviceTiers?: readonly ServiceTier[];
+  /**
+   * Reasoning efforts this client may ask for (`reasoning_effort`, `reasoning.effort`). Reasoning tokens
+   * are output tokens, bounded by the output cap, so every effort stays within the reservation; a
+   * stage limits efforts for latency and for the share of the cap a call spends thinking. Anything not
+   * listed is refused with 400 naming the param.
+   * @default every effort
+   */
+  readonly reasoningEfforts?: readonly ReasoningEffort[];
 
   /**
    * Models or aliases this client may call.
@@ -214,6 +245,16 @@ function num(
   return v;
 }
 
+/** `{ [key]: n }` when `obj[key]` is set (validated as `num` does), `{}` otherwise. */
+function optionalNum(
+  obj: Json,
+  parent: string,
+  key: string,
+  opts?: Parameters<typeof num>[2],
+): Record<string, number> {
+  return obj[key] === undefined ? {} : { [key]: num(obj[key], `${parent}.${key}`, opts) };
+}
+
 function withDefault<T>(v: unknown, fallback: T, parse: (v: unknown) => T): T {
   return v === undefined ? fallback : parse(v);
 }
@@ -236,10 +277,17 @@ function parseModels(v: unknown): Record<string, ModelPrice> {
       ...(m.cachedInputUsdPer1M === undefined
         ? {}
         : { cachedInputUsdPer1M: num(m.cachedInputUsdPer1M, `${field}.cachedInputUsdPer1M`) }),
-      ...(m.imageTokens === undefined
-        ? {}
-        : { imageTokens: num(m.imageTokens, `${field}.imageTokens`, { integer: true, min: 1 }) }),
+      ...optionalNum(m, field, 'imageTokens', { integer: true, min: 1 }),
+      ...optionalNum(m, field, 'fileTokens', { integer: true, min: 1 }),
+      ...optionalNum(m, field, 'audioInputUsdPer1M'),
+      ...optionalNum(m, field, 'audioOutputUsdPer1M'),
     };
+    if ((out[name].audioInputUsdPer1M === undefined) !== (out[name].audioOutputUsdPer1M === undefined)) {
+      throw new GatewayConfigError(
+        field,
+        'must set both audioInputUsdPer1M and audioOutputUsdPer1M, or neither',
+      );
+    }
   }
   return out;
 }
@@ -313,19 +361,17 @@ function parseClients(
       rpm: num(c.rpm, `${field}.rpm`, { integer: true, min: 1 }),
       tpm: num(c.tpm, `${field}.tpm`, { integer: true, min: 1 }),
       monthlyBudgetUsd: num(c.monthlyBudgetUsd, `${field}.monthlyBudgetUsd`),
-      ...(c.maxConcurrentCalls === undefined
-        ? {}
-        : {
-            maxConcurrentCalls: num(c.maxConcurrentCalls, `${field}.maxConcurrentCalls`, {
-              integer: true,
-              min: 1,
-            }),
-          }),
+      ...optionalNum(c, field, 'maxConcurrentCalls', { integer: true, min: 1 }),
     };
     const lists = {
       ...(c.serviceTiers === undefined
         ? {}
         : { serviceTiers: choices(c.serviceTiers, `${field}.serviceTiers`, SERVICE_TIERS) }),
+      ...(c.reasoningEfforts === undefined
+        ? {}
+        : {
+            reasoningEfforts: choices(c.reasoningEfforts, `${field}.reasoningEfforts`, REASONING_EFFORTS),
+          }),
     };
     if (c.models === undefined) return { ...client, ...lists };
     if (!Array.isArray(c.models) || c.models.length === 0) {

@@ -14,51 +14,85 @@ export const nanosToUsd = (nanos: number): number => nanos / NANOS_PER_USD;
 export interface TokenUsage {
   readonly prompt_tokens: number;
   readonly completion_tokens?: number;
-  readonly prompt_tokens_details?: { readonly cached_tokens?: number } | null;
+  /** The cached share of the prompt, and its audio share (both included in `prompt_tokens`). */
+  readonly prompt_tokens_details?: { readonly cached_tokens?: number; readonly audio_tokens?: number } | null;
+  /** The audio share of the completion (included in `completion_tokens`). */
+  readonly completion_tokens_details?: { readonly audio_tokens?: number } | null;
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isSet = (v: unknown): boolean => v !== undefined && v !== null;
+
+/** A details object whose `keys` are absent or counts no larger than `total`. */
+function detailsOk(details: unknown, keys: readonly string[], total: number): boolean {
+  if (!isSet(details)) return true;
+  if (typeof details !== 'object') return false;
+  return keys.every((key) => {
+    const v = (details as Record<string, unknown>)[key];
+    return !isSet(v) || (isCount(v) && v <= total);
+  });
+}
 
 /**
- * A `usage` object from an upstream answer, validated: token counts are non-negative integers and the
- * cached share is no larger than the prompt. Anything else is unreadable (undefined), and the caller
- * settles at the worst case: a malformed usage must never turn spend counters into NaN.
+ * A `usage` object from an upstream answer, validated: token counts are non-negative integers and each
+ * share (cached, audio) is no larger than its total. Anything else is unreadable (undefined), and the
+ * caller settles at the worst case: a malformed usage must never turn spend counters into NaN.
  */
 export function readUsage(value: unknown): TokenUsage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const u = value as Record<string, unknown>;
   if (!isCount(u.prompt_tokens)) return undefined;
-  if (u.completion_tokens !== undefined && u.completion_tokens !== null && !isCount(u.completion_tokens)) {
+  if (isSet(u.completion_tokens) && !isCount(u.completion_tokens)) return undefined;
+  if (!detailsOk(u.prompt_tokens_details, ['cached_tokens', 'audio_tokens'], u.prompt_tokens))
     return undefined;
-  }
-  const details = u.prompt_tokens_details;
-  if (details !== undefined && details !== null) {
-    if (typeof details !== 'object') return undefined;
-    const c = (details as Record<string, unknown>).cached_tokens;
-    if (c !== undefined && c !== null && !isCount(c)) return undefined;
-    if (typeof c === 'number' && c > u.prompt_tokens) return undefined;
-  }
+  const completion = (u.completion_tokens as number | undefined) ?? 0;
+  if (!detailsOk(u.completion_tokens_details, ['audio_tokens'], completion)) return undefined;
   return value as TokenUsage;
 }
 
 /** Cost in nano-dollars of the tokens a response reports, rounded up. */
 export function costNanos(price: ModelPrice, usage: TokenUsage): number {
-  const cached = Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, usage.prompt_tokens);
-  const uncached = usage.prompt_tokens - cached;
+  const prompt = usage.prompt_tokens;
+  const completion = usage.completion_tokens ?? 0;
+  const audioIn = Math.min(usage.prompt_tokens_details?.audio_tokens ?? 0, prompt);
+  const cached = Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, prompt - audioIn);
+  const audioOut = Math.min(usage.completion_tokens_details?.audio_tokens ?? 0, completion);
   // USD per 1M tokens is exactly nano-dollars per 1e-3 token: 1e9 nanos / 1e6 tokens = 1e3.
   const nanos =
-    (uncached * price.inputUsdPer1M +
+    ((prompt - audioIn - cached) * price.inputUsdPer1M +
       cached * (price.cachedInputUsdPer1M ?? price.inputUsdPer1M) +
-      (usage.completion_tokens ?? 0) * price.outputUsdPer1M) *
+      audioIn * (price.audioInputUsdPer1M ?? price.inputUsdPer1M) +
+      (completion - audioOut) * price.outputUsdPer1M +
+      audioOut * (price.audioOutputUsdPer1M ?? price.outputUsdPer1M)) *
     1_000;
   return Math.ceil(nanos);
 }
 
-/** Worst-case cost in nano-dollars of a request before it runs: every prompt token uncached, every completion token used. */
-export function worstCaseCostNanos(
-  price: ModelPrice,
-  promptTokens: number,
-  completionTokens: number,
-): number {
-  return costNanos(price, { prompt_tokens: promptTokens, completion_tokens: completionTokens });
+/** The tokens a call may bill at most, and whether any of them may be audio (priced apart). */
+export interface WorstCase {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** @default false */
+  readonly audio?: boolean;
+}
+
+/**
+ * The usage of a call's worst case: every prompt token uncached, every completion token used, and,
+ * when the call carries audio, each side priced at the dearer of text and audio.
+ */
+export function worstCaseUsage(price: ModelPrice, worst: WorstCase): TokenUsage {
+  const base = { prompt_tokens: worst.promptTokens, completion_tokens: worst.completionTokens };
+  if (!worst.audio) return base;
+  const audioIn = (price.audioInputUsdPer1M ?? 0) > price.inputUsdPer1M;
+  const audioOut = (price.audioOutputUsdPer1M ?? 0) > price.outputUsdPer1M;
+  return {
+    ...base,
+    prompt_tokens_details: { audio_tokens: audioIn ? worst.promptTokens : 0 },
+    completion_tokens_details: { audio_tokens: audioOut ? worst.completionTokens : 0 },
+  };
+}
+
+/** Worst-case cost in nano-dollars of a request before it runs (see `worstCaseUsage`). */
+export function worstCaseCostNanos(price: ModelPrice, worst: WorstCase): number {
+  return costNanos(price, worstCaseUsage(price, worst));
 }

@@ -83,9 +83,7 @@ export function validateBatchInput(text: string, config: GatewayConfig): BatchVa
       continue;
     }
     model = prepared.model;
-    worstCase +=
-      worstCaseCostNanos(config.models[model], prepared.promptTokens, prepared.completionTokens) *
-      BATCH_PRICE_FACTOR;
+    worstCase += worstCaseCostNanos(config.models[model], prepared) * BATCH_PRICE_FACTOR;
     lines.push(
       JSON.stringify({
         custom_id: checked.customId,

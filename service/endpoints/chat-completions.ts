@@ -4,14 +4,13 @@
  * times `n`; the prompt estimate counts all the model reads (`promptSize`). A streamed call always
  * asks upstream for the usage chunk, and the caller sees it only if it asked for it.
  */
-import { DEFAULT_IMAGE_TOKENS } from '../../runtime/gateway-config';
 import { invalidRequest } from '../errors';
 import {
   checkKnownParameters,
   checkNumber,
+  checkReasoningEffort,
   checkStop,
   choiceCount,
-  contentBytes,
   isObject,
   objectBody,
   outputTokenCap,
@@ -23,6 +22,7 @@ import {
   type Body,
 } from './fields';
 import { usageOfJson } from './json-usage';
+import { addContent, addJson, emptyPromptSize, promptTokensOf, type PromptSize } from './prompt-size';
 import { NO_STORED_OBJECTS, type EndpointSpec, type PrepareInput, type PreparedCall } from './spec';
 import { ChatStreamReader } from './chat-stream';
 
@@ -33,29 +33,9 @@ const REPLY_PRIMING_TOKENS = 3;
  * Body fields the model reads besides the messages, each billed as prompt tokens: tool and function
  * definitions, the tool choice, the response schema, and predicted output.
  */
+const isSet = (v: unknown): boolean => v !== undefined && v !== null;
+
 const PROMPT_FIELDS = ['tools', 'functions', 'tool_choice', 'response_format', 'prediction'] as const;
-
-/** What the prompt estimate adds up: text bytes, and images counted by the model's image rule. */
-interface PromptSize {
-  bytes: number;
-  images: number;
-}
-
-const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
-
-/** A content value: a string, or parts of which images are counted apart (their bytes say nothing). */
-function addContent(size: PromptSize, content: unknown): void {
-  if (!Array.isArray(content)) {
-    size.bytes += contentBytes(content);
-    return;
-  }
-  for (const part of content) {
-    if (isObject(part) && part.type === 'image_url') size.images++;
-    else if (isObject(part) && part.type === 'text' && typeof part.text === 'string')
-      size.bytes += Buffer.byteLength(part.text);
-    else size.bytes += jsonBytes(part);
-  }
-}
 
 /** Every message (content, tool calls and their arguments, names) and every other field the model reads. */
 function promptSize(body: Body): PromptSize {
@@ -63,7 +43,7 @@ function promptSize(body: Body): PromptSize {
   if (!Array.isArray(messages) || messages.length === 0) {
     throw invalidRequest("'messages' must be a non-empty array of messages.", 'messages');
   }
-  const size: PromptSize = { bytes: 0, images: 0 };
+  const size = emptyPromptSize();
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     if (!isObject(m) || typeof m.role !== 'string') {
@@ -71,18 +51,13 @@ function promptSize(body: Body): PromptSize {
     }
     const { role: _role, content, ...rest } = m;
     addContent(size, content);
-    size.bytes +=
-      MESSAGE_OVERHEAD_TOKENS * BYTES_PER_TOKEN + (Object.keys(rest).length > 0 ? jsonBytes(rest) : 0);
+    size.bytes += MESSAGE_OVERHEAD_TOKENS * BYTES_PER_TOKEN;
+    if (Object.keys(rest).length > 0) addJson(size, rest);
   }
-  for (const field of PROMPT_FIELDS)
-    if (body[field] !== undefined && body[field] !== null) size.bytes += jsonBytes(body[field]);
+  for (const field of PROMPT_FIELDS) addJson(size, body[field]);
+  if (isSet(body.audio) || (Array.isArray(body.modalities) && body.modalities.includes('audio')))
+    size.audio = true;
   return size;
-}
-
-/** Prompt tokens to reserve: text at 3 bytes a token, each image at the most the model bills one. */
-function promptTokens(body: Body, imageTokens: number): number {
-  const size = promptSize(body);
-  return Math.ceil(size.bytes / BYTES_PER_TOKEN) + size.images * imageTokens + REPLY_PRIMING_TOKENS;
 }
 
 /** `stream_options` is allowed only with `stream: true`; a stream always asks upstream for usage. */
@@ -153,7 +128,9 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   checkKnownParameters(body, KNOWN_PARAMETERS, policy.config.limits);
   const { requestedModel, model } = policy.models.resolve(client, body.model);
   const limits = policy.config.limits;
-  const prompt = promptTokens(body, policy.config.models[model].imageTokens ?? DEFAULT_IMAGE_TOKENS);
+  const size = promptSize(body);
+  const prompt =
+    promptTokensOf(size, { name: model, price: policy.config.models[model] }) + REPLY_PRIMING_TOKENS;
   const stream = streamFlag(body);
   const options = streamOptions(body, stream);
   const cap = outputTokenCap(body, ['max_completion_tokens', 'max_tokens'], limits);
@@ -161,6 +138,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   checkStop(body, limits);
   checkNumber(body, 'temperature');
   const priceFactor = serviceTierFactor(body, client.serviceTiers);
+  checkReasoningEffort(body.reasoning_effort, 'reasoning_effort', client.reasoningEfforts);
 
   const out: Body = {
     ...body,
@@ -180,6 +158,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
     promptTokens: prompt,
     completionTokens: cap.tokens * n,
     deterministic: body.temperature === 0,
+    ...(size.audio ? { audio: true } : {}),
     ...(priceFactor === 1 ? {} : { priceFactor }),
   };
 }

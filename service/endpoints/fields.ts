@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import {
   DEFAULT_SERVICE_TIERS,
   PRIORITY_PRICE_FACTOR,
+  REASONING_EFFORTS,
   SERVICE_TIERS,
   type GatewayConfig,
 } from '../../runtime/gateway-config';
@@ -144,4 +145,23 @@ export function serviceTierFactor(body: Body, allowed: readonly string[] | undef
     );
   }
   return tier === 'priority' ? PRIORITY_PRICE_FACTOR : 1;
+}
+
+/** A reasoning effort (`reasoning_effort`, `reasoning.effort`) the client may ask for. @throws GatewayError 400 */
+export function checkReasoningEffort(
+  effort: unknown,
+  param: string,
+  allowed: readonly string[] | undefined,
+): void {
+  if (effort === undefined || effort === null) return;
+  if (typeof effort !== 'string' || !(REASONING_EFFORTS as readonly string[]).includes(effort)) {
+    throw invalidRequest(`'${param}' must be one of ${REASONING_EFFORTS.join(', ')}.`, param);
+  }
+  if (allowed !== undefined && !allowed.includes(effort)) {
+    throw invalidRequest(
+      `'${param}' ${effort} is not allowed for this application.`,
+      param,
+      'reasoning_effort_not_allowed',
+    );
+  }
 }

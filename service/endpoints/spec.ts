@@ -18,7 +18,7 @@ export interface RequestPolicy {
 }
 
 /** Who a body is prepared for: a configured client, or the batch handler's own work. */
-export type Caller = Pick<ClientConfig, 'id' | 'serviceTiers'>;
+export type Caller = Pick<ClientConfig, 'id' | 'serviceTiers' | 'reasoningEfforts'>;
 
 /** What `prepare` is given: the policy, the authenticated caller and the parsed JSON body. */
 export interface PrepareInput {
@@ -45,6 +45,11 @@ export interface PreparedCall {
   readonly completionTokens: number;
   /** The same body gives the same answer: cacheable by default. */
   readonly deterministic: boolean;
+  /**
+   * The call carries audio in or out, which the model prices apart: its worst case prices each side
+   * at the dearer of text and audio. @default false
+   */
+  readonly audio?: boolean;
   /** What this call costs against the model's standard price (the priority tier costs more). @default 1 */
   readonly priceFactor?: number;
 }

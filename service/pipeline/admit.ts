@@ -71,11 +71,7 @@ export async function admit(input: AdmitInput): Promise<Admitted> {
     client: clientLimits,
     stage: limits.stage,
     tokens,
-    costNanos: worstCaseCostNanos(
-      priceOf(limits.config.models, prepared),
-      prepared.promptTokens,
-      prepared.completionTokens,
-    ),
+    costNanos: worstCaseCostNanos(priceOf(limits.config.models, prepared), prepared),
     ...(input.cacheKey === undefined ? {} : { cacheKey: input.cacheKey }),
   });
   const headers = rateLimitHeaders(decision.rateLimit);

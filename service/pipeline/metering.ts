@@ -1,5 +1,5 @@
 /** Token and cost accounting of one call, from upstream `usage` or from the prepared estimate. */
-import { costNanos, type TokenUsage } from '../../runtime/pricing';
+import { costNanos, worstCaseUsage, type TokenUsage } from '../../runtime/pricing';
 import type { GatewayConfig, ModelPrice } from '../../runtime/gateway-config';
 import type { PreparedCall } from '../endpoints';
 
@@ -24,7 +24,7 @@ export function meter(price: ModelPrice, usage: TokenUsage): Metered {
  * abandoned, timed out): its worst case, the same figure admission reserved.
  */
 export function meterWorstCase(price: ModelPrice, prepared: PreparedCall): Metered {
-  return meter(price, { prompt_tokens: prepared.promptTokens, completion_tokens: prepared.completionTokens });
+  return meter(price, worstCaseUsage(price, prepared));
 }
 
 /** `metered` plus `times` x `extra`. */
@@ -37,16 +37,24 @@ export function addMetered(metered: Metered, extra: Metered, times: number): Met
   };
 }
 
+/** The fields of a model price that are money (the rest, such as `imageTokens`, are token counts). */
+const PRICE_FIELDS = [
+  'inputUsdPer1M',
+  'outputUsdPer1M',
+  'cachedInputUsdPer1M',
+  'audioInputUsdPer1M',
+  'audioOutputUsdPer1M',
+] as const;
+
 /** The price a prepared call is reserved and metered at: its model's, times its tier's factor. */
 export function priceOf(models: GatewayConfig['models'], prepared: PreparedCall): ModelPrice {
   const price = models[prepared.model];
   const factor = prepared.priceFactor ?? 1;
   if (factor === 1) return price;
-  return {
-    inputUsdPer1M: price.inputUsdPer1M * factor,
-    outputUsdPer1M: price.outputUsdPer1M * factor,
-    ...(price.cachedInputUsdPer1M === undefined
-      ? {}
-      : { cachedInputUsdPer1M: price.cachedInputUsdPer1M * factor }),
-  };
+  const scaled: Record<string, number | undefined> = { ...price };
+  for (const field of PRICE_FIELDS) {
+    const usd = price[field];
+    if (usd !== undefined) scaled[field] = usd * factor;
+  }
+  return scaled as unknown as ModelPrice;
 }

@@ -65,6 +65,23 @@ describe('parseGatewayConfig', () => {
     expect(config.store.fallback).toBe('closed');
   });
 
+  it('keeps audio prices, file tokens and reasoning efforts', () => {
+    const model = {
+      inputUsdPer1M: 2.5,
+      outputUsdPer1M: 10,
+      audioInputUsdPer1M: 32,
+      audioOutputUsdPer1M: 64,
+      fileTokens: 9_000,
+    };
+    const config = parseGatewayConfig({
+      ...sample(),
+      models: { ...sample().models, 'gpt-audio': model },
+      clients: [{ ...sample().clients[0], reasoningEfforts: ['low', 'medium'] }],
+    });
+    expect(config.models['gpt-audio']).toEqual(model);
+    expect(config.clients[0].reasoningEfforts).toEqual(['low', 'medium']);
+  });
+
   it.each([
     ['a missing document', null, '(document)', 'gateway config: (document) must be an object'],
     [
@@ -126,6 +143,30 @@ describe('parseGatewayConfig', () => {
       { ...sample(), limits: { ...sample().limits, maxStopSequences: 5 } },
       'limits.maxStopSequences',
       'gateway config: limits.maxStopSequences must be an integer from 0 to 4',
+    ],
+    [
+      'an audio input price without an audio output price',
+      {
+        ...sample(),
+        models: { 'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, audioInputUsdPer1M: 10 } },
+      },
+      'models.gpt-4o-mini',
+      'gateway config: models.gpt-4o-mini must set both audioInputUsdPer1M and audioOutputUsdPer1M, or neither',
+    ],
+    [
+      'a fractional fileTokens',
+      {
+        ...sample(),
+        models: { 'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, fileTokens: 2.5 } },
+      },
+      'models.gpt-4o-mini.fileTokens',
+      'gateway config: models.gpt-4o-mini.fileTokens must be an integer',
+    ],
+    [
+      'a reasoning effort OpenAI does not have',
+      { ...sample(), clients: [{ ...sample().clients[0], reasoningEfforts: ['low', 'max'] }] },
+      'clients[0].reasoningEfforts[1]',
+      'gateway config: clients[0].reasoningEfforts[1] must be one of none, minimal, low, medium, high, xhigh',
     ],
   ])('rejects %s, naming the field', (_case, doc, field, message) => {
     const err = errorOf(doc);

@@ -30,7 +30,39 @@ describe('pricing', () => {
   });
 
   it('computes the worst case as every token uncached', () => {
-    expect(worstCaseCostNanos(mini, 100, 256)).toBe(100 * 150 + 256 * 600);
+    expect(worstCaseCostNanos(mini, { promptTokens: 100, completionTokens: 256 })).toBe(
+      100 * 150 + 256 * 600,
+    );
+  });
+
+  const audio = { inputUsdPer1M: 2.5, outputUsdPer1M: 10, audioInputUsdPer1M: 32, audioOutputUsdPer1M: 64 };
+
+  it('prices audio tokens at the audio rates and the rest of the prompt and completion as text', () => {
+    const usage = {
+      prompt_tokens: 1_000,
+      completion_tokens: 500,
+      prompt_tokens_details: { audio_tokens: 400, cached_tokens: 100 },
+      completion_tokens_details: { audio_tokens: 300 },
+    };
+    // 500 text + 100 cached (no cached price: input rate) + 400 audio in; 200 text + 300 audio out.
+    expect(costNanos(audio, usage)).toBe(600 * 2_500 + 400 * 32_000 + 200 * 10_000 + 300 * 64_000);
+  });
+
+  it('reserves a call that carries audio at the dearer rate on each side', () => {
+    const worst = { promptTokens: 100, completionTokens: 50, audio: true };
+    expect(worstCaseCostNanos(audio, worst)).toBe(100 * 32_000 + 50 * 64_000);
+    expect(worstCaseCostNanos(audio, { ...worst, audio: false })).toBe(100 * 2_500 + 50 * 10_000);
+    // No usage split can cost more than the reservation.
+    for (const audioIn of [0, 50, 100])
+      for (const audioOut of [0, 25, 50]) {
+        const usage = {
+          prompt_tokens: 100,
+          completion_tokens: 50,
+          prompt_tokens_details: { audio_tokens: audioIn },
+          completion_tokens_details: { audio_tokens: audioOut },
+        };
+        expect(costNanos(audio, usage)).toBeLessThanOrEqual(worstCaseCostNanos(audio, worst));
+      }
   });
 
   it('converts between dollars and nanos', () => {

@@ -2,6 +2,7 @@ import { parseGatewayConfig } from '../../../runtime/gateway-config';
 import { createRequestPolicy } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { safetyIdentifier } from '../../../service/endpoints/fields';
+import type { Caller } from '../../../service/endpoints/spec';
 import { GatewayError } from '../../../service/errors';
 import { refusalOf } from '../../support/refusal';
 import { testConfigDocument } from '../../support/gateway-harness';
@@ -17,11 +18,10 @@ const body = (extra: Record<string, unknown> = {}): Record<string, unknown> => (
   messages,
   ...extra,
 });
-const prepare = (raw: unknown, client: { id: string } = APP) =>
+const prepare = (raw: unknown, client: Caller = APP) =>
   chatCompletions.prepare({ policy, client, body: raw });
 
-const refusal = (raw: unknown, client: { id: string } = APP): GatewayError =>
-  refusalOf(() => prepare(raw, client));
+const refusal = (raw: unknown, client: Caller = APP): GatewayError => refusalOf(() => prepare(raw, client));
 
 /** The documented estimate: content bytes plus 4 framing tokens of 3 bytes a message, /3 rounded up, +3. */
 const estimate = (contentBytesPerMessage: readonly number[]) =>
@@ -192,6 +192,85 @@ describe('chat completions prepare', () => {
       expect(prepared.promptTokens).toBeGreaterThan(1000);
     });
 
+    it('counts each file at the most one file can bill on the model, whatever its bytes', () => {
+      const parts = [
+        { type: 'text', text: 'Summarise' },
+        {
+          type: 'file',
+          file: { file_data: 'data:application/pdf;base64,' + 'J'.repeat(900), filename: 'a.pdf' },
+        },
+        { type: 'file', file: { file_id: 'file-abc' } },
+      ];
+      const prepared = prepare(body({ messages: [{ role: 'user', content: parts }] }));
+      // No fileTokens in this config: gpt-4.1's context window a file, since no prompt bills more.
+      expect(prepared.promptTokens).toBe(estimate([9]) + 2 * 1_047_576);
+      const small = createRequestPolicy(
+        parseGatewayConfig(
+          testConfigDocument({
+            models: { 'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, fileTokens: 20_000 } },
+          }),
+        ),
+      );
+      const onGpt4o = chatCompletions.prepare({
+        policy: small,
+        client: APP,
+        body: body({ model: 'gpt-4o', messages: [{ role: 'user', content: parts }] }),
+      });
+      expect(onGpt4o.promptTokens).toBe(estimate([9]) + 2 * 20_000);
+    });
+
+    describe('audio', () => {
+      const audioPolicy = createRequestPolicy(
+        parseGatewayConfig(
+          testConfigDocument({
+            models: {
+              'gpt-audio': {
+                inputUsdPer1M: 2.5,
+                outputUsdPer1M: 10,
+                audioInputUsdPer1M: 32,
+                audioOutputUsdPer1M: 64,
+              },
+            },
+          }),
+        ),
+      );
+      const clip = { type: 'input_audio', input_audio: { data: 'UklGR'.repeat(600), format: 'wav' } };
+      const onAudio = (extra: Record<string, unknown>) =>
+        chatCompletions.prepare({
+          policy: audioPolicy,
+          client: APP,
+          body: body({ model: 'gpt-audio', ...extra }),
+        });
+
+      it('counts audio input by its base64 bytes and marks the call as audio, priced at the audio rates', () => {
+        const prepared = onAudio({ messages: [{ role: 'user', content: [clip] }] });
+        expect(prepared.audio).toBe(true);
+        expect(prepared.promptTokens).toBe(estimate([Buffer.byteLength(JSON.stringify(clip))]));
+        expect(prepared.promptTokens).toBeGreaterThan(1000);
+      });
+
+      it('marks a call that asks for audio output as audio', () => {
+        expect(
+          onAudio({ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } }).audio,
+        ).toBe(true);
+        expect(onAudio({}).audio).toBeUndefined();
+      });
+
+      it('refuses audio, in or out, on a model with no audio price', () => {
+        for (const extra of [
+          { messages: [{ role: 'user', content: [clip] }] },
+          { modalities: ['text', 'audio'] },
+          { audio: { voice: 'alloy', format: 'wav' } },
+        ]) {
+          expect(refusal(body(extra))).toMatchObject({
+            status: 400,
+            param: 'model',
+            code: 'unsupported_value',
+          });
+        }
+      });
+    });
+
     it('counts every message, whatever its role', () => {
       const prepared = prepare(
         body({
@@ -204,6 +283,26 @@ describe('chat completions prepare', () => {
       );
       // (3 + 12) + (5 + 12) + (1 + 12) = 45 bytes = 15 tokens, + 3 priming.
       expect(prepared.promptTokens).toBe(18);
+    });
+  });
+
+  describe('reasoning effort', () => {
+    it('forwards any effort to a client with no list', () => {
+      expect(prepare(body({ reasoning_effort: 'high' })).body.reasoning_effort).toBe('high');
+    });
+
+    it('refuses an effort the client may not use, and an effort OpenAI does not have', () => {
+      const lowOnly = { id: 'app', reasoningEfforts: ['minimal', 'low'] as const };
+      expect(prepare(body({ reasoning_effort: 'low' }), lowOnly).body.reasoning_effort).toBe('low');
+      expect(refusal(body({ reasoning_effort: 'high' }), lowOnly)).toMatchObject({
+        status: 400,
+        param: 'reasoning_effort',
+        code: 'reasoning_effort_not_allowed',
+      });
+      expect(refusal(body({ reasoning_effort: 'max' }))).toMatchObject({
+        status: 400,
+        param: 'reasoning_effort',
+      });
     });
   });
 

@@ -1,9 +1,25 @@
 /**
- * Callers that hold resources without doing their part: a body trickled a byte at a time, and a stream
- * the caller stops reading. Both are bounded, and the upstream connection is given back.
+ * Callers that hold resources without doing their part, on both stores: one client's calls filling the
+ * upstream pool, a body trickled a byte at a time, and a stream the caller stops reading. Each is
+ * bounded, and the upstream connection is given back.
  */
+import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { costNanos } from '../../../runtime/pricing';
 import { chatBody, GatewayHarness, KEYS } from '../../support/gateway-harness';
+import { eventually } from '../../support/eventually';
+import { RedisServer } from '../../support/redis-server';
+
+const MINI = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 };
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const client = (id: string, key: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  keySha256: sha(key),
+  rpm: 1000,
+  tpm: 1_000_000,
+  monthlyBudgetUsd: 1,
+  ...extra,
+});
 
 function open(url: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
@@ -13,16 +29,56 @@ function open(url: string): Promise<Socket> {
   });
 }
 
-describe('slow callers', () => {
+let redis: RedisServer;
+let stages = 0;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(() => redis?.stop());
+
+describe.each([
+  ['the memory store', () => ({})],
+  ['the Redis store', () => ({ redisUrl: redis.url })],
+])('fairness on %s', (_name, storeOptions) => {
   let h: GatewayHarness;
   beforeAll(async () => {
     h = await GatewayHarness.start({
-      config: { limits: { maxBodyBytes: 65_536 } },
+      ...storeOptions(),
+      config: {
+        // Tests share the redis-server; counters are per stage.
+        stage: `fair-${process.pid}-${++stages}`,
+        limits: { maxBodyBytes: 65_536 },
+        clients: [client('app', KEYS.app, { maxConcurrentCalls: 2 }), client('other', KEYS.other)],
+      },
       gateway: { requestTimeoutMs: 500, writeStallTimeoutMs: 300 },
     });
   });
   afterAll(() => h.stop());
   afterEach(() => h.fake.reset());
+
+  it('caps the calls one client has in flight, so another client is not kept waiting behind them', async () => {
+    const before = (await h.store.monthToDateSpendNanos()) ?? 0;
+    h.fake.reset({ delayMs: 300 });
+    const calls = [1, 2, 3].map(() => h.post('/chat/completions', JSON.stringify(chatBody())));
+    await h.fake.waitFor(() => h.fake.received === 2);
+    const third = await calls[2];
+    expect(third.status).toBe(429);
+    expect(third.headers.get('retry-after')).toBe('1');
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe(
+      'concurrency_limit_exceeded',
+    );
+    // Another client is served at once while app's two calls are still upstream.
+    const other = await h.client(KEYS.other).chat.completions.create(chatBody());
+    expect(other.choices).toHaveLength(1);
+    expect((await calls[0]).status).toBe(200);
+    expect((await calls[1]).status).toBe(200);
+    // The refused call reserved nothing: spend is what the three answered calls were billed.
+    await h.fake.waitFor(() => h.fake.billed.length === 3);
+    const billed = h.fake.billed.reduce((sum, b) => sum + costNanos(MINI, b.usage), 0);
+    await eventually(async () => (await h.store.monthToDateSpendNanos()) === before + billed);
+    // Slots come back when calls end.
+    expect((await h.post('/chat/completions', JSON.stringify(chatBody()))).status).toBe(200);
+  });
 
   it('answers a body trickled a byte at a time with 408 in OpenAI shape once the request time is up', async () => {
     const socket = await open(h.url);
