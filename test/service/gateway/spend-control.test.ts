@@ -170,6 +170,37 @@ describe.each([
     expect(outcomes.every((o) => o.status === 200 || o.status === 429)).toBe(true);
   });
 
+  it('reserves a file at the most one file bills, so a PDF of many small pages cannot bill past the budget', async () => {
+    // Two tiny pages: a few hundred bytes that upstream bills as two page images and their text.
+    const pdf = Buffer.from(
+      '%PDF-1.4 1 0 obj <</Type /Pages>> 2 0 obj <</Type /Page>> 3 0 obj <</Type /Page>>',
+    );
+    const file = {
+      type: 'file',
+      file: { filename: 'a.pdf', file_data: `data:application/pdf;base64,${pdf.toString('base64')}` },
+    };
+    const body = {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Sum up' }, file] }],
+    };
+    const fileTokens = 100_000;
+    const worstNanos = (Math.ceil((6 + 12) / 3) + fileTokens + 3) * 150 + 100 * 600;
+    const budgetUsd = (3 * worstNanos) / 1e9;
+    const h = await start({ models: { 'gpt-4o-mini': { fileTokens } } }, budgetUsd);
+    h.fake.reset({ delayMs: 100 });
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        h.post('/chat/completions', JSON.stringify(body)).then((r) => ({ status: r.status })),
+      ),
+    );
+    await eventually(async () => (await spent(h.store)) >= billedNanos(h.fake));
+    // Each call billed about 97k tokens, far more than its bytes: three fit the budget, the rest wait.
+    expect(h.fake.billed[0].usage.prompt_tokens).toBeGreaterThan(90_000);
+    expect(h.fake.billed.length).toBe(3);
+    expect(billedNanos(h.fake)).toBeLessThanOrEqual(budgetUsd * 1e9);
+    expect(outcomes.filter((o) => o.status === 429)).toHaveLength(7);
+  });
+
   it('meters the priority tier at its premium, for a client allowed to use it', async () => {
     const h = await GatewayHarness.start({
       ...storeOptions(),

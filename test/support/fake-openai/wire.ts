@@ -4,79 +4,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { flowingClock } from '../clock';
+import type { Usage } from './usage';
 
-export interface Usage {
-  readonly prompt_tokens: number;
-  readonly completion_tokens: number;
-  readonly total_tokens: number;
-  readonly prompt_tokens_details: { readonly cached_tokens: number; readonly audio_tokens: number };
-  readonly completion_tokens_details: {
-    readonly reasoning_tokens: number;
-    readonly audio_tokens: number;
-    readonly accepted_prediction_tokens: number;
-    readonly rejected_prediction_tokens: number;
-  };
-}
+export { countTokens, imageTokensOf, promptTokensOf, usageOf, type ScriptedUsage, type Usage } from './usage';
 
 export const SYSTEM_FINGERPRINT = 'fp_fake0openai';
 
-export const newId = (prefix: string): string => `${prefix}-${randomBytes(12).toString('base64url')}`;
+/**
+ * A fresh OpenAI-style id. The older APIs join with a dash (`chatcmpl-…`, `cmpl-…`, `req-…`); the
+ * Responses and Conversations APIs with an underscore and hex (`resp_…`, `msg_…`, `fc_…`, `conv_…`).
+ */
+export const newId = (prefix: string, separator: '-' | '_' = '-'): string =>
+  separator === '-'
+    ? `${prefix}-${randomBytes(12).toString('base64url')}`
+    : `${prefix}_${randomBytes(24).toString('hex')}`;
 /** OpenAI's `created` seconds, from the tests' mid-month clock: no answer carries today's date. */
 export const nowSeconds = (): number => Math.floor(flowingClock() / 1000);
-
-/** A rough, deterministic token count: one token per 4 characters, at least 1. */
-export function countTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
-
-/** What one image bills at high detail: gpt-4o-mini's tiles (2,833 + 8 x 5,667), else gpt-4o's (85 + 8 x 170). */
-export const imageTokensOf = (model: string): number =>
-  model.includes('mini') ? 2_833 + 8 * 5_667 : 85 + 8 * 170;
-
-/** Body fields OpenAI bills as prompt tokens besides the messages. */
-const BILLED_FIELDS = ['tools', 'functions', 'tool_choice', 'response_format', 'prediction'];
-
-/**
- * Prompt tokens of a chat request as OpenAI bills them: the text of every message, its tool calls,
- * the tool definitions and response schema, each image at its high-detail maximum, and the framing.
- */
-export function promptTokensOf(body: Record<string, unknown>): number {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
-  const model = String(body.model);
-  let tokens = 3;
-  const textTokens = (text: string) => Math.ceil(text.length / 4);
-  for (const m of messages as Array<Record<string, unknown>>) {
-    const { role: _role, content, ...rest } = m ?? {};
-    tokens += 4;
-    if (typeof content === 'string') tokens += textTokens(content);
-    else if (Array.isArray(content)) {
-      for (const part of content as Array<Record<string, unknown>>) {
-        if (part?.type === 'image_url') tokens += imageTokensOf(model);
-        else if (part?.type === 'text' && typeof part.text === 'string') tokens += textTokens(part.text);
-        else tokens += textTokens(JSON.stringify(part));
-      }
-    } else if (content != null) tokens += textTokens(JSON.stringify(content));
-    if (Object.keys(rest).length > 0) tokens += textTokens(JSON.stringify(rest));
-  }
-  for (const field of BILLED_FIELDS)
-    if (body[field] != null) tokens += textTokens(JSON.stringify(body[field]));
-  return tokens;
-}
-
-export function usageOf(promptTokens: number, completionTokens: number): Usage {
-  return {
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: {
-      reasoning_tokens: 0,
-      audio_tokens: 0,
-      accepted_prediction_tokens: 0,
-      rejected_prediction_tokens: 0,
-    },
-  };
-}
 
 /** Splits `text` into `count` pieces (some may be empty when the text is short); joined they give `text` back. */
 export function splitText(text: string, count: number): string[] {
