@@ -1,9 +1,11 @@
 import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs, type GcraOutcome } from './gcra';
 import { LruCache, type LruCacheOptions } from './lru-cache';
+import { MemoryObjectOwners } from './object-owners';
 import { systemClock, utcMonthStart, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
 import { pickRefusal, ticketFor } from './snapshot';
 import type {
+  ObjectOwners,
   AdmissionDecision,
   AdmissionRequest,
   CacheEntry,
@@ -53,10 +55,12 @@ export class MemoryStore implements GatewayStore {
   private readonly cache: LruCache;
   private currentMonth = '';
   private readonly months = new MonthCache();
+  readonly owners: ObjectOwners;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? systemClock;
     this.cache = new LruCache(options.cache);
+    this.owners = new MemoryObjectOwners(this.now);
   }
 
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {

@@ -5,6 +5,7 @@ import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
 import { pickRefusal, ticketFor } from './snapshot';
 import type { AdmissionDecision, AdmissionRequest, CacheEntry, Ticket } from './types';
 import { RATE_PERIOD_MS } from './gcra';
+import { RedisObjectOwners } from './object-owners';
 
 /** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
 export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
@@ -63,12 +64,14 @@ export class RedisStore {
   private readonly connectWaitMs: number;
   private firstReady: Promise<void> | undefined;
   private readonly months = new MonthCache();
+  readonly owners: RedisObjectOwners;
 
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis as Redis & ScriptCommands;
     this.redis.defineCommand('oaiAdmit', { numberOfKeys: 7, lua: ADMIT_SCRIPT });
     this.redis.defineCommand('oaiSettle', { numberOfKeys: 5, lua: SETTLE_SCRIPT });
     this.prefix = `oai:${options.stage}:`;
+    this.owners = new RedisObjectOwners(this.redis, this.prefix);
     this.stageRequestsKey = `${this.prefix}rpm:s`;
     this.stageTokensKey = `${this.prefix}tpm:s`;
     this.clock = options.now;

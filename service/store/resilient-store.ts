@@ -3,6 +3,7 @@ import type { StoreFallback } from '../../runtime/gateway-config';
 import type { CircuitBreaker } from './circuit-breaker';
 import { CircuitOpenError, StoreOperationError } from './errors';
 import type { MemoryStore } from './memory-store';
+import { GuardedObjectOwners } from './object-owners';
 import { retryAfterSeconds, utcMonth } from './month';
 import type { RedisStore } from './redis-store';
 import { fullSnapshot, ticketFor } from './snapshot';
@@ -11,6 +12,7 @@ import type {
   AdmissionRequest,
   CacheEntry,
   GatewayStore,
+  ObjectOwners,
   StoreErrorListener,
   Ticket,
 } from './types';
@@ -51,10 +53,13 @@ export class ResilientStore implements GatewayStore {
   private readonly local: MemoryStore;
   private readonly onError: StoreErrorListener | undefined;
   private readonly now: Clock;
+  /** Ownership has no fallback: a replica cannot know what another created, so it is never guessed. */
+  readonly owners: ObjectOwners;
 
   constructor(options: ResilientStoreOptions) {
     this.primary = options.primary;
     this.breaker = options.breaker;
+    this.owners = new GuardedObjectOwners(options.primary.owners, options.breaker, options.onError);
     this.cacheBreaker = options.cacheBreaker;
     this.fallback = options.fallback;
     this.local = options.local;

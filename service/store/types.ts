@@ -117,8 +117,33 @@ export interface GatewayStore {
   cacheSet(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** The stage's month-to-date spend in nano-dollars (settled plus reserved), or undefined if unknown. */
   monthToDateSpendNanos(): Promise<number | undefined>;
+  /** Who owns each stored object created through the gateway. */
+  readonly owners: ObjectOwners;
   close(): Promise<void>;
 }
 
 /** Called on every failed or timed-out store operation (metrics and logs; never the key or value). */
 export type StoreErrorListener = (operation: string, error: unknown) => void;
+
+/** Who created a stored object (a response, a conversation, a file, a batch) through the gateway. */
+export interface ObjectOwner {
+  readonly clientId: string;
+  /**
+   * Input plus output tokens the call that created or last extended the object was billed: at most
+   * the context a later call that names it (`previous_response_id`) carries, and is billed, again.
+   * @default unknown (the naming call reserves the model's worst case)
+   */
+  readonly contextTokens?: number;
+}
+
+/**
+ * Ownership of stored objects, shared by every replica. An object without a record belongs to nobody:
+ * the gateway answers it 404, so a lost record makes an object unreachable, never someone else's.
+ * Unlike the rest of the store, these reject when the store cannot answer: ownership is never guessed.
+ */
+export interface ObjectOwners {
+  /** Records the owner of `id` for `ttlSeconds` (0: as long as the store keeps it). */
+  record(id: string, owner: ObjectOwner, ttlSeconds: number): Promise<void>;
+  lookup(id: string): Promise<ObjectOwner | undefined>;
+  forget(id: string): Promise<void>;
+}

@@ -1,3 +1,4 @@
+import { MemoryObjectOwners } from '../../../service/store/object-owners';
 import { Reservation, type Charge } from '../../../service/pipeline/reservation';
 import type { AdmissionDecision, CacheEntry, GatewayStore, Ticket } from '../../../service/store/types';
 
@@ -9,6 +10,7 @@ interface Settlement {
 
 /** A store that records every settlement and is never asked anything else. */
 class RecordingStore implements GatewayStore {
+  readonly owners = new MemoryObjectOwners();
   readonly settlements: Settlement[] = [];
   /** The promise of the last settlement: left pending until `finish()`. */
   private finish: (() => void) | undefined;

@@ -454,4 +454,24 @@ describe.each(factories)('$name', (factory) => {
     for (let i = 0; i < 7; i++) admitted(await store.admit(request({ client, tokens: 1 })));
     expect(refused(await store.admit(request({ client, tokens: 1 }))).reason).toBe('requests');
   });
+
+  describe('object owners', () => {
+    it('records, replaces and forgets who owns an object', async () => {
+      const a = await newStore();
+      expect(await a.owners.lookup('resp_1')).toBeUndefined();
+      await a.owners.record('resp_1', { clientId: 'app', contextTokens: 1_234 }, 3600);
+      expect(await a.owners.lookup('resp_1')).toEqual({ clientId: 'app', contextTokens: 1_234 });
+      await a.owners.record('resp_1', { clientId: 'app' }, 0);
+      expect(await a.owners.lookup('resp_1')).toEqual({ clientId: 'app' });
+      await a.owners.forget('resp_1');
+      expect(await a.owners.lookup('resp_1')).toBeUndefined();
+    });
+
+    it('keeps the owners of one stage apart from another', async () => {
+      const a = await newStore();
+      const other = await newStore({ stage: uniqueStage() });
+      await a.owners.record('conv_1', { clientId: 'app' }, 60);
+      expect(await other.owners.lookup('conv_1')).toBeUndefined();
+    });
+  });
 });

@@ -123,3 +123,40 @@ it('settles a miss and stores its cache entry in one command, with the entry TTL
   await store.settle(hit.ticket, { tokens: 0, costNanos: 0 });
   expect(store.redisCommandsSent).toBe(afterHit);
 });
+
+describe('object owners in Redis', () => {
+  it('are shared by every replica of the stage, one key an object with the TTL asked for', async () => {
+    const stage = uniqueStage();
+    const [a, b] = [storeFor(stage), storeFor(stage)];
+    await (a as ResilientStore).whenConnected(5_000);
+    await a.owners.record('resp_abc', { clientId: 'app', contextTokens: 42 }, 3600);
+    expect(await b.owners.lookup('resp_abc')).toEqual({ clientId: 'app', contextTokens: 42 });
+    const ttl = await inspect.ttl(`oai:${stage}:own:resp_abc`);
+    expect(ttl).toBeGreaterThan(3590);
+    expect(ttl).toBeLessThanOrEqual(3600);
+    await a.owners.record('conv_abc', { clientId: 'app' }, 0);
+    expect(await inspect.ttl(`oai:${stage}:own:conv_abc`)).toBe(-1);
+  });
+
+  it('read a record that is not an owner as no owner', async () => {
+    const stage = uniqueStage();
+    const store = storeFor(stage);
+    await (store as ResilientStore).whenConnected(5_000);
+    await inspect.set(`oai:${stage}:own:resp_bad`, 'not json');
+    await inspect.set(`oai:${stage}:own:resp_odd`, JSON.stringify({ clientId: 7 }));
+    expect(await store.owners.lookup('resp_bad')).toBeUndefined();
+    expect(await store.owners.lookup('resp_odd')).toBeUndefined();
+  });
+
+  it('fail, never guess, while Redis cannot answer', async () => {
+    const store = storeFor(uniqueStage());
+    await (store as ResilientStore).whenConnected(5_000);
+    await store.owners.record('resp_x', { clientId: 'app' }, 60);
+    server.pause();
+    try {
+      await expect(store.owners.lookup('resp_x')).rejects.toThrow(/redis owner_lookup failed/);
+    } finally {
+      server.resume();
+    }
+  });
+});
