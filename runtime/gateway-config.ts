@@ -54,8 +54,10 @@ export const PRIORITY_PRICE_FACTOR = 2;
 /** Calls one client may have in flight per replica by default: a quarter of the upstream pool (256). */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 64;
 
-/** gpt-4.1's context window: no prompt, however many file pages it holds, bills more input tokens. */
-export const DEFAULT_FILE_TOKENS = 1_047_576;
+/** gpt-4.1's context window, the largest of a current model: no prompt bills more input tokens. */
+export const CONTEXT_WINDOW_TOKENS = 1_047_576;
+/** A file's worst case by default: however many pages it holds, a prompt bills no more than a context. */
+export const DEFAULT_FILE_TOKENS = CONTEXT_WINDOW_TOKENS;
 
 export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];

@@ -50,6 +50,26 @@ export function readUsage(value: unknown): TokenUsage | undefined {
   return value as TokenUsage;
 }
 
+/**
+ * A Responses API `usage` (`input_tokens`, which includes `input_tokens_details.cached_tokens`, and
+ * `output_tokens`, which includes reasoning tokens) in the chat names the meter reads, validated as
+ * `readUsage` does.
+ */
+export function readResponsesUsage(value: unknown): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const u = value as Record<string, unknown>;
+  const details = u.input_tokens_details;
+  const cached =
+    typeof details === 'object' && details !== null
+      ? (details as Record<string, unknown>).cached_tokens
+      : undefined;
+  return readUsage({
+    prompt_tokens: u.input_tokens,
+    completion_tokens: u.output_tokens ?? 0,
+    ...(cached === undefined || cached === null ? {} : { prompt_tokens_details: { cached_tokens: cached } }),
+  });
+}
+
 /** Cost in nano-dollars of the tokens a response reports, rounded up. */
 export function costNanos(price: ModelPrice, usage: TokenUsage): number {
   const prompt = usage.prompt_tokens;

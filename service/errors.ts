@@ -175,6 +175,15 @@ export const contentFlagged = (): GatewayError =>
     param: 'messages',
   });
 
+/** A stored object that does not exist, or that the caller does not own: the same answer for both. */
+export const objectNotFound = (kind: string, id: string, param: string | null): GatewayError =>
+  new GatewayError(404, {
+    message: `No ${kind} found with id '${id.slice(0, 128)}'.`,
+    type: INVALID,
+    param,
+    code: 'not_found',
+  });
+
 export const notFound = (method: string, url: string): GatewayError =>
   new GatewayError(404, { message: `Invalid URL (${method} ${url})`, type: INVALID, code: 'unknown_url' });
 

@@ -23,7 +23,7 @@ import {
 } from './fields';
 import { usageOfJson } from './json-usage';
 import { addContent, addJson, emptyPromptSize, promptTokensOf, type PromptSize } from './prompt-size';
-import { NO_STORED_OBJECTS, type EndpointSpec, type PrepareInput, type PreparedCall } from './spec';
+import { type EndpointSpec, type PrepareInput, type PreparedCall } from './spec';
 import { ChatStreamReader } from './chat-stream';
 
 /** Tokens of the reply's priming, added to every prompt estimate. */
@@ -198,6 +198,4 @@ export const chatCompletions: EndpointSpec = {
   usageOfJson,
   streamReader: (prepared) => new ChatStreamReader(prepared.callerWantsUsage),
   moderationInput,
-  // Stored completions (`store: true`) are read back through endpoints the gateway does not route yet.
-  storedObjects: NO_STORED_OBJECTS,
 };

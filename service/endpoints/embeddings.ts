@@ -6,7 +6,7 @@
 import { invalidRequest } from '../errors';
 import { checkKnownParameters, objectBody, safetyIdentifier, textTokens, type Body } from './fields';
 import { usageOfJson } from './json-usage';
-import { NO_STORED_OBJECTS, type EndpointSpec, type PrepareInput, type PreparedCall } from './spec';
+import { type EndpointSpec, type PrepareInput, type PreparedCall } from './spec';
 
 function inputTokens(input: unknown): number {
   const valid =
@@ -67,5 +67,4 @@ export const embeddings: EndpointSpec = {
   knownParameters: KNOWN_PARAMETERS,
   prepare,
   usageOfJson,
-  storedObjects: NO_STORED_OBJECTS,
 };

@@ -5,10 +5,11 @@
 import type { GatewayConfig } from '../../runtime/gateway-config';
 import { chatCompletions } from './chat-completions';
 import { embeddings } from './embeddings';
+import { responses } from './responses';
 import { ModelAccess } from './model-access';
 import type { EndpointSpec, RequestPolicy } from './spec';
 
-export const ENDPOINT_SPECS: readonly EndpointSpec[] = [chatCompletions, embeddings];
+export const ENDPOINT_SPECS: readonly EndpointSpec[] = [chatCompletions, embeddings, responses];
 
 /** The spec that serves `route`, if any. */
 export function specForRoute(route: string): EndpointSpec | undefined {

@@ -1,12 +1,12 @@
-/** Usage of a JSON answer in the completions shape (`prompt_tokens`, `completion_tokens`). */
-import { readUsage, type TokenUsage } from '../../runtime/pricing';
+/** Usage of a JSON answer, read without parsing all of it. */
+import { readResponsesUsage, readUsage, type TokenUsage } from '../../runtime/pricing';
 
 /**
- * Finds the `usage` object in a JSON response body without parsing the whole body (embeddings bodies
- * can be large): the last `"usage":` member, read up to its matching brace. Usage holds only numbers and
- * nested objects, so counting braces is enough. Unreadable usage is undefined (see `readUsage`).
+ * The last `"usage":` object member of a JSON body, parsed, without parsing the whole body
+ * (embeddings bodies can be large): read up to its matching brace. Usage holds only numbers and nested
+ * objects, so counting braces is enough; a `"usage"` inside a string is escaped and never matches.
  */
-export function usageOfJson(body: string): TokenUsage | undefined {
+function usageMember(body: string): unknown {
   const at = body.lastIndexOf('"usage"');
   if (at === -1) return undefined;
   const open = body.indexOf('{', at);
@@ -17,11 +17,30 @@ export function usageOfJson(body: string): TokenUsage | undefined {
     if (c === 123) depth++;
     else if (c === 125 && --depth === 0) {
       try {
-        return readUsage(JSON.parse(body.slice(open, i + 1)));
+        return JSON.parse(body.slice(open, i + 1));
       } catch {
         return undefined;
       }
     }
   }
   return undefined;
+}
+
+/** Usage in the completions shape (`prompt_tokens`, `completion_tokens`); unreadable is undefined. */
+export const usageOfJson = (body: string): TokenUsage | undefined => readUsage(usageMember(body));
+
+/** Usage in the Responses shape (`input_tokens`, `output_tokens`); unreadable is undefined. */
+export const responsesUsageOfJson = (body: string): TokenUsage | undefined =>
+  readResponsesUsage(usageMember(body));
+
+/** The top-level `id` of a JSON object body (OpenAI writes it first), or undefined. */
+export function idOfJson(body: string): string | undefined {
+  const match = /^\s*\{\s*"id"\s*:\s*"([A-Za-z0-9_-]{1,128})"/.exec(body.slice(0, 256));
+  if (match) return match[1];
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown };
+    return typeof parsed.id === 'string' ? parsed.id : undefined;
+  } catch {
+    return undefined;
+  }
 }

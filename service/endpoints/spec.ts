@@ -50,6 +50,8 @@ export interface PreparedCall {
    * at the dearer of text and audio. @default false
    */
   readonly audio?: boolean;
+  /** Stored objects the call names or creates. @default none */
+  readonly objects?: CallObjects;
   /** What this call costs against the model's standard price (the priority tier costs more). @default 1 */
   readonly priceFactor?: number;
 }
@@ -69,16 +71,28 @@ export interface StreamReader {
   readonly errored: boolean;
   /** Content frames forwarded (a rough completion-token count when no usage arrives). */
   readonly frames: number;
+  /** The id of the object the stream creates, once its first event has named it. */
+  readonly createdId?: string;
 }
 
 /** The kinds of object OpenAI stores and names by id, for the ownership rules of stored objects. */
-export type StoredObjectKind = 'response' | 'conversation' | 'file' | 'batch' | 'chat_completion';
+export type StoredObjectKind = 'response' | 'conversation' | 'file' | 'batch';
 
-/** Which stored objects a call creates and which request fields name existing ones. */
-export interface StoredObjects {
-  readonly creates: readonly StoredObjectKind[];
-  /** Body fields whose value is the id of an object the caller must own. */
-  readonly names: Readonly<Record<string, StoredObjectKind>>;
+/** An existing stored object a call names: the caller must own it, or the call is answered 404. */
+export interface NamedObject {
+  readonly kind: StoredObjectKind;
+  readonly id: string;
+  /** The body field (or path segment) that named it, for the error's `param`. */
+  readonly param: string;
+  /** Upstream bills the object's context again as input (`previous_response_id`, `conversation`). */
+  readonly carriesContext: boolean;
+}
+
+/** The stored objects a call names, and the one it creates (when the answer is stored upstream). */
+export interface CallObjects {
+  readonly names: readonly NamedObject[];
+  /** @default none */
+  readonly creates?: StoredObjectKind;
 }
 
 export interface EndpointSpec {
@@ -101,8 +115,6 @@ export interface EndpointSpec {
   readonly streamReader?: (prepared: PreparedCall) => StreamReader;
   /** The text moderation reads; undefined when the endpoint is not moderated. */
   readonly moderationInput?: (body: Record<string, unknown>) => string;
-  readonly storedObjects: StoredObjects;
+  /** The id of the object a JSON answer created (for its owner record); undefined when none. */
+  readonly createdIdOfJson?: (text: string) => string | undefined;
 }
-
-/** For endpoints that neither create nor name a stored object. */
-export const NO_STORED_OBJECTS: StoredObjects = { creates: [], names: {} };

@@ -14,7 +14,9 @@ import { GatewayPaths } from '../../runtime/gateway-env';
 import { ENDPOINT_SPECS, type EndpointSpec } from '../endpoints';
 import { invalidApiKey, notFound, tooDeeplyNested, type GatewayError } from '../errors';
 import { createAuthenticator } from '../pipeline/authenticate';
-import { runModelCall, type PipelineDeps } from '../pipeline/model-call';
+import { runModelCall, type CallResult, type PipelineDeps } from '../pipeline/model-call';
+import { runObjectCall } from '../pipeline/object-call';
+import { OBJECT_ROUTES, type ObjectRoute } from '../endpoints/object-routes';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { toGatewayError } from './error-mapping';
 import { FastifyResponse } from './fastify-response';
@@ -134,38 +136,70 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
       .map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })),
   }));
   for (const spec of ENDPOINT_SPECS) v1.post(spec.route, modelRoute(spec, deps));
+  for (const route of OBJECT_ROUTES)
+    v1.route({ method: route.method, url: route.route, handler: objectRoute(route, deps) });
 }
 
 function modelRoute(spec: EndpointSpec, deps: AppDeps) {
-  const maxBodyBytes = deps.pipeline.config.limits.maxBodyBytes;
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const record = request.record!;
-    record.route = spec.route;
-    const controller = new AbortController();
-    record.abort = controller;
-    if (reply.raw.destroyed) controller.abort(); // the caller left while the body was read
-    const response = new FastifyResponse(reply, {
-      abort: controller,
-      writeStallTimeoutMs: deps.writeStallTimeoutMs,
-    });
-    const call = runModelCall(deps.pipeline, {
-      spec,
-      client: record.client!,
-      body: request.body,
-      cacheControl: request.headers['cache-control'],
-      response,
-      started: record.started,
-    });
-    record.call = call;
-    const { error, headers } = await call;
-    if (error === undefined || response.started || reply.sent) return reply;
-    const e = toGatewayError(error, maxBodyBytes);
-    logServerError(request, error, e);
-    return reply
-      .code(e.status)
-      .headers({ ...headers, ...e.headers })
-      .send(e.toBody());
-  };
+  return (request: FastifyRequest, reply: FastifyReply) =>
+    answerCall({ request, reply, deps, route: spec.route }, (response) =>
+      runModelCall(deps.pipeline, {
+        spec,
+        client: request.record!.client!,
+        body: request.body,
+        cacheControl: request.headers['cache-control'],
+        response,
+        started: request.record!.started,
+      }),
+    );
+}
+
+function objectRoute(route: ObjectRoute, deps: AppDeps) {
+  return (request: FastifyRequest, reply: FastifyReply) =>
+    answerCall({ request, reply, deps, route: route.route }, (response) =>
+      runObjectCall(deps.pipeline, {
+        route,
+        client: request.record!.client!,
+        id: (request.params as { id?: string }).id,
+        query: new URLSearchParams(request.url.split('?')[1] ?? ''),
+        body: request.body,
+        response,
+      }),
+    );
+}
+
+interface CallContext {
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  readonly deps: AppDeps;
+  /** The route as the request record names it. */
+  readonly route: string;
+}
+
+/** Runs one call of the pipeline for the request, and answers its error when nothing was sent yet. */
+async function answerCall(
+  { request, reply, deps, route }: CallContext,
+  run: (response: FastifyResponse) => Promise<CallResult>,
+): Promise<FastifyReply> {
+  const record = request.record!;
+  record.route = route;
+  const controller = new AbortController();
+  record.abort = controller;
+  if (reply.raw.destroyed) controller.abort(); // the caller left while the body was read
+  const response = new FastifyResponse(reply, {
+    abort: controller,
+    writeStallTimeoutMs: deps.writeStallTimeoutMs,
+  });
+  const call = run(response);
+  record.call = call;
+  const { error, headers } = await call;
+  if (error === undefined || response.started || reply.sent) return reply;
+  const e = toGatewayError(error, deps.pipeline.config.limits.maxBodyBytes);
+  logServerError(request, error, e);
+  return reply
+    .code(e.status)
+    .headers({ ...headers, ...e.headers })
+    .send(e.toBody());
 }
 
 /** A 5xx is the gateway's fault: logged with the error's name and code, never its data. */

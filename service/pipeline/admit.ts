@@ -115,3 +115,23 @@ export function refusal(reason: RejectReason, retryAfterSeconds: number): Gatewa
       return unavailable('Rate limit and budget state is unavailable; the request was not sent.', retryAfter);
   }
 }
+
+/**
+ * Admission of a call that costs no tokens (retrieve, delete, list, count tokens): it counts against
+ * both RPM limits only, so reading stored objects cannot flood upstream either.
+ * @returns the answer's `x-ratelimit-*` headers @throws GatewayError as `admit` does
+ */
+export async function admitRequest(
+  input: Pick<AdmitInput, 'limits' | 'store' | 'client'>,
+): Promise<Record<string, string>> {
+  const decision = await input.store.admit({
+    clientId: input.client.id,
+    client: input.limits.client(input.client.id),
+    stage: input.limits.stage,
+    tokens: 0,
+    costNanos: 0,
+  });
+  const headers = rateLimitHeaders(decision.rateLimit);
+  if (!decision.ok) throw refusal(decision.reason, decision.retryAfterSeconds).withHeaders(headers);
+  return headers;
+}

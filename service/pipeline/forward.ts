@@ -11,6 +11,7 @@ import type { SingleFlight } from './cache';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
 import { NOTHING_METERED } from './metering';
 import { moderate } from './moderate';
+import type { CreatedObjectRecorder } from './objects';
 import type { Charge } from './reservation';
 import { relayJson } from './relay-json';
 import { relayStream } from './relay-stream';
@@ -38,6 +39,8 @@ export interface ForwardInput {
   readonly attempts: AttemptCounts;
   /** When the request arrived (performance.now), for time to first token. */
   readonly started: number;
+  /** Records the object the call creates, before its id reaches the caller. @default none created */
+  readonly onCreated?: CreatedObjectRecorder;
 }
 
 export type StreamOutcome = 'complete' | 'upstream_failed' | 'caller_aborted';

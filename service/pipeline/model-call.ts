@@ -15,6 +15,7 @@ import { ConcurrencyLimits, type CallSlot } from './concurrency';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
 import { forward, type Forwarded, type StreamOutcome, type UpstreamDeps } from './forward';
 import { addMetered, meterWorstCase, NOTHING_METERED, priceOf, type Metered } from './metering';
+import { authorizeNamedObjects, createdObjectRecorder } from './objects';
 
 /** Everything the pipeline runs with, built once per gateway. */
 export interface PipelineDeps extends UpstreamDeps {
@@ -74,7 +75,7 @@ export interface CallResult {
 
 export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): Promise<CallResult> {
   const attempts = noAttempts();
-  const planned = plan(deps, input);
+  const planned = await plan(deps, input);
   if ('error' in planned) {
     return { trace: { metered: NOTHING_METERED, budgetExceeded: false, attempts }, error: planned.error };
   }
@@ -120,6 +121,7 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     response: input.response,
     attempts,
     started: input.started,
+    onCreated: createdObjectRecorder(deps.store.owners, input.client.id, prepared),
   }).finally(() => slot.release());
   // Attempts upstream may have billed unseen (timed out, cut off, abandoned) are charged their worst case.
   const metered = admitted.reservation.settle({
@@ -129,13 +131,14 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
   return { trace: traceOf(base, forwarded, cache, metered), error: forwarded.error, headers };
 }
 
-/** The endpoint spec's prepared call and how it uses the cache, or the caller's error. */
-function plan(
+/** The endpoint spec's prepared call (the objects it names checked) and how it uses the cache, or the caller's error. */
+async function plan(
   deps: PipelineDeps,
   input: ModelCallInput,
-): { readonly prepared: PreparedCall; readonly cachePlan: CachePlan } | { readonly error: unknown } {
+): Promise<{ readonly prepared: PreparedCall; readonly cachePlan: CachePlan } | { readonly error: unknown }> {
   try {
-    const prepared = input.spec.prepare({ policy: deps.policy, client: input.client, body: input.body });
+    const spec = input.spec.prepare({ policy: deps.policy, client: input.client, body: input.body });
+    const prepared = await authorizeNamedObjects(deps.store.owners, input.client.id, spec);
     const cachePlan = planCache({
       config: deps.config,
       clientId: input.client.id,

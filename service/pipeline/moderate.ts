@@ -14,7 +14,7 @@ export interface ModerationInput {
 
 /** @throws GatewayError 400 `content_flagged` when flagged, 502 when the check itself fails */
 export async function moderate(input: ModerationInput): Promise<void> {
-  const up = await input.upstream.post({
+  const up = await input.upstream.send({
     path: '/moderations',
     payload: JSON.stringify({ model: input.config.model, input: input.text }),
     signal: input.signal,

@@ -20,7 +20,7 @@ interface UpstreamAnswer extends SharedAnswer {
 export const MAX_JSON_ANSWER_BYTES = 64 << 20;
 
 /** The body as text, failing (and dropping the rest) once it passes `maxBytes`. */
-async function readCapped(
+export async function readCapped(
   body: AsyncIterable<Buffer> & { destroy(): void },
   maxBytes: number,
 ): Promise<string> {
@@ -38,7 +38,7 @@ async function readCapped(
 }
 
 async function callUpstream(upstream: UpstreamClient, input: ForwardInput): Promise<UpstreamAnswer> {
-  const up = await upstream.post({
+  const up = await upstream.send({
     path: input.prepared.spec.upstreamPath,
     payload: input.payload,
     signal: input.response.signal,
@@ -75,9 +75,12 @@ export async function relayJson(deps: UpstreamDeps, input: ForwardInput): Promis
   const answer = (await (cacheKey === undefined
     ? call
     : deps.flights.lead(cacheKey, call))) as UpstreamAnswer;
+  const usage = answer.status === 200 ? prepared.spec.usageOfJson(answer.text) : undefined;
+  const createdId = answer.status === 200 ? prepared.spec.createdIdOfJson?.(answer.text) : undefined;
+  // The owner is on record before the caller can name the object in its next call.
+  if (createdId !== undefined) await input.onCreated?.(createdId, usage);
   response.send({ status: answer.status, headers, contentType: 'json', body: answer.text });
   if (answer.status !== 200) return { charge: { metered: NOTHING_METERED }, upstreamMs: answer.headersMs };
-  const usage = prepared.spec.usageOfJson(answer.text);
   // An answer without readable usage is charged its worst case, and not cached (a hit would be free).
   if (!usage)
     return { charge: { metered: meterWorstCase(input.price, prepared) }, upstreamMs: answer.headersMs };

@@ -35,7 +35,7 @@ async function awaitUpstream(deps: UpstreamDeps, input: ForwardInput): Promise<U
     response.write(SSE_KEEP_ALIVE)?.catch(() => undefined);
   }, deps.sseKeepAliveMs);
   try {
-    return await deps.upstream.post({
+    return await deps.upstream.send({
       path: input.prepared.spec.upstreamPath,
       payload: input.payload,
       signal: response.signal,
@@ -73,10 +73,16 @@ async function pipeFrames(deps: UpstreamDeps, input: ForwardInput, up: UpstreamR
   const reader = prepared.spec.streamReader!(prepared);
   const relay = new SseRelay(reader, input.cacheKey !== undefined);
   let firstFrameAt: number | undefined;
+  let recorded: string | undefined;
   try {
     for await (const chunk of up.body as AsyncIterable<Buffer>) {
       const out = relay.push(chunk);
       if (out.length === 0) continue;
+      if (recorded === undefined && reader.createdId !== undefined && input.onCreated) {
+        // The owner is on record before the frame that names the object reaches the caller.
+        recorded = reader.createdId;
+        await input.onCreated(recorded, undefined);
+      }
       firstFrameAt ??= performance.now();
       await response.write(out);
     }
@@ -94,6 +100,8 @@ async function pipeFrames(deps: UpstreamDeps, input: ForwardInput, up: UpstreamR
   // A stream without readable usage (cut off, abandoned, or none sent) is charged its worst case and
   // not cached (a replay would be free).
   const metered = reader.usage ? meter(input.price, reader.usage) : meterWorstCase(input.price, prepared);
+  // The context a later call continuing this object carries, now that its usage is known.
+  if (recorded !== undefined && reader.usage) void input.onCreated?.(recorded, reader.usage);
   const forwardedText = relay.forwarded;
   const cacheable =
     streamOutcome === 'complete' &&

@@ -63,10 +63,12 @@ function mayHaveReachedUpstream(err: unknown): boolean {
 
 /** One call upstream. */
 export interface UpstreamRequest {
-  /** Relative to the base URL, e.g. `/chat/completions`. */
+  /** @default 'POST' */
+  readonly method?: 'GET' | 'POST' | 'DELETE';
+  /** Relative to the base URL, with any query, e.g. `/chat/completions`. */
   readonly path: string;
-  /** The JSON body. */
-  readonly payload: string;
+  /** The JSON body. @default none */
+  readonly payload?: string;
   /** The caller's: aborts the attempt in flight and any wait between attempts. */
   readonly signal: AbortSignal;
   /** Counts the failed attempts, for metrics. @default not counted */
@@ -133,9 +135,9 @@ export class UpstreamClient {
     return this.headers;
   }
 
-  /** POSTs `payload` (JSON text) to `path` (e.g. `/chat/completions`) with retries. */
-  async post(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const { path, payload, signal, attempts } = request;
+  /** Sends `payload` (JSON text) to `path` (e.g. `/chat/completions`) with retries. */
+  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const { method = 'POST', path, payload, signal, attempts } = request;
     const { maxRetries, maxRetryAfterSeconds } = this.options;
     let key = await this.options.key.get();
     let refreshedKey = false;
@@ -144,10 +146,10 @@ export class UpstreamClient {
       let res: Dispatcher.ResponseData;
       try {
         res = await this.pool.request({
-          method: 'POST',
+          method,
           path: this.basePath + path,
           headers: this.headersFor(key),
-          body: payload,
+          body: payload ?? null,
           signal,
         });
       } catch (err) {

@@ -2,6 +2,7 @@ import { parseGatewayConfig } from '../../../runtime/gateway-config';
 import { ENDPOINT_SPECS, createRequestPolicy, specForRoute } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
+import { responses } from '../../../service/endpoints/responses';
 import { ModelAccess } from '../../../service/endpoints/model-access';
 import { testConfigDocument } from '../../support/gateway-harness';
 
@@ -12,12 +13,24 @@ const policy = createRequestPolicy(config);
 const STREAMING_BODY: Record<string, Record<string, unknown>> = {
   chat: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true },
   embeddings: { model: 'embed', input: 'Hi', stream: true },
+  responses: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
+};
+
+/** A frame that ends each spec's stream. */
+const TERMINAL_FRAME: Record<string, string> = {
+  chat: 'data: [DONE]',
+  responses:
+    'event: response.completed\ndata: {"type":"response.completed","sequence_number":9,"response":{"id":"resp_1","usage":{"input_tokens":3,"output_tokens":2}}}',
 };
 
 describe('ENDPOINT_SPECS', () => {
-  it('serves chat completions and embeddings', () => {
-    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings]);
-    expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual(['/v1/chat/completions', '/v1/embeddings']);
+  it('serves chat completions, embeddings and responses', () => {
+    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses]);
+    expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual([
+      '/v1/chat/completions',
+      '/v1/embeddings',
+      '/v1/responses',
+    ]);
   });
 
   it('has unique routes, each under /v1/', () => {
@@ -48,7 +61,7 @@ describe('ENDPOINT_SPECS', () => {
       if (prepared.stream) {
         expect(spec.streamReader).toBeInstanceOf(Function);
         const reader = spec.streamReader!(prepared);
-        expect(reader.frame('data: [DONE]')).toBe('data: [DONE]');
+        expect(reader.frame(TERMINAL_FRAME[name])).toBe(TERMINAL_FRAME[name]);
         expect(reader.done).toBe(true);
       }
     },
@@ -70,7 +83,7 @@ describe('specForRoute', () => {
     '/chat/completions',
     '/v1/chat/completions/',
     '/v1/CHAT/completions',
-    '/v1/responses',
+    '/v1/responses/input_tokens',
     '/v1/models',
     '/v1/embeddings?x=1',
     '',

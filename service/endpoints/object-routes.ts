@@ -1,0 +1,92 @@
+/**
+ * Calls on stored objects that bill no tokens: retrieve, delete, cancel and list the items of a
+ * response, and count a prompt's input tokens. Each is declared here as data; the pipeline checks that
+ * the caller owns the object the path (or body) names, counts the call against RPM, and relays it.
+ */
+import { invalidRequest } from '../errors';
+import { isObject, objectBody, type Body } from './fields';
+import type { NamedObject, PrepareInput, StoredObjectKind } from './spec';
+
+/** A body the route forwards, and the objects it names. */
+export interface PreparedObjectBody {
+  readonly body: Body;
+  readonly names: readonly NamedObject[];
+}
+
+export interface ObjectRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** The gateway route; `:id` is the id of the object the caller must own. */
+  readonly route: string;
+  /** The kind of object `:id` names. @default the route names none */
+  readonly kind?: StoredObjectKind;
+  /** The upstream path (relative to `/v1`) for the object's id. */
+  upstreamPath(id: string): string;
+  /** Query parameters forwarded upstream; any other is dropped. */
+  readonly query: readonly string[];
+  /** A success deletes the object: its owner record goes too. @default false */
+  readonly deletes?: boolean;
+  /** Validates a JSON body and names the objects it refers to. @default no body is sent */
+  prepareBody?(input: PrepareInput): PreparedObjectBody;
+}
+
+/** Ids OpenAI issues: letters, digits, `_` and `-`. Anything else can never be an object's id. */
+export const OBJECT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** `POST /v1/responses/input_tokens`: the model must be the caller's, and so must what it continues. */
+function prepareTokenCount({ policy, client, body: raw }: PrepareInput): PreparedObjectBody {
+  const body = objectBody(raw);
+  const { model } = policy.models.resolve(client, body.model);
+  const names: NamedObject[] = [];
+  const previous = body.previous_response_id;
+  if (previous !== undefined && previous !== null) {
+    if (typeof previous !== 'string')
+      throw invalidRequest("'previous_response_id' must be a string.", 'previous_response_id');
+    names.push({ kind: 'response', id: previous, param: 'previous_response_id', carriesContext: false });
+  }
+  const conversation = isObject(body.conversation) ? body.conversation.id : body.conversation;
+  if (conversation !== undefined && conversation !== null) {
+    if (typeof conversation !== 'string')
+      throw invalidRequest("'conversation' must be an id or an object with an 'id'.", 'conversation');
+    names.push({ kind: 'conversation', id: conversation, param: 'conversation', carriesContext: false });
+  }
+  return { body: { ...body, model }, names };
+}
+
+export const OBJECT_ROUTES: readonly ObjectRoute[] = [
+  {
+    method: 'POST',
+    route: '/v1/responses/input_tokens',
+    upstreamPath: () => '/responses/input_tokens',
+    query: [],
+    prepareBody: prepareTokenCount,
+  },
+  {
+    method: 'GET',
+    route: '/v1/responses/:id',
+    kind: 'response',
+    upstreamPath: (id) => `/responses/${id}`,
+    query: ['include', 'include_obfuscation', 'starting_after', 'stream'],
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/responses/:id',
+    kind: 'response',
+    upstreamPath: (id) => `/responses/${id}`,
+    query: [],
+    deletes: true,
+  },
+  {
+    method: 'POST',
+    route: '/v1/responses/:id/cancel',
+    kind: 'response',
+    upstreamPath: (id) => `/responses/${id}/cancel`,
+    query: [],
+  },
+  {
+    method: 'GET',
+    route: '/v1/responses/:id/input_items',
+    kind: 'response',
+    upstreamPath: (id) => `/responses/${id}/input_items`,
+    query: ['after', 'before', 'include', 'limit', 'order'],
+  },
+];

@@ -1,0 +1,102 @@
+/**
+ * One call on stored objects (see `endpoints/object-routes.ts`): admit against RPM (so probing ids
+ * costs requests too) -> the caller must own every object it names, else 404 -> upstream -> relay
+ * the answer as is (JSON, or a stored stream replayed as SSE) -> a delete forgets the owner. These
+ * calls bill no tokens; like a model call it never throws, and returns its trace and error.
+ */
+import type { ClientConfig } from '../../runtime/gateway-config';
+import type { ObjectRoute, PreparedObjectBody } from '../endpoints/object-routes';
+import { OBJECT_ID } from '../endpoints/object-routes';
+import { objectNotFound } from '../errors';
+import { noAttempts, type UpstreamResponse } from '../upstream/client';
+import { mapUpstreamError } from '../upstream/errors';
+import { admitRequest } from './admit';
+import type { CallerResponse } from './caller-response';
+import { NOTHING_METERED } from './metering';
+import type { CallResult, PipelineDeps } from './model-call';
+import { ownedBy } from './objects';
+import { MAX_JSON_ANSWER_BYTES, readCapped } from './relay-json';
+
+export interface ObjectCallInput {
+  readonly route: ObjectRoute;
+  readonly client: ClientConfig;
+  /** The `:id` path parameter, when the route has one. */
+  readonly id?: string;
+  /** The caller's query string. */
+  readonly query: URLSearchParams;
+  /** The parsed JSON body, for routes that take one. */
+  readonly body: unknown;
+  readonly response: CallerResponse;
+}
+
+/** The upstream path with the route's forwarded query parameters, and the body to send. */
+async function authorize(
+  deps: PipelineDeps,
+  input: ObjectCallInput,
+): Promise<{ path: string; payload?: string }> {
+  const { route, client, id } = input;
+  let prepared: PreparedObjectBody | undefined;
+  if (route.prepareBody) prepared = route.prepareBody({ policy: deps.policy, client, body: input.body });
+  if (route.kind !== undefined) {
+    if (id === undefined || !OBJECT_ID.test(id)) throw objectNotFound(route.kind, id ?? '', null);
+    await ownedBy(deps.store.owners, client.id, { kind: route.kind, id, param: null });
+  }
+  for (const named of prepared?.names ?? []) await ownedBy(deps.store.owners, client.id, named);
+  const query = new URLSearchParams();
+  for (const name of route.query) {
+    const value = input.query.get(name);
+    if (value !== null) query.set(name, value);
+  }
+  const search = query.size > 0 ? `?${query.toString()}` : '';
+  return {
+    path: route.upstreamPath(id ?? '') + search,
+    ...(prepared ? { payload: JSON.stringify(prepared.body) } : {}),
+  };
+}
+
+/** A stored stream, replayed as it comes: nothing in it is billed, so it is not parsed. */
+async function relayRawStream(
+  response: CallerResponse,
+  up: UpstreamResponse,
+  headers: Record<string, string>,
+): Promise<void> {
+  response.openStream(headers);
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of up.body as AsyncIterable<Buffer>) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (text.length > 0) await response.write(text);
+    }
+  } catch {
+    up.body.destroy();
+  }
+  response.end();
+}
+
+export async function runObjectCall(deps: PipelineDeps, input: ObjectCallInput): Promise<CallResult> {
+  const attempts = noAttempts();
+  const trace = { metered: NOTHING_METERED, budgetExceeded: false, attempts };
+  let headers: Record<string, string> = {};
+  try {
+    headers = await admitRequest({ limits: deps.limits, store: deps.store, client: input.client });
+    const { path, payload } = await authorize(deps, input);
+    const up = await deps.upstream.send({
+      method: input.route.method,
+      path,
+      ...(payload === undefined ? {} : { payload }),
+      signal: input.response.signal,
+      attempts,
+    });
+    const streamed = String(up.headers['content-type'] ?? '').startsWith('text/event-stream');
+    if (streamed && up.status === 200) await relayRawStream(input.response, up, headers);
+    else {
+      const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
+      if (input.route.deletes && up.status === 200 && input.id !== undefined)
+        await deps.store.owners.forget(input.id).catch(() => undefined);
+      input.response.send({ status: up.status, headers, contentType: 'json', body: text });
+    }
+    return { trace: { ...trace, upstreamMs: up.headersMs } };
+  } catch (error) {
+    return { trace, error: mapUpstreamError(error), headers };
+  }
+}
