@@ -17,17 +17,16 @@ import {
   safetyIdentifier,
   serviceTierFactor,
   streamFlag,
+  usageStreamOptions,
   BYTES_PER_TOKEN,
   MESSAGE_OVERHEAD_TOKENS,
+  REPLY_PRIMING_TOKENS,
   type Body,
 } from './fields';
 import { usageOfJson } from './json-usage';
 import { addContent, addJson, emptyPromptSize, promptTokensOf, type PromptSize } from './prompt-size';
 import { type EndpointSpec, type PrepareInput, type PreparedCall } from './spec';
 import { ChatStreamReader } from './chat-stream';
-
-/** Tokens of the reply's priming, added to every prompt estimate. */
-const REPLY_PRIMING_TOKENS = 3;
 
 /**
  * Body fields the model reads besides the messages, each billed as prompt tokens: tool and function
@@ -58,19 +57,6 @@ function promptSize(body: Body): PromptSize {
   if (isSet(body.audio) || (Array.isArray(body.modalities) && body.modalities.includes('audio')))
     size.audio = true;
   return size;
-}
-
-/** `stream_options` is allowed only with `stream: true`; a stream always asks upstream for usage. */
-function streamOptions(body: Body, stream: boolean): { callerWantsUsage: boolean; upstream?: Body } {
-  const options = body.stream_options;
-  if (options !== undefined && options !== null) {
-    if (!stream)
-      throw invalidRequest("'stream_options' is only allowed when 'stream' is true.", 'stream_options');
-    if (!isObject(options)) throw invalidRequest("'stream_options' must be an object.", 'stream_options');
-  }
-  if (!stream) return { callerWantsUsage: false };
-  const given = isObject(options) ? options : undefined;
-  return { callerWantsUsage: given?.include_usage === true, upstream: { ...given, include_usage: true } };
 }
 
 /** The parameters of OpenAI's chat completions API the gateway accepts. */
@@ -132,7 +118,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const prompt =
     promptTokensOf(size, { name: model, price: policy.config.models[model] }) + REPLY_PRIMING_TOKENS;
   const stream = streamFlag(body);
-  const options = streamOptions(body, stream);
+  const options = usageStreamOptions(body, stream);
   const cap = outputTokenCap(body, ['max_completion_tokens', 'max_tokens'], limits);
   const n = choiceCount(body, limits);
   checkStop(body, limits);

@@ -18,6 +18,8 @@ export type Body = JsonObject;
 
 /** Per-message framing tokens in the prompt estimate. */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
+/** Tokens of the reply's priming, added to every chat-shaped prompt estimate. */
+export const REPLY_PRIMING_TOKENS = 3;
 /** Bytes per token in the estimate: real text averages about 4, so 3 over-estimates on purpose. */
 export const BYTES_PER_TOKEN = 3;
 
@@ -164,4 +166,24 @@ export function checkReasoningEffort(
       'reasoning_effort_not_allowed',
     );
   }
+}
+
+/**
+ * `stream_options` of the completions stream grammars (chat and legacy): allowed only with
+ * `stream: true`; a stream always asks upstream for the usage chunk, and the caller sees it only if it
+ * asked for it.
+ */
+export function usageStreamOptions(
+  body: Body,
+  stream: boolean,
+): { callerWantsUsage: boolean; upstream?: Body } {
+  const options = body.stream_options;
+  if (options !== undefined && options !== null) {
+    if (!stream)
+      throw invalidRequest("'stream_options' is only allowed when 'stream' is true.", 'stream_options');
+    if (!isObject(options)) throw invalidRequest("'stream_options' must be an object.", 'stream_options');
+  }
+  if (!stream) return { callerWantsUsage: false };
+  const given = isObject(options) ? options : undefined;
+  return { callerWantsUsage: given?.include_usage === true, upstream: { ...given, include_usage: true } };
 }

@@ -4,12 +4,13 @@
  */
 import type { GatewayConfig } from '../../runtime/gateway-config';
 import { chatCompletions } from './chat-completions';
+import { completions } from './completions';
 import { embeddings } from './embeddings';
 import { responses } from './responses';
 import { ModelAccess } from './model-access';
 import type { EndpointSpec, RequestPolicy } from './spec';
 
-export const ENDPOINT_SPECS: readonly EndpointSpec[] = [chatCompletions, embeddings, responses];
+export const ENDPOINT_SPECS: readonly EndpointSpec[] = [chatCompletions, embeddings, responses, completions];
 
 /** The spec that serves `route`, if any. */
 export function specForRoute(route: string): EndpointSpec | undefined {

@@ -14,6 +14,7 @@ import {
   checkReasoningEffort,
   isObject,
   MESSAGE_OVERHEAD_TOKENS,
+  REPLY_PRIMING_TOKENS,
   objectBody,
   outputTokenCap,
   safetyIdentifier,
@@ -131,7 +132,8 @@ function promptSize(body: Body, referenceTokens: number): PromptSize {
   if (body.instructions !== undefined && body.instructions !== null) {
     if (typeof body.instructions !== 'string')
       throw invalidRequest("'instructions' must be a string.", 'instructions');
-    addContent(size, body.instructions);
+    // Upstream puts the instructions in a message of their own, framing included.
+    addItem(size, { content: body.instructions }, referenceTokens);
   }
   const input = body.input;
   if (typeof input === 'string') addItem(size, { content: input }, referenceTokens);
@@ -175,7 +177,8 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const { requestedModel, model } = policy.models.resolve(client, body.model);
   const limits = policy.config.limits;
   const size = promptSize(body, limits.maxTokens);
-  const prompt = promptTokensOf(size, { name: model, price: policy.config.models[model] });
+  const prompt =
+    promptTokensOf(size, { name: model, price: policy.config.models[model] }) + REPLY_PRIMING_TOKENS;
   const stream = streamFlag(body);
   streamOptions(body, stream);
   const cap = outputTokenCap(body, ['max_output_tokens'], limits);

@@ -1,6 +1,7 @@
 import { parseGatewayConfig } from '../../../runtime/gateway-config';
 import { ENDPOINT_SPECS, createRequestPolicy, specForRoute } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
+import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
 import { responses } from '../../../service/endpoints/responses';
 import { ModelAccess } from '../../../service/endpoints/model-access';
@@ -14,22 +15,25 @@ const STREAMING_BODY: Record<string, Record<string, unknown>> = {
   chat: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true },
   embeddings: { model: 'embed', input: 'Hi', stream: true },
   responses: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
+  completions: { model: 'gpt-4o-mini', prompt: 'Hi', stream: true },
 };
 
 /** A frame that ends each spec's stream. */
 const TERMINAL_FRAME: Record<string, string> = {
   chat: 'data: [DONE]',
+  completions: 'data: [DONE]',
   responses:
     'event: response.completed\ndata: {"type":"response.completed","sequence_number":9,"response":{"id":"resp_1","usage":{"input_tokens":3,"output_tokens":2}}}',
 };
 
 describe('ENDPOINT_SPECS', () => {
-  it('serves chat completions, embeddings and responses', () => {
-    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses]);
+  it('serves chat completions, embeddings, responses and legacy completions', () => {
+    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses, completions]);
     expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual([
       '/v1/chat/completions',
       '/v1/embeddings',
       '/v1/responses',
+      '/v1/completions',
     ]);
   });
 

@@ -120,7 +120,7 @@ describe('gateway policy: authentication, validation, caps and defaults', () => 
   });
 
   it('answers unknown paths with a 404 in OpenAI shape', async () => {
-    const res = await h.post('/completions', '{}');
+    const res = await h.post('/assistants', '{}');
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
   });
