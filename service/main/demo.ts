@@ -44,6 +44,8 @@ async function main(): Promise<void> {
       `Gateway demo on ${url} (fake upstream at ${fake.url}, in-memory store). Ctrl-C stops it.`,
       `Demo key: ${key}`,
       '',
+      'Responses (add "stream":true for typed events):',
+      `  curl -s ${url}/responses -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" -d '{"model":"default","input":"Say hello"}'`,
       'Chat:',
       `  ${chat('')}`,
       'Stream (SSE):',
