@@ -5,6 +5,7 @@
  */
 import Redis from 'ioredis';
 import OpenAI from 'openai';
+import { eventually } from '../../support/eventually';
 import { chatBody, GatewayHarness, KEYS } from '../../support/gateway-harness';
 import { countStoreErrors } from '../../../service/main/gateway';
 import { CircuitOpenError, StoreOperationError } from '../../../service/store';
@@ -152,6 +153,49 @@ describe('gateway with Redis', () => {
     } finally {
       redis.resume();
       await h.stop();
+    }
+  });
+
+  it('keeps ownership of stored responses in Redis: shared by replicas, 503 while Redis hangs, never guessed', async () => {
+    const [a, b] = [await start(), await start()];
+    try {
+      const created = await a
+        .client(KEYS.app, { timeout: SDK_TIMEOUT_MS })
+        .responses.create({ model: 'fast', input: 'Hi' });
+      // Another replica knows whose it is.
+      expect((await b.client(KEYS.app).responses.retrieve(created.id)).id).toBe(created.id);
+      await expect(b.client(KEYS.other).responses.retrieve(created.id)).rejects.toMatchObject({
+        status: 404,
+      });
+      redis.pause();
+      const sdk = a.client(KEYS.app, { timeout: SDK_TIMEOUT_MS, maxRetries: 0 });
+      // Naming an object while ownership cannot be read: 503 with Retry-After, nothing sent upstream.
+      const before = fake.received;
+      const err = (await sdk.responses.retrieve(created.id).catch((e: unknown) => e)) as InstanceType<
+        typeof OpenAI.APIError
+      >;
+      expect(err.status).toBe(503);
+      expect(err.headers?.get('retry-after')).toBe('1');
+      // A new response is still answered (under the local fallback). Its owner record may be lost (then
+      // it is nobody's, unreachable by id) or land late; it is never anyone else's.
+      const orphan = await sdk.responses.create({ model: 'fast', input: 'Hi' });
+      expect(orphan.output_text.length).toBeGreaterThan(0);
+      expect(fake.received).toBe(before + 1);
+      redis.resume();
+      await eventually(
+        async () =>
+          await a
+            .client(KEYS.app)
+            .responses.retrieve(created.id)
+            .then(
+              () => true,
+              () => false,
+            ),
+      );
+      await expect(b.client(KEYS.other).responses.retrieve(orphan.id)).rejects.toMatchObject({ status: 404 });
+    } finally {
+      redis.resume();
+      await Promise.all([a.stop(), b.stop()]);
     }
   });
 
