@@ -7,9 +7,12 @@ import fc from 'fast-check';
 import { parseGatewayConfig } from '../../../runtime/gateway-config';
 import { createRequestPolicy } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
+import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
+import { responses } from '../../../service/endpoints/responses';
 import { GatewayError } from '../../../service/errors';
 import { promptTokensOf } from '../../support/fake-openai/wire';
+import { responsesInputTokensOf } from '../../support/fake-openai/usage';
 import { testConfigDocument } from '../../support/gateway-harness';
 
 const policy = createRequestPolicy(parseGatewayConfig(testConfigDocument()));
@@ -56,6 +59,51 @@ const chatBody = fc.record(
   { requiredKeys: ['model', 'messages'] },
 );
 
+const responsesPart = fc.oneof(
+  text.map((t) => ({ type: 'input_text', text: t })),
+  fc.record({
+    type: fc.constant('input_image'),
+    image_url: fc.webUrl(),
+    detail: fc.constantFrom('low', 'high'),
+  }),
+);
+const inputItem = fc.oneof(
+  fc.record({ role: fc.constantFrom('user', 'system', 'developer', 'assistant'), content: text }),
+  fc.record({ role: fc.constant('user'), content: fc.array(responsesPart, { maxLength: 4 }) }),
+  fc.record({
+    type: fc.constant('function_call'),
+    call_id: fc.string({ maxLength: 10 }),
+    name: fc.string({ maxLength: 10 }),
+    arguments: text,
+  }),
+  fc.record({
+    type: fc.constant('function_call_output'),
+    call_id: fc.string({ maxLength: 10 }),
+    output: text,
+  }),
+);
+const responsesBody = fc.record(
+  {
+    model: fc.constantFrom('gpt-4o-mini', 'gpt-4o', 'fast'),
+    instructions: text,
+    input: fc.oneof(text, fc.array(inputItem, { minLength: 1, maxLength: 6 })),
+    tools: fc.array(
+      fc.record({
+        type: fc.constant('function'),
+        name: fc.string({ maxLength: 10 }),
+        description: text,
+        parameters: fc.jsonValue(),
+      }),
+      { maxLength: 3 },
+    ),
+    text: fc.record({
+      format: fc.record({ type: fc.constant('json_schema'), name: fc.constant('s'), schema: fc.jsonValue() }),
+    }),
+    max_output_tokens: fc.integer({ min: 16, max: 1000 }),
+  },
+  { requiredKeys: ['model', 'input'] },
+);
+
 function outcome(prepare: () => unknown): 'ok' | 'refused' {
   try {
     prepare();
@@ -74,10 +122,20 @@ describe('request policy properties', () => {
   it('prepares or refuses with a 4xx any JSON body, on every endpoint', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (anything, messages) => {
-        for (const spec of [chatCompletions, embeddings]) {
+        for (const spec of [chatCompletions, embeddings, responses, completions]) {
           outcome(() => spec.prepare({ policy, client, body: anything }));
           outcome(() =>
-            spec.prepare({ policy, client, body: { model: 'gpt-4o-mini', messages, input: messages } }),
+            spec.prepare({
+              policy,
+              client,
+              body: {
+                model: 'gpt-4o-mini',
+                messages,
+                input: messages,
+                prompt: messages,
+                instructions: messages,
+              },
+            }),
           );
         }
       }),
@@ -91,6 +149,18 @@ describe('request policy properties', () => {
         const prepared = chatCompletions.prepare({ policy, client, body });
         expect(prepared.promptTokens).toBeGreaterThanOrEqual(promptTokensOf(prepared.body));
         expect(prepared.completionTokens).toBeGreaterThanOrEqual(body.max_tokens ?? 1);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never estimates a Responses prompt below what upstream bills for it', () => {
+    fc.assert(
+      fc.property(responsesBody, (body) => {
+        const prepared = responses.prepare({ policy, client, body });
+        const items = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
+        expect(prepared.promptTokens).toBeGreaterThanOrEqual(responsesInputTokensOf(prepared.body, items));
+        expect(prepared.completionTokens).toBeGreaterThanOrEqual(body.max_output_tokens ?? 1);
       }),
       { numRuns: 500 },
     );
