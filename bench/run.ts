@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     }
     if (args.only.has('streams')) {
       log(`3. streams (20 chunks, 5 ms apart, concurrency ${STREAM_CONCURRENCY})`);
-      results.streams = await runStreams(ctx, log);
+      results.streams = [...(await runStreams(ctx, log)), ...(await runStreams(ctx, log, 'responses'))];
     }
     if (gateway) {
       if (gateway.process.hasExited)
@@ -374,7 +374,7 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
     out.push({ figure: '1-3', subject: 'gateway warnings', measured: text });
   }
   for (const s of r.streams ?? []) {
-    const added = s.target === 'direct' ? '' : ` (+${fmt(s.addedTtfbP50Ms)} ms)`;
+    const added = s.target.startsWith('direct') ? '' : ` (+${fmt(s.addedTtfbP50Ms)} ms)`;
     const measured = `TTFB p50 ${fmt(s.ttfbP50Ms)} ms${added}, p99 ${fmt(s.ttfbP99Ms)} ms; total p50 ${fmt(s.totalP50Ms)} ms, p99 ${fmt(s.totalP99Ms)} ms`;
     out.push(
       targetRow(

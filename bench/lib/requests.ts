@@ -36,3 +36,25 @@ export function chatRequest(options: ChatRequestOptions): BenchRequest {
     }),
   };
 }
+
+/** A `POST /v1/responses` with the same prompt as `chatRequest` (instructions and input). */
+export function responsesRequest(options: ChatRequestOptions): BenchRequest {
+  return {
+    method: 'POST',
+    path: '/v1/responses',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${options.key === 'gateway' ? BENCH_CLIENT_KEY : BENCH_UPSTREAM_KEY}`,
+    },
+    body: JSON.stringify({
+      model: BENCH_MODEL,
+      instructions: 'You are a terse assistant.',
+      input: options.content,
+      temperature: options.temperature,
+      max_output_tokens: options.maxTokens,
+      // Not stored: every stream is a new response nobody retrieves, as the chat streams are.
+      store: false,
+      ...(options.stream ? { stream: true } : {}),
+    }),
+  };
+}

@@ -1,9 +1,12 @@
 import { closedLoop, openPool } from '../lib/load';
-import { chatRequest, type KeyKind } from '../lib/requests';
+import { chatRequest, responsesRequest, type KeyKind } from '../lib/requests';
 import { median, round } from '../lib/stats';
 import type { Target } from '../lib/stack';
 import type { BenchContext } from './context';
 import { pairedMedian } from './throughput';
+
+/** The stream grammar measured: chat chunks ending in `[DONE]`, or Responses' typed events. */
+export type StreamApi = 'chat' | 'responses';
 
 /** Callers streaming at once. */
 export const STREAM_CONCURRENCY = 10;
@@ -35,12 +38,20 @@ export interface StreamFigure {
  * (the assistant-role chunk the upstream sends at once); total is the time to `[DONE]`. Through the
  * gateway every stream is a cache miss (a new prompt at temperature 0).
  */
-export async function runStreams(ctx: BenchContext, log: (line: string) => void): Promise<StreamFigure[]> {
+export async function runStreams(
+  ctx: BenchContext,
+  log: (line: string) => void,
+  api: StreamApi = 'chat',
+): Promise<StreamFigure[]> {
+  const suffix = api === 'chat' ? '' : `, ${api}`;
   const subjects: Array<{ name: string; target: Target; key: KeyKind }> = [
-    { name: 'direct', target: ctx.upstream, key: 'upstream' },
-    { name: 'minimal proxy', target: ctx.proxy, key: 'upstream' },
-    ...(ctx.gateway ? [{ name: 'gateway (cache miss)', target: ctx.gateway, key: 'gateway' as const }] : []),
+    { name: `direct${api === 'chat' ? '' : ` (${api})`}`, target: ctx.upstream, key: 'upstream' },
+    { name: `minimal proxy${api === 'chat' ? '' : ` (${api})`}`, target: ctx.proxy, key: 'upstream' },
+    ...(ctx.gateway
+      ? [{ name: `gateway (cache miss${suffix})`, target: ctx.gateway, key: 'gateway' as const }]
+      : []),
   ];
+  const build = api === 'chat' ? chatRequest : responsesRequest;
   const runs = new Map<string, StreamRun[]>();
   for (let rep = 0; rep < ctx.settings.repetitions; rep++) {
     const order = subjects.map((_, k) => subjects[(k + rep) % subjects.length]);
@@ -48,7 +59,7 @@ export async function runStreams(ctx: BenchContext, log: (line: string) => void)
       const pool = openPool(subject.target.origin, STREAM_CONCURRENCY);
       try {
         const request = (series: string) => (i: number) =>
-          chatRequest({
+          build({
             key: subject.key,
             content: `Stream ${series}-${i} please.`,
             temperature: 0,
@@ -85,7 +96,7 @@ export async function runStreams(ctx: BenchContext, log: (line: string) => void)
       }
     }
   }
-  const direct = runs.get('direct') ?? [];
+  const direct = runs.get(subjects[0].name) ?? [];
   const directTtfb = median(direct.map((r) => r.ttfbP50Ms));
   const directTotal = median(direct.map((r) => r.totalP50Ms));
   return subjects.map((s) => {
