@@ -2,18 +2,12 @@
  * Legacy completions through the gateway with the openai SDK: a batch of prompts in one call, `n` and
  * `best_of`, streaming with the usage chunk, and the refusals OpenAI gives. Spend is what upstream billed.
  */
-import OpenAI from 'openai';
 import { costNanos } from '../../../runtime/pricing';
 import { eventually } from '../../support/eventually';
+import { apiErrorOf } from '../../support/refusal';
 import { GatewayHarness } from '../../support/gateway-harness';
 
 const MINI = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 };
-type ApiError = InstanceType<typeof OpenAI.APIError>;
-const errorOf = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: unknown) => e as ApiError,
-  );
 
 describe('legacy completions through the gateway', () => {
   let h: GatewayHarness;
@@ -65,7 +59,7 @@ describe('legacy completions through the gateway', () => {
       [{ prompt: 'x', messages: [] }, 'messages'],
     ];
     for (const [extra, param] of cases) {
-      const err = await errorOf(sdk.completions.create({ model: 'fast', ...extra } as never));
+      const err = await apiErrorOf(sdk.completions.create({ model: 'fast', ...extra } as never));
       expect({ status: err?.status, param: err?.param }).toEqual({ status: 400, param });
     }
     expect(h.fake.received).toBe(0);

@@ -3,20 +3,14 @@
  * structured output, the output cap, stored responses and their ownership, and the objects a response
  * names. Spend is asserted from what the fake upstream billed.
  */
-import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { costNanos } from '../../../runtime/pricing';
 import { eventually } from '../../support/eventually';
+import { apiErrorOf } from '../../support/refusal';
 import { GatewayHarness, KEYS } from '../../support/gateway-harness';
 
 const MINI = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 };
-type ApiError = InstanceType<typeof OpenAI.APIError>;
-const errorOf = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: unknown) => e as ApiError,
-  );
 
 describe('the Responses API through the gateway', () => {
   let h: GatewayHarness;
@@ -42,7 +36,7 @@ describe('the Responses API through the gateway', () => {
   });
 
   it('refuses max_output_tokens above the cap with 400 naming the param', async () => {
-    const err = await errorOf(
+    const err = await apiErrorOf(
       h.client().responses.create({ model: 'fast', input: 'x', max_output_tokens: 5000 }),
     );
     expect(err).toMatchObject({ status: 400, param: 'max_output_tokens' });
@@ -88,7 +82,7 @@ describe('the Responses API through the gateway', () => {
       theirs.responses.delete(created.id),
       theirs.responses.create({ model: 'fast', input: 'And?', previous_response_id: created.id }),
     ]) {
-      expect(await errorOf(attempt)).toMatchObject({ status: 404, code: 'not_found' });
+      expect(await apiErrorOf(attempt)).toMatchObject({ status: 404, code: 'not_found' });
     }
     const next = await mine.responses.create({
       model: 'fast',
@@ -97,7 +91,7 @@ describe('the Responses API through the gateway', () => {
     });
     expect(next.previous_response_id).toBe(created.id);
     await mine.responses.delete(created.id);
-    expect(await errorOf(mine.responses.retrieve(created.id))).toMatchObject({
+    expect(await apiErrorOf(mine.responses.retrieve(created.id))).toMatchObject({
       status: 404,
       code: 'not_found',
     });
@@ -106,7 +100,7 @@ describe('the Responses API through the gateway', () => {
   });
 
   it('answers an id the gateway never issued as 404, the same as one it issued to someone else', async () => {
-    const err = await errorOf(h.client().responses.retrieve('resp_does_not_exist'));
+    const err = await apiErrorOf(h.client().responses.retrieve('resp_does_not_exist'));
     expect(err).toMatchObject({ status: 404, code: 'not_found' });
     expect(h.fake.received).toBe(0);
   });
@@ -121,7 +115,7 @@ describe('the Responses API through the gateway', () => {
         expect((await h.client().responses.retrieve(id)).id).toBe(id);
       }
     }
-    expect(await errorOf(h.client(KEYS.other).responses.retrieve(id!))).toMatchObject({ status: 404 });
+    expect(await apiErrorOf(h.client(KEYS.other).responses.retrieve(id!))).toMatchObject({ status: 404 });
   });
 
   it('replays a stored stream after a sequence number to its creator', async () => {
@@ -139,7 +133,7 @@ describe('the Responses API through the gateway', () => {
     const created = await h.client().responses.create({ model: 'fast', input: 'Remember 42' });
     const count = await h.client().responses.inputTokens.count({ model: 'fast', input: 'How many tokens?' });
     expect(count.input_tokens).toBeGreaterThan(0);
-    const err = await errorOf(
+    const err = await apiErrorOf(
       h
         .client(KEYS.other)
         .responses.inputTokens.count({ model: 'fast', input: 'x', previous_response_id: created.id }),
@@ -150,14 +144,16 @@ describe('the Responses API through the gateway', () => {
   it('refuses hosted tools that bill per call, stored prompts and background mode', async () => {
     const sdk = h.client();
     expect(
-      await errorOf(sdk.responses.create({ model: 'fast', input: 'x', tools: [{ type: 'web_search' }] })),
+      await apiErrorOf(sdk.responses.create({ model: 'fast', input: 'x', tools: [{ type: 'web_search' }] })),
     ).toMatchObject({ status: 400, param: 'tools[0].type', code: 'unsupported_value' });
-    expect(await errorOf(sdk.responses.create({ model: 'fast', prompt: { id: 'pmpt_1' } }))).toMatchObject({
-      status: 400,
-      param: 'prompt',
-    });
+    expect(await apiErrorOf(sdk.responses.create({ model: 'fast', prompt: { id: 'pmpt_1' } }))).toMatchObject(
+      {
+        status: 400,
+        param: 'prompt',
+      },
+    );
     expect(
-      await errorOf(sdk.responses.create({ model: 'fast', input: 'x', background: true })),
+      await apiErrorOf(sdk.responses.create({ model: 'fast', input: 'x', background: true })),
     ).toMatchObject({
       status: 400,
       param: 'background',
