@@ -43,8 +43,9 @@ function prepareTokenCount({ policy, client, body: raw }: PrepareInput): Prepare
       throw invalidRequest("'previous_response_id' must be a string.", 'previous_response_id');
     names.push({ kind: 'response', id: previous, param: 'previous_response_id', carriesContext: false });
   }
-  const conversation = isObject(body.conversation) ? body.conversation.id : body.conversation;
-  if (conversation !== undefined && conversation !== null) {
+  const given = body.conversation;
+  const conversation = isObject(given) ? given.id : given;
+  if (given !== undefined && given !== null) {
     if (typeof conversation !== 'string')
       throw invalidRequest("'conversation' must be an id or an object with an 'id'.", 'conversation');
     names.push({ kind: 'conversation', id: conversation, param: 'conversation', carriesContext: false });

@@ -49,7 +49,7 @@ export class ResponsesStreamReader implements StreamReader {
       if (typeof id === 'string') this.createdId = id;
     } else if (TERMINAL_EVENTS.has(type)) {
       this.done = true;
-      this.errored = type === 'response.failed';
+      if (type === 'response.failed') this.errored = true;
       // An unreadable usage stays undefined: the call then settles at its worst case.
       this.usage = readResponsesUsage(dataOf(frame)?.response?.usage);
     } else if (type === 'error') this.errored = true;

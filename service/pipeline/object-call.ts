@@ -44,8 +44,9 @@ async function authorize(
   for (const named of prepared?.names ?? []) await ownedBy(deps.store.owners, client.id, named);
   const query = new URLSearchParams();
   for (const name of route.query) {
-    const value = input.query.get(name);
-    if (value !== null) query.set(name, value);
+    // Repeated parameters, in either form (`include=a&include=b`, or the SDK's `include[]=a`).
+    for (const form of [name, `${name}[]`])
+      for (const value of input.query.getAll(form)) query.append(form, value);
   }
   const search = query.size > 0 ? `?${query.toString()}` : '';
   return {

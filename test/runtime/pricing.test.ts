@@ -1,4 +1,11 @@
-import { costNanos, nanosToUsd, readUsage, usdToNanos, worstCaseCostNanos } from '../../runtime/pricing';
+import {
+  costNanos,
+  nanosToUsd,
+  readResponsesUsage,
+  readUsage,
+  usdToNanos,
+  worstCaseCostNanos,
+} from '../../runtime/pricing';
 
 const mini = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, cachedInputUsdPer1M: 0.075 };
 
@@ -101,5 +108,79 @@ describe('readUsage', () => {
     ['more cached than prompt tokens', { prompt_tokens: 5, prompt_tokens_details: { cached_tokens: 6 } }],
   ])('refuses %s, so the call settles at its worst case', (_what, value) => {
     expect(readUsage(value)).toBeUndefined();
+  });
+});
+
+describe('readResponsesUsage', () => {
+  it('renames input and output tokens to the chat names, keeping the cached share only', () => {
+    expect(
+      readResponsesUsage({
+        input_tokens: 120,
+        input_tokens_details: { cached_tokens: 64 },
+        output_tokens: 30,
+        output_tokens_details: { reasoning_tokens: 12 },
+        total_tokens: 150,
+      }),
+    ).toEqual({ prompt_tokens: 120, completion_tokens: 30, prompt_tokens_details: { cached_tokens: 64 } });
+  });
+
+  it('reads no details when there are none or they are null, and absent or null output tokens as 0', () => {
+    expect(readResponsesUsage({ input_tokens: 7, output_tokens: 2 })).toEqual({
+      prompt_tokens: 7,
+      completion_tokens: 2,
+    });
+    expect(readResponsesUsage({ input_tokens: 7, output_tokens: 2, input_tokens_details: null })).toEqual({
+      prompt_tokens: 7,
+      completion_tokens: 2,
+    });
+    expect(
+      readResponsesUsage({
+        input_tokens: 7,
+        output_tokens: 2,
+        input_tokens_details: { cached_tokens: null },
+      }),
+    ).toEqual({ prompt_tokens: 7, completion_tokens: 2 });
+    expect(readResponsesUsage({ input_tokens: 7 })).toEqual({ prompt_tokens: 7, completion_tokens: 0 });
+    expect(readResponsesUsage({ input_tokens: 7, output_tokens: null })).toEqual({
+      prompt_tokens: 7,
+      completion_tokens: 0,
+    });
+    expect(readResponsesUsage({ input_tokens: 0, output_tokens: 0 })).toEqual({
+      prompt_tokens: 0,
+      completion_tokens: 0,
+    });
+  });
+
+  it('accepts as many cached tokens as input tokens', () => {
+    expect(
+      readResponsesUsage({ input_tokens: 5, input_tokens_details: { cached_tokens: 5 }, output_tokens: 1 }),
+    ).toEqual({ prompt_tokens: 5, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 5 } });
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a number', 12],
+    ['a string', '{"input_tokens":1}'],
+    ['no input_tokens', { output_tokens: 3 }],
+    ['the chat names', { prompt_tokens: 3, completion_tokens: 1 }],
+    ['a string input count', { input_tokens: '12', output_tokens: 1 }],
+    ['a negative input count', { input_tokens: -1, output_tokens: 1 }],
+    ['a fractional output count', { input_tokens: 1, output_tokens: 0.5 }],
+    ['an unsafe integer', { input_tokens: 2 ** 53, output_tokens: 1 }],
+    ['a string output count', { input_tokens: 1, output_tokens: '2' }],
+    ['more cached than input tokens', { input_tokens: 5, input_tokens_details: { cached_tokens: 6 } }],
+    ['a negative cached count', { input_tokens: 5, input_tokens_details: { cached_tokens: -1 } }],
+    ['a string cached count', { input_tokens: 5, input_tokens_details: { cached_tokens: '1' } }],
+  ])('refuses %s, so the call settles at its worst case', (_what, value) => {
+    expect(readResponsesUsage(value)).toBeUndefined();
+  });
+
+  it('prices what it reads as the chat usage of the same tokens', () => {
+    const usage = readResponsesUsage({
+      input_tokens: 1000,
+      input_tokens_details: { cached_tokens: 400 },
+      output_tokens: 500,
+    })!;
+    expect(costNanos(mini, usage)).toBe(600 * 150 + 400 * 75 + 500 * 600);
   });
 });

@@ -119,3 +119,146 @@ describe('createdObjectRecorder', () => {
     await expect(record('resp_new', undefined)).resolves.toBeUndefined();
   });
 });
+
+describe('ownership, value by value', () => {
+  const conversation = (id: string, carriesContext = true): NamedObject => ({
+    kind: 'conversation',
+    id,
+    param: 'conversation',
+    carriesContext,
+  });
+  const fields = (e: GatewayError) => ({ status: e.status, param: e.param, code: e.code, type: e.type });
+
+  it('keeps the owner of a response 31 days, and of every other kind as long as the store keeps it', () => {
+    expect(OWNER_TTL_SECONDS).toEqual({ response: 2_678_400, conversation: 0, file: 0, batch: 0 });
+  });
+
+  it('names the kind and the param in the 404, or no param for a path id', async () => {
+    const owners = new MemoryObjectOwners();
+    const err = await errorOf(ownedBy(owners, 'app', conversation('conv_1')));
+    expect(err.message).toBe("No conversation found with id 'conv_1'.");
+    expect(fields(err)).toEqual({
+      status: 404,
+      param: 'conversation',
+      code: 'not_found',
+      type: 'invalid_request_error',
+    });
+    const byPath = await errorOf(ownedBy(owners, 'app', { kind: 'response', id: 'resp_1', param: null }));
+    expect(byPath.toBody()).toEqual({
+      error: {
+        message: "No response found with id 'resp_1'.",
+        type: 'invalid_request_error',
+        param: null,
+        code: 'not_found',
+      },
+    });
+  });
+
+  it('answers the 503 with its code and a Retry-After', async () => {
+    const err = await errorOf(ownedBy(failing, 'app', conversation('conv_1')));
+    expect(fields(err)).toEqual({
+      status: 503,
+      param: null,
+      code: 'service_unavailable',
+      type: 'server_error',
+    });
+    expect(err.headers).toEqual({ 'retry-after': '1' });
+  });
+
+  it('returns the owner record as the store keeps it', async () => {
+    const owners = new MemoryObjectOwners();
+    await owners.record('conv_1', { clientId: 'app', contextTokens: 7 }, 0);
+    expect(await ownedBy(owners, 'app', conversation('conv_1'))).toEqual({
+      clientId: 'app',
+      contextTokens: 7,
+    });
+  });
+
+  it('answers 404 once the owner record has expired', async () => {
+    let now = 1_000_000;
+    const owners = new MemoryObjectOwners(() => now);
+    await owners.record('resp_a', { clientId: 'app' }, 60);
+    expect(await ownedBy(owners, 'app', previous('resp_a'))).toEqual({ clientId: 'app' });
+    now += 60_000;
+    expect((await errorOf(ownedBy(owners, 'app', previous('resp_a')))).status).toBe(404);
+  });
+
+  it('returns the same object when nothing is named, or when the objects list is absent', async () => {
+    const owners = new MemoryObjectOwners();
+    const none = call([]);
+    expect(await authorizeNamedObjects(owners, 'app', none)).toBe(none);
+    const absent = { promptTokens: 100, completionTokens: 50 } as unknown as PreparedCall;
+    expect(await authorizeNamedObjects(failing, 'app', absent)).toBe(absent);
+  });
+
+  it('sums the context of every named object that carries one, without changing the call it was given', async () => {
+    const owners = new MemoryObjectOwners();
+    await owners.record('resp_a', { clientId: 'app', contextTokens: 1_000 }, 60);
+    await owners.record('conv_1', { clientId: 'app', contextTokens: 250 }, 0);
+    await owners.record('resp_b', { clientId: 'app', contextTokens: 9_999 }, 60);
+    const prepared = call([previous('resp_a'), conversation('conv_1'), previous('resp_b', false)]);
+    const authorized = await authorizeNamedObjects(owners, 'app', prepared);
+    expect(authorized).not.toBe(prepared);
+    expect(authorized).toEqual({ ...prepared, promptTokens: 100 + 1_000 + 250 });
+    expect(prepared.promptTokens).toBe(100);
+  });
+
+  it('adds a whole context window per object of unknown size', async () => {
+    const owners = new MemoryObjectOwners();
+    await owners.record('resp_a', { clientId: 'app' }, 60);
+    await owners.record('conv_1', { clientId: 'app' }, 0);
+    const authorized = await authorizeNamedObjects(
+      owners,
+      'app',
+      call([previous('resp_a'), conversation('conv_1')]),
+    );
+    expect(authorized.promptTokens).toBe(100 + 2 * CONTEXT_WINDOW_TOKENS);
+  });
+
+  it('checks ownership of an object that carries no context all the same', async () => {
+    const owners = new MemoryObjectOwners();
+    await owners.record('resp_a', { clientId: 'other' }, 60);
+    const err = await errorOf(authorizeNamedObjects(owners, 'app', call([previous('resp_a', false)])));
+    expect(fields(err)).toMatchObject({ status: 404, param: 'previous_response_id', code: 'not_found' });
+  });
+
+  it('answers 503 when the store fails, and the first refusal in order', async () => {
+    expect((await errorOf(authorizeNamedObjects(failing, 'app', call([previous('resp_a')])))).status).toBe(
+      503,
+    );
+    const owners = new MemoryObjectOwners();
+    const err = await errorOf(
+      authorizeNamedObjects(owners, 'app', call([conversation('conv_x'), previous('resp_x')])),
+    );
+    expect(err.param).toBe('conversation');
+  });
+
+  it('records the creator of a conversation with no expiry, and a usage without completion tokens', async () => {
+    const records: Array<[string, ObjectOwner, number]> = [];
+    const owners: ObjectOwners = { ...failing, record: async (...args) => void records.push(args) };
+    const prepared = {
+      promptTokens: 1,
+      completionTokens: 1,
+      objects: { names: [], creates: 'conversation' },
+    } as unknown as PreparedCall;
+    const record = createdObjectRecorder(owners, 'other', prepared)!;
+    await record('conv_new', { prompt_tokens: 30 });
+    expect(records).toEqual([['conv_new', { clientId: 'other', contextTokens: 30 }, 0]]);
+  });
+
+  it('is absent for a call without objects, and records an owner a lookup then finds', async () => {
+    expect(
+      createdObjectRecorder(new MemoryObjectOwners(), 'app', { promptTokens: 1 } as unknown as PreparedCall),
+    ).toBeUndefined();
+    const owners = new MemoryObjectOwners();
+    await createdObjectRecorder(owners, 'app', call([], 'response'))!('resp_new', {
+      prompt_tokens: 120,
+      completion_tokens: 30,
+      prompt_tokens_details: { cached_tokens: 100 },
+    });
+    expect(await ownedBy(owners, 'app', previous('resp_new'))).toEqual({
+      clientId: 'app',
+      contextTokens: 150,
+    });
+  });
+});
