@@ -3,8 +3,8 @@
  * response, and count a prompt's input tokens. Each is declared here as data; the pipeline checks that
  * the caller owns the object the path (or body) names, counts the call against RPM, and relays it.
  */
-import { invalidRequest } from '../errors';
-import { isObject, objectBody, type Body } from './fields';
+import { objectBody, type Body } from './fields';
+import { namedObjects } from './responses';
 import type { NamedObject, PrepareInput, StoredObjectKind } from './spec';
 
 /** A body the route forwards, and the objects it names. */
@@ -36,21 +36,7 @@ export const OBJECT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 function prepareTokenCount({ policy, client, body: raw }: PrepareInput): PreparedObjectBody {
   const body = objectBody(raw);
   const { model } = policy.models.resolve(client, body.model);
-  const names: NamedObject[] = [];
-  const previous = body.previous_response_id;
-  if (previous !== undefined && previous !== null) {
-    if (typeof previous !== 'string')
-      throw invalidRequest("'previous_response_id' must be a string.", 'previous_response_id');
-    names.push({ kind: 'response', id: previous, param: 'previous_response_id', carriesContext: false });
-  }
-  const given = body.conversation;
-  const conversation = isObject(given) ? given.id : given;
-  if (given !== undefined && given !== null) {
-    if (typeof conversation !== 'string')
-      throw invalidRequest("'conversation' must be an id or an object with an 'id'.", 'conversation');
-    names.push({ kind: 'conversation', id: conversation, param: 'conversation', carriesContext: false });
-  }
-  return { body: { ...body, model }, names };
+  return { body: { ...body, model }, names: namedObjects(body, false) };
 }
 
 export const OBJECT_ROUTES: readonly ObjectRoute[] = [

@@ -143,21 +143,24 @@ function promptSize(body: Body, referenceTokens: number): PromptSize {
   return size;
 }
 
-/** The stored objects a body names: the previous response, and the conversation. */
-function namedObjects(body: Body): NamedObject[] {
+/**
+ * The stored objects a Responses body names: the previous response, and the conversation. They carry
+ * their context into a model call (upstream bills it again), not into a token count.
+ */
+export function namedObjects(body: Body, carriesContext = true): NamedObject[] {
   const named: NamedObject[] = [];
   const previous = body.previous_response_id;
   if (isSet(previous)) {
     if (typeof previous !== 'string')
       throw invalidRequest("'previous_response_id' must be a string.", 'previous_response_id');
-    named.push({ kind: 'response', id: previous, param: 'previous_response_id', carriesContext: true });
+    named.push({ kind: 'response', id: previous, param: 'previous_response_id', carriesContext });
   }
   const conversation = body.conversation;
   if (isSet(conversation)) {
     const id = isObject(conversation) ? conversation.id : conversation;
     if (typeof id !== 'string')
       throw invalidRequest("'conversation' must be an id or an object with an 'id'.", 'conversation');
-    named.push({ kind: 'conversation', id, param: 'conversation', carriesContext: true });
+    named.push({ kind: 'conversation', id, param: 'conversation', carriesContext });
   }
   return named;
 }
