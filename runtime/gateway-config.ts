@@ -59,6 +59,37 @@ export const CONTEXT_WINDOW_TOKENS = 1_047_576;
 /** A file's worst case by default: however many pages it holds, a prompt bills no more than a context. */
 export const DEFAULT_FILE_TOKENS = CONTEXT_WINDOW_TOKENS;
 
+/**
+ * The families of the OpenAI API the gateway carries; a client calls only the families it is allowed
+ * (any other route answers 404, as an unknown one does).
+ */
+export const API_FAMILIES = [
+  'chat',
+  'embeddings',
+  'responses',
+  'completions',
+  'conversations',
+  'moderations',
+  'files',
+  'batches',
+  'audio',
+  'images',
+  'traces',
+] as const;
+export type ApiFamily = (typeof API_FAMILIES)[number];
+/**
+ * Families a client may call by default: the text endpoints. Files, batches, audio and images store
+ * data or bill by the unit, so a stage turns them on per client; tracing sends the app's traces to OpenAI.
+ */
+export const DEFAULT_API_FAMILIES: readonly ApiFamily[] = [
+  'chat',
+  'embeddings',
+  'responses',
+  'completions',
+  'conversations',
+  'moderations',
+];
+
 export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
@@ -97,6 +128,11 @@ export interface ClientConfig {
    * @default every effort
    */
   readonly reasoningEfforts?: readonly ReasoningEffort[];
+  /**
+   * API families this client may call; a route of any other family answers 404 `unknown_url`.
+   * @default DEFAULT_API_FAMILIES
+   */
+  readonly apiFamilies?: readonly ApiFamily[];
 
   /**
    * Models or aliases this client may call.
@@ -374,6 +410,9 @@ function parseClients(
         : {
             reasoningEfforts: choices(c.reasoningEfforts, `${field}.reasoningEfforts`, REASONING_EFFORTS),
           }),
+      ...(c.apiFamilies === undefined
+        ? {}
+        : { apiFamilies: choices(c.apiFamilies, `${field}.apiFamilies`, API_FAMILIES) }),
     };
     if (c.models === undefined) return { ...client, ...lists };
     if (!Array.isArray(c.models) || c.models.length === 0) {

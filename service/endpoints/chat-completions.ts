@@ -18,7 +18,6 @@ import {
   serviceTierFactor,
   streamFlag,
   usageStreamOptions,
-  BYTES_PER_TOKEN,
   MESSAGE_OVERHEAD_TOKENS,
   REPLY_PRIMING_TOKENS,
   type Body,
@@ -50,7 +49,7 @@ function promptSize(body: Body): PromptSize {
     }
     const { role: _role, content, ...rest } = m;
     addContent(size, content);
-    size.bytes += MESSAGE_OVERHEAD_TOKENS * BYTES_PER_TOKEN;
+    size.textTokens += MESSAGE_OVERHEAD_TOKENS;
     if (Object.keys(rest).length > 0) addJson(size, rest);
   }
   for (const field of PROMPT_FIELDS) addJson(size, body[field]);
@@ -177,6 +176,7 @@ function moderationInput(body: Body): string {
 
 export const chatCompletions: EndpointSpec = {
   name: 'chat',
+  family: 'chat',
   route: '/v1/chat/completions',
   upstreamPath: '/chat/completions',
   knownParameters: KNOWN_PARAMETERS,

@@ -131,6 +131,7 @@ function moderationInput(body: Body): string {
 
 export const completions: EndpointSpec = {
   name: 'completions',
+  family: 'completions',
   route: '/v1/completions',
   upstreamPath: '/completions',
   knownParameters: KNOWN_PARAMETERS,

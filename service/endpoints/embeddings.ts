@@ -62,6 +62,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
 
 export const embeddings: EndpointSpec = {
   name: 'embeddings',
+  family: 'embeddings',
   route: '/v1/embeddings',
   upstreamPath: '/embeddings',
   knownParameters: KNOWN_PARAMETERS,

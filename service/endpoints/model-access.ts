@@ -1,5 +1,11 @@
 /** Which models and aliases each client may call, resolved once per config. */
-import { resolveModel, type GatewayConfig } from '../../runtime/gateway-config';
+import {
+  DEFAULT_API_FAMILIES,
+  resolveModel,
+  type ApiFamily,
+  type ClientConfig,
+  type GatewayConfig,
+} from '../../runtime/gateway-config';
 import { invalidRequest, modelNotAllowed, modelNotFound } from '../errors';
 import type { Caller } from './spec';
 
@@ -43,4 +49,9 @@ export class ModelAccess {
     const allowed = this.allowed.get(client.id);
     return allowed === undefined || allowed.has(requested) || allowed.has(model);
   }
+}
+
+/** Whether `client` may call routes of `family` (`clients[].apiFamilies`). */
+export function allowsFamily(client: Pick<ClientConfig, 'apiFamilies'>, family: ApiFamily): boolean {
+  return (client.apiFamilies ?? DEFAULT_API_FAMILIES).includes(family);
 }

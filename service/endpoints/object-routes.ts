@@ -3,6 +3,7 @@
  * response, and count a prompt's input tokens. Each is declared here as data; the pipeline checks that
  * the caller owns the object the path (or body) names, counts the call against RPM, and relays it.
  */
+import type { ApiFamily } from '../../runtime/gateway-config';
 import { objectBody, type Body } from './fields';
 import { namedObjects } from './responses';
 import type { NamedObject, PrepareInput, StoredObjectKind } from './spec';
@@ -14,6 +15,8 @@ export interface PreparedObjectBody {
 }
 
 export interface ObjectRoute {
+  /** The API family the route belongs to: a client not allowed it gets 404. */
+  readonly family: ApiFamily;
   readonly method: 'GET' | 'POST' | 'DELETE';
   /** The gateway route; `:id` is the id of the object the caller must own. */
   readonly route: string;
@@ -41,6 +44,7 @@ function prepareTokenCount({ policy, client, body: raw }: PrepareInput): Prepare
 
 export const OBJECT_ROUTES: readonly ObjectRoute[] = [
   {
+    family: 'responses',
     method: 'POST',
     route: '/v1/responses/input_tokens',
     upstreamPath: () => '/responses/input_tokens',
@@ -48,6 +52,7 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     prepareBody: prepareTokenCount,
   },
   {
+    family: 'responses',
     method: 'GET',
     route: '/v1/responses/:id',
     kind: 'response',
@@ -55,6 +60,7 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     query: ['include', 'include_obfuscation', 'starting_after', 'stream'],
   },
   {
+    family: 'responses',
     method: 'DELETE',
     route: '/v1/responses/:id',
     kind: 'response',
@@ -63,6 +69,7 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     deletes: true,
   },
   {
+    family: 'responses',
     method: 'POST',
     route: '/v1/responses/:id/cancel',
     kind: 'response',
@@ -70,6 +77,7 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     query: [],
   },
   {
+    family: 'responses',
     method: 'GET',
     route: '/v1/responses/:id/input_items',
     kind: 'response',

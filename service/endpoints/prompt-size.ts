@@ -1,5 +1,6 @@
 /**
- * The prompt estimate every model endpoint shares: text and JSON at 3 bytes a token, and the inputs
+ * The prompt estimate every model endpoint shares: text and JSON at 3 bytes a token, each piece
+ * rounded up on its own (a tokenizer never shares a token across two fields), and the inputs
  * whose bytes say nothing about what they bill counted apart (an image at the most one image can bill
  * on the model, a file at the most one file can bill). Content parts of both wire formats are read:
  * Chat Completions (`text`, `image_url`, `input_audio`, `file`) and Responses (`input_text`,
@@ -11,14 +12,15 @@ import { BYTES_PER_TOKEN, contentBytes, isObject } from './fields';
 
 /** What a prompt estimate adds up, filled in by `addContent` and `addJson`. */
 export interface PromptSize {
-  bytes: number;
+  /** Tokens of the text and JSON read so far, each piece rounded up. */
+  textTokens: number;
   images: number;
   files: number;
   /** Audio is read (`input_audio` parts) or asked for: priced at the model's audio rates. */
   audio: boolean;
 }
 
-export const emptyPromptSize = (): PromptSize => ({ bytes: 0, images: 0, files: 0, audio: false });
+export const emptyPromptSize = (): PromptSize => ({ textTokens: 0, images: 0, files: 0, audio: false });
 
 const IMAGE_PARTS: ReadonlySet<string> = new Set(['image_url', 'input_image']);
 const FILE_PARTS: ReadonlySet<string> = new Set(['file', 'input_file']);
@@ -26,9 +28,14 @@ const TEXT_PARTS: ReadonlySet<string> = new Set(['text', 'input_text', 'output_t
 
 const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 
+/** One piece of text or JSON of `bytes` bytes. */
+function addBytes(size: PromptSize, bytes: number): void {
+  size.textTokens += Math.ceil(bytes / BYTES_PER_TOKEN);
+}
+
 /** The bytes of any JSON value the model reads (a tool definition, a schema, an earlier item). */
 export function addJson(size: PromptSize, value: unknown): void {
-  if (value !== undefined && value !== null) size.bytes += jsonBytes(value);
+  if (value !== undefined && value !== null) addBytes(size, jsonBytes(value));
 }
 
 /** One content part: images and files by count (their bytes say nothing), audio by its bytes. */
@@ -41,18 +48,18 @@ function addPart(size: PromptSize, part: unknown): void {
     TEXT_PARTS.has(type) &&
     typeof (part as { text?: unknown }).text === 'string'
   )
-    size.bytes += Buffer.byteLength((part as { text: string }).text);
+    addBytes(size, Buffer.byteLength((part as { text: string }).text));
   else {
     // Base64 audio at 3 bytes a token is far above the tokens a second of audio bills.
     if (type === 'input_audio') size.audio = true;
-    size.bytes += jsonBytes(part);
+    addBytes(size, jsonBytes(part));
   }
 }
 
 /** A content value: a string, or an array of parts. */
 export function addContent(size: PromptSize, content: unknown): void {
   if (Array.isArray(content)) for (const part of content) addPart(size, part);
-  else size.bytes += contentBytes(content);
+  else addBytes(size, contentBytes(content));
 }
 
 /**
@@ -68,7 +75,7 @@ export function promptTokensOf(size: PromptSize, model: { name: string; price: M
     );
   }
   return (
-    Math.ceil(size.bytes / BYTES_PER_TOKEN) +
+    size.textTokens +
     size.images * (model.price.imageTokens ?? DEFAULT_IMAGE_TOKENS) +
     size.files * (model.price.fileTokens ?? DEFAULT_FILE_TOKENS)
   );

@@ -8,7 +8,6 @@
  */
 import { invalidRequest } from '../errors';
 import {
-  BYTES_PER_TOKEN,
   checkKnownParameters,
   checkNumber,
   checkReasoningEffort,
@@ -114,11 +113,11 @@ function refuseUnmetered(body: Body): void {
 
 /** One input item: a message's content, a tool call's arguments or output, or any other item as JSON. */
 function addItem(size: PromptSize, item: unknown, referenceTokens: number): void {
-  size.bytes += MESSAGE_OVERHEAD_TOKENS * BYTES_PER_TOKEN;
+  size.textTokens += MESSAGE_OVERHEAD_TOKENS;
   if (!isObject(item)) return addJson(size, item);
   if (item.type === 'item_reference') {
     // An item of a stored response: at most one response's output, which the gateway caps.
-    size.bytes += referenceTokens * BYTES_PER_TOKEN;
+    size.textTokens += referenceTokens;
     return;
   }
   const { content, output, ...rest } = item;
@@ -242,6 +241,7 @@ function moderationInput(body: Body): string {
 
 export const responses: EndpointSpec = {
   name: 'responses',
+  family: 'responses',
   route: '/v1/responses',
   upstreamPath: '/responses',
   knownParameters: KNOWN_PARAMETERS,

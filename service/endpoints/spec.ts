@@ -7,7 +7,7 @@
  * in `index.ts`. Specs are pure (no Fastify, no store), so the batch handler validates its lines with
  * the very same code.
  */
-import type { ClientConfig, GatewayConfig } from '../../runtime/gateway-config';
+import type { ApiFamily, ClientConfig, GatewayConfig } from '../../runtime/gateway-config';
 import type { TokenUsage } from '../../runtime/pricing';
 import type { ModelAccess } from './model-access';
 
@@ -98,6 +98,8 @@ export interface CallObjects {
 export interface EndpointSpec {
   /** Short name, part of the cache key (changing it empties the endpoint's cache), e.g. `chat`. */
   readonly name: string;
+  /** The API family the route belongs to: a client not allowed it gets 404. */
+  readonly family: ApiFamily;
   /** The gateway route (POST), e.g. `/v1/chat/completions`. */
   readonly route: string;
   /** The upstream path, relative to the base URL that ends in `/v1`. */

@@ -10,12 +10,14 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import type { ApiFamily } from '../../runtime/gateway-config';
 import { GatewayPaths } from '../../runtime/gateway-env';
 import { ENDPOINT_SPECS, type EndpointSpec } from '../endpoints';
 import { invalidApiKey, notFound, tooDeeplyNested, type GatewayError } from '../errors';
 import { createAuthenticator } from '../pipeline/authenticate';
 import { runModelCall, type CallResult, type PipelineDeps } from '../pipeline/model-call';
 import { runObjectCall } from '../pipeline/object-call';
+import { allowsFamily } from '../endpoints/model-access';
 import { OBJECT_ROUTES, type ObjectRoute } from '../endpoints/object-routes';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { toGatewayError } from './error-mapping';
@@ -142,7 +144,7 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
 
 function modelRoute(spec: EndpointSpec, deps: AppDeps) {
   return (request: FastifyRequest, reply: FastifyReply) =>
-    answerCall({ request, reply, deps, route: spec.route }, (response) =>
+    answerCall({ request, reply, deps, route: spec.route, family: spec.family }, (response) =>
       runModelCall(deps.pipeline, {
         spec,
         client: request.record!.client!,
@@ -156,7 +158,7 @@ function modelRoute(spec: EndpointSpec, deps: AppDeps) {
 
 function objectRoute(route: ObjectRoute, deps: AppDeps) {
   return (request: FastifyRequest, reply: FastifyReply) =>
-    answerCall({ request, reply, deps, route: route.route }, (response) =>
+    answerCall({ request, reply, deps, route: route.route, family: route.family }, (response) =>
       runObjectCall(deps.pipeline, {
         route,
         client: request.record!.client!,
@@ -174,14 +176,19 @@ interface CallContext {
   readonly deps: AppDeps;
   /** The route as the request record names it. */
   readonly route: string;
+  readonly family: ApiFamily;
 }
 
 /** Runs one call of the pipeline for the request, and answers its error when nothing was sent yet. */
 async function answerCall(
-  { request, reply, deps, route }: CallContext,
+  { request, reply, deps, route, family }: CallContext,
   run: (response: FastifyResponse) => Promise<CallResult>,
 ): Promise<FastifyReply> {
   const record = request.record!;
+  if (!allowsFamily(record.client!, family)) {
+    // As for a route the gateway does not have: a client learns nothing of families it may not use.
+    return reply.code(404).send(notFound(request.method, request.url.split('?')[0]).toBody());
+  }
   record.route = route;
   const controller = new AbortController();
   record.abort = controller;

@@ -76,14 +76,23 @@ describe('parseGatewayConfig', () => {
     const config = parseGatewayConfig({
       ...sample(),
       models: { ...sample().models, 'gpt-audio': model },
-      clients: [{ ...sample().clients[0], reasoningEfforts: ['low', 'medium'] }],
+      clients: [
+        { ...sample().clients[0], reasoningEfforts: ['low', 'medium'], apiFamilies: ['chat', 'files'] },
+      ],
     });
     expect(config.models['gpt-audio']).toEqual(model);
     expect(config.clients[0].reasoningEfforts).toEqual(['low', 'medium']);
+    expect(config.clients[0].apiFamilies).toEqual(['chat', 'files']);
   });
 
   it.each([
     ['a missing document', null, '(document)', 'gateway config: (document) must be an object'],
+    [
+      'an unknown API family',
+      { ...sample(), clients: [{ ...sample().clients[0], apiFamilies: ['chat', 'assistants'] }] },
+      'clients[0].apiFamilies[1]',
+      'gateway config: clients[0].apiFamilies[1] must be one of chat, embeddings, responses, completions, conversations, moderations, files, batches, audio, images, traces',
+    ],
     [
       'a fractional rpm',
       { ...sample(), clients: [{ ...sample().clients[0], rpm: 1.5 }] },

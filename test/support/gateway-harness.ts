@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { createHash } from 'node:crypto';
-import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
+import { API_FAMILIES, parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { Gateway, type GatewayOptions } from '../../service/main/gateway';
 import type { GatewayStore } from '../../service/store/types';
 import { staticKey, type UpstreamKeyProvider } from '../../service/upstream/key';
@@ -27,14 +27,29 @@ export function testConfigDocument(patch: Record<string, unknown> = {}): Record<
   const base: Record<string, unknown> = {
     stage: 'test',
     clients: [
-      { id: 'app', keySha256: sha(KEYS.app), rpm: 1000, tpm: 1_000_000, monthlyBudgetUsd: 100 },
-      { id: 'other', keySha256: sha(KEYS.other), rpm: 1000, tpm: 1_000_000, monthlyBudgetUsd: 100 },
+      {
+        id: 'app',
+        keySha256: sha(KEYS.app),
+        rpm: 1000,
+        tpm: 1_000_000,
+        monthlyBudgetUsd: 100,
+        apiFamilies: [...API_FAMILIES],
+      },
+      {
+        id: 'other',
+        keySha256: sha(KEYS.other),
+        rpm: 1000,
+        tpm: 1_000_000,
+        monthlyBudgetUsd: 100,
+        apiFamilies: [...API_FAMILIES],
+      },
       {
         id: 'limited',
         keySha256: sha(KEYS.limited),
         rpm: 1000,
         tpm: 1_000_000,
         monthlyBudgetUsd: 100,
+        // The default families: no files, batches, audio, images or traces.
         models: ['fast'],
       },
     ],

@@ -36,15 +36,18 @@ const fields = (e: GatewayError) => ({ status: e.status, param: e.param, code: e
 const bytes = (s: string) => Buffer.byteLength(s);
 const json = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
 
+/** Tokens of one piece of text or JSON: 3 bytes a token, rounded up piece by piece. */
+const t = (pieceBytes: number) => Math.ceil(pieceBytes / 3);
 /**
- * The documented estimate of one input item: 4 framing tokens (12 bytes), its `content` and `output`
- * (a string by its UTF-8 bytes), and the rest of the item as JSON. A bare string (instructions, a string
- * input) is an item `{content}`, whose rest is `{}` (2 bytes).
+ * The documented estimate of one input item, in tokens: 4 of framing, each piece of its `content` and
+ * `output` (a string by its UTF-8 bytes, a part by its text), and the rest of the item as JSON. A bare
+ * string (instructions, a string input) is an item `{content}`, whose rest is `{}` (2 bytes).
  */
-const item = (contentBytes: number, rest: Record<string, unknown> = {}) => 12 + contentBytes + json(rest);
-/** Bytes at 3 a token rounded up, plus images, files and the 3 reply-priming tokens. */
-const tokens = (totalBytes: number, images = 0, files = 0) =>
-  Math.ceil(totalBytes / 3) + images * DEFAULT_IMAGE_TOKENS + files * DEFAULT_FILE_TOKENS + 3;
+const item = (contentBytes: number | readonly number[], rest: Record<string, unknown> = {}) =>
+  4 + [contentBytes].flat().reduce((sum, b) => sum + t(b), 0) + t(json(rest));
+/** Text tokens, plus images, files and the 3 reply-priming tokens. */
+const tokens = (textTokens: number, images = 0, files = 0) =>
+  textTokens + images * DEFAULT_IMAGE_TOKENS + files * DEFAULT_FILE_TOKENS + 3;
 
 describe('responses spec', () => {
   it('declares its route, upstream path and readers', () => {
@@ -232,7 +235,7 @@ describe('responses prepare', () => {
             item(3, { type: 'message', role: 'assistant' }),
         ),
       );
-      // [{role:'user', content:'Say hello'}]: 12 + 9 + 15 = 36 bytes = 12 tokens, + 3.
+      // [{role:'user', content:'Say hello'}]: 4 framing + 3 (9 bytes) + 5 (`{"role":"user"}`, 15 bytes), + 3.
       expect(prepare(body({ input: [{ role: 'user', content: 'Say hello' }] })).promptTokens).toBe(15);
     });
 
@@ -242,7 +245,7 @@ describe('responses prepare', () => {
         { type: 'input_text', text: 'briefly' },
       ];
       expect(prepare(body({ input: [{ role: 'user', content }] })).promptTokens).toBe(
-        tokens(item(8 + 7, { role: 'user' })),
+        tokens(item([8, 7], { role: 'user' })),
       );
     });
 
@@ -267,13 +270,15 @@ describe('responses prepare', () => {
 
     it('counts an item_reference at limits.maxTokens, whatever it names', () => {
       const prepared = prepare(body({ input: [{ type: 'item_reference', id: 'msg_abc' }] }));
-      // 12 framing bytes + 1,000 tokens of 3 bytes: 3,012 bytes = 1,004 tokens, + 3.
+      // 4 framing tokens + 1,000, + 3.
       expect(prepared.promptTokens).toBe(1_007);
-      expect(prepared.promptTokens).toBe(tokens(12 + 1000 * 3));
+      expect(prepared.promptTokens).toBe(tokens(4 + 1000));
     });
 
     it('counts a non-object item as its JSON', () => {
-      expect(prepare(body({ input: ['hi', 5] })).promptTokens).toBe(tokens(12 + 4 + 12 + 1));
+      expect(prepare(body({ input: ['hi', 5] })).promptTokens).toBe(
+        tokens(4 + t(json('hi')) + 4 + t(json(5))),
+      );
     });
 
     it('counts each image at the default image tokens, whatever its bytes', () => {
@@ -301,7 +306,7 @@ describe('responses prepare', () => {
         APP,
         withImages,
       );
-      expect(prepared.promptTokens).toBe(Math.ceil(item(0, { role: 'user' }) / 3) + 1_445 + 3);
+      expect(prepared.promptTokens).toBe(item(0, { role: 'user' }) + 1_445 + 3);
     });
 
     it('counts each file at the default file tokens (a whole context window)', () => {
@@ -326,7 +331,9 @@ describe('responses prepare', () => {
         format: { type: 'json_schema', name: 's', schema: { type: 'object', properties: {} } },
       };
       const prepared = prepare(body({ tools, tool_choice: toolChoice, text }));
-      expect(prepared.promptTokens).toBe(tokens(item(9) + json(tools) + json(toolChoice) + json(text)));
+      expect(prepared.promptTokens).toBe(
+        tokens(item(9) + t(json(tools)) + t(json(toolChoice)) + t(json(text))),
+      );
       expect(prepared.promptTokens).toBeGreaterThan(1_300);
     });
 
