@@ -34,3 +34,14 @@ export const OPENAI_PRICES = {
   'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, cachedInputUsdPer1M: 1.25, imageTokens: 1_445 },
   'text-embedding-3-small': { inputUsdPer1M: 0.02, outputUsdPer1M: 0 },
 } as const satisfies Record<string, ModelPrice>;
+
+/**
+ * OpenAI's list prices of the media models (moderations, images, audio), kept apart from the text
+ * models above. Looked up on https://platform.openai.com/docs/pricing in December 2026 (the figures
+ * OpenAI has published since the models' launch). Moderation is free: its models are priced 0 so a
+ * stage can allow them per client like any other model.
+ */
+export const OPENAI_MEDIA_PRICES = {
+  'omni-moderation-latest': { inputUsdPer1M: 0, outputUsdPer1M: 0 },
+  'text-moderation-latest': { inputUsdPer1M: 0, outputUsdPer1M: 0 },
+} as const satisfies Record<string, ModelPrice>;

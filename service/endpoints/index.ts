@@ -6,11 +6,18 @@ import type { GatewayConfig } from '../../runtime/gateway-config';
 import { chatCompletions } from './chat-completions';
 import { completions } from './completions';
 import { embeddings } from './embeddings';
+import { moderations } from './moderations';
 import { responses } from './responses';
 import { ModelAccess } from './model-access';
 import type { EndpointSpec, RequestPolicy } from './spec';
 
-export const ENDPOINT_SPECS: readonly EndpointSpec[] = [chatCompletions, embeddings, responses, completions];
+export const ENDPOINT_SPECS: readonly EndpointSpec[] = [
+  chatCompletions,
+  embeddings,
+  responses,
+  completions,
+  moderations,
+];
 
 /** The spec that serves `route`, if any. */
 export function specForRoute(route: string): EndpointSpec | undefined {

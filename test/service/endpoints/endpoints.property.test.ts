@@ -9,6 +9,7 @@ import { createRequestPolicy } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
+import { moderations } from '../../../service/endpoints/moderations';
 import { responses } from '../../../service/endpoints/responses';
 import { GatewayError } from '../../../service/errors';
 import { promptTokensOf } from '../../support/fake-openai/wire';
@@ -122,7 +123,7 @@ describe('request policy properties', () => {
   it('prepares or refuses with a 4xx any JSON body, on every endpoint', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (anything, messages) => {
-        for (const spec of [chatCompletions, embeddings, responses, completions]) {
+        for (const spec of [chatCompletions, embeddings, responses, completions, moderations]) {
           outcome(() => spec.prepare({ policy, client, body: anything }));
           outcome(() =>
             spec.prepare({

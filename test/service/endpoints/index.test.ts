@@ -3,6 +3,7 @@ import { ENDPOINT_SPECS, createRequestPolicy, specForRoute } from '../../../serv
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
+import { moderations } from '../../../service/endpoints/moderations';
 import { responses } from '../../../service/endpoints/responses';
 import { ModelAccess } from '../../../service/endpoints/model-access';
 import { testConfigDocument } from '../../support/gateway-harness';
@@ -16,6 +17,7 @@ const STREAMING_BODY: Record<string, Record<string, unknown>> = {
   embeddings: { model: 'embed', input: 'Hi', stream: true },
   responses: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
   completions: { model: 'gpt-4o-mini', prompt: 'Hi', stream: true },
+  moderations: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
 };
 
 /** A frame that ends each spec's stream. */
@@ -27,13 +29,14 @@ const TERMINAL_FRAME: Record<string, string> = {
 };
 
 describe('ENDPOINT_SPECS', () => {
-  it('serves chat completions, embeddings, responses and legacy completions', () => {
-    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses, completions]);
+  it('serves chat completions, embeddings, responses, legacy completions and moderations', () => {
+    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses, completions, moderations]);
     expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual([
       '/v1/chat/completions',
       '/v1/embeddings',
       '/v1/responses',
       '/v1/completions',
+      '/v1/moderations',
     ]);
   });
 

@@ -17,6 +17,7 @@ import type {
 } from 'openai/resources/conversations/conversations';
 import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { ModerationCreateParams } from 'openai/resources/moderations';
 import type { InputTokenCountParams } from 'openai/resources/responses/input-tokens';
 import type { ResponseCompactParams, ResponseCreateParamsBase } from 'openai/resources/responses/responses';
 import type { ServerResponse } from 'node:http';
@@ -171,6 +172,8 @@ const EMBEDDINGS = keysOf<EmbeddingCreateParams>()(
   ...(['dimensions', 'encoding_format', 'input', 'model', 'user'] as const),
 );
 
+const MODERATIONS = keysOf<ModerationCreateParams>()(...(['input', 'model'] as const));
+
 const CONVERSATIONS_CREATE = keysOf<ConversationCreateParams>()(...(['items', 'metadata'] as const));
 const CONVERSATIONS_UPDATE = keysOf<ConversationUpdateParams>()(...(['metadata'] as const));
 /** `include` of `ItemCreateParams` travels in the query string; the body holds `items` only. */
@@ -183,6 +186,7 @@ export const ACCEPTED_PARAMETERS = {
   'chat.completions.create': CHAT_COMPLETIONS,
   'completions.create': COMPLETIONS,
   'embeddings.create': EMBEDDINGS,
+  'moderations.create': MODERATIONS,
   'conversations.create': CONVERSATIONS_CREATE,
   'conversations.update': CONVERSATIONS_UPDATE,
   'conversations.items.create': CONVERSATION_ITEMS_CREATE,

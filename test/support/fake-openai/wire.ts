@@ -127,7 +127,18 @@ export const MODERATION_CATEGORIES = [
   'violence/graphic',
 ] as const;
 
-export function moderationResult(flagged: boolean): Record<string, unknown> {
+/** The categories omni-moderation also classifies images for. */
+const IMAGE_CATEGORIES: ReadonlySet<string> = new Set([
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'sexual',
+  'violence',
+  'violence/graphic',
+]);
+
+/** One moderation result; `withImage` lists `image` among the input types of the image categories. */
+export function moderationResult(flagged: boolean, withImage = false): Record<string, unknown> {
   const categories: Record<string, boolean> = {};
   const scores: Record<string, number> = {};
   const applied: Record<string, string[]> = {};
@@ -135,7 +146,7 @@ export function moderationResult(flagged: boolean): Record<string, unknown> {
     const hit = flagged && c === 'violence';
     categories[c] = hit;
     scores[c] = hit ? 0.97 : 0.0001;
-    applied[c] = ['text'];
+    applied[c] = withImage && IMAGE_CATEGORIES.has(c) ? ['text', 'image'] : ['text'];
   }
   return { flagged, categories, category_scores: scores, category_applied_input_types: applied };
 }
