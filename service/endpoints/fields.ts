@@ -187,3 +187,28 @@ export function usageStreamOptions(
   const given = isObject(options) ? options : undefined;
   return { callerWantsUsage: given?.include_usage === true, upstream: { ...given, include_usage: true } };
 }
+
+/** OpenAI's limits on `metadata`: at most 16 pairs, keys up to 64 characters, string values up to 512. */
+export const METADATA_LIMITS = { pairs: 16, keyLength: 64, valueLength: 512 } as const;
+
+/** `metadata`, when present: an object of at most 16 short string values. @throws GatewayError 400 */
+export function checkMetadata(body: Body, param = 'metadata'): void {
+  const metadata = body[param];
+  if (!isSet(metadata)) return;
+  if (!isObject(metadata)) throw invalidRequest(`'${param}' must be an object.`, param);
+  const entries = Object.entries(metadata);
+  if (entries.length > METADATA_LIMITS.pairs)
+    throw invalidRequest(
+      `'${param}' has ${entries.length} pairs; at most ${METADATA_LIMITS.pairs} are allowed.`,
+      param,
+    );
+  for (const [key, value] of entries) {
+    if (key.length > METADATA_LIMITS.keyLength)
+      throw invalidRequest(`'${param}' keys must be at most ${METADATA_LIMITS.keyLength} characters.`, param);
+    if (typeof value !== 'string' || value.length > METADATA_LIMITS.valueLength)
+      throw invalidRequest(
+        `'${param}.${key}' must be a string of at most ${METADATA_LIMITS.valueLength} characters.`,
+        `${param}.${key}`,
+      );
+  }
+}

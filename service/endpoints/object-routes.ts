@@ -1,9 +1,11 @@
 /**
  * Calls on stored objects that bill no tokens: retrieve, delete, cancel and list the items of a
- * response, and count a prompt's input tokens. Each is declared here as data; the pipeline checks that
- * the caller owns the object the path (or body) names, counts the call against RPM, and relays it.
+ * response, count a prompt's input tokens, and the Conversations API (`conversations.ts`). Each is
+ * declared here as data; the pipeline checks that the caller owns the object the path (or body) names,
+ * counts the call against RPM, and relays it.
  */
 import type { ApiFamily } from '../../runtime/gateway-config';
+import { CONVERSATION_ROUTES } from './conversations';
 import { objectBody, type Body } from './fields';
 import { namedObjects } from './responses';
 import type { NamedObject, PrepareInput, StoredObjectKind } from './spec';
@@ -12,6 +14,11 @@ import type { NamedObject, PrepareInput, StoredObjectKind } from './spec';
 export interface PreparedObjectBody {
   readonly body: Body;
   readonly names: readonly NamedObject[];
+  /**
+   * Tokens the body adds to the context of the object it creates or extends (a conversation's items),
+   * read again and billed by every response in it. @default 0
+   */
+  readonly contextTokens?: number;
 }
 
 export interface ObjectRoute {
@@ -22,12 +29,24 @@ export interface ObjectRoute {
   readonly route: string;
   /** The kind of object `:id` names. @default the route names none */
   readonly kind?: StoredObjectKind;
-  /** The upstream path (relative to `/v1`) for the object's id. */
-  upstreamPath(id: string): string;
+  /**
+   * What `:item_id` names inside the `:id` object, for its 404 (the owner of `:id` owns its items).
+   * @default the route has no `:item_id`
+   */
+  readonly itemKind?: string;
+  /** The upstream path (relative to `/v1`) for the object's id (and item id). */
+  upstreamPath(id: string, itemId: string): string;
   /** Query parameters forwarded upstream; any other is dropped. */
   readonly query: readonly string[];
   /** A success deletes the object: its owner record goes too. @default false */
   readonly deletes?: boolean;
+  /**
+   * A success creates an object of this kind: it is recorded as the caller's (with the body's
+   * `contextTokens`) before its id reaches the caller. @default the route creates none
+   */
+  readonly creates?: StoredObjectKind;
+  /** A success adds the body's `contextTokens` to the `:id` object's context. @default false */
+  readonly extendsContext?: boolean;
   /** Validates a JSON body and names the objects it refers to. @default no body is sent */
   prepareBody?(input: PrepareInput): PreparedObjectBody;
 }
@@ -84,4 +103,5 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     upstreamPath: (id) => `/responses/${id}/input_items`,
     query: ['after', 'before', 'include', 'limit', 'order'],
   },
+  ...CONVERSATION_ROUTES,
 ];

@@ -6,7 +6,12 @@
  * Chat Completions (`text`, `image_url`, `input_audio`, `file`) and Responses (`input_text`,
  * `input_image`, `input_file`, `input_audio`).
  */
-import { DEFAULT_FILE_TOKENS, DEFAULT_IMAGE_TOKENS, type ModelPrice } from '../../runtime/gateway-config';
+import {
+  CONTEXT_WINDOW_TOKENS,
+  DEFAULT_FILE_TOKENS,
+  DEFAULT_IMAGE_TOKENS,
+  type ModelPrice,
+} from '../../runtime/gateway-config';
 import { invalidRequest } from '../errors';
 import { BYTES_PER_TOKEN, contentBytes, isObject } from './fields';
 
@@ -79,4 +84,20 @@ export function promptTokensOf(size: PromptSize, model: { name: string; price: M
     size.images * (model.price.imageTokens ?? DEFAULT_IMAGE_TOKENS) +
     size.files * (model.price.fileTokens ?? DEFAULT_FILE_TOKENS)
   );
+}
+
+/**
+ * Tokens `size` may bill on whichever configured model reads it later (a conversation's items are read
+ * by every response in it, on any model): images and files at the most any model bills them, audio at
+ * its bytes; never above a context window.
+ */
+export function contextTokensOf(size: PromptSize, models: Readonly<Record<string, ModelPrice>>): number {
+  const prices = Object.values(models);
+  const most = (field: 'imageTokens' | 'fileTokens', fallback: number) =>
+    Math.max(fallback, ...prices.map((p) => p[field] ?? fallback));
+  const tokens =
+    size.textTokens +
+    size.images * most('imageTokens', DEFAULT_IMAGE_TOKENS) +
+    size.files * most('fileTokens', DEFAULT_FILE_TOKENS);
+  return Math.min(tokens, CONTEXT_WINDOW_TOKENS);
 }

@@ -126,6 +126,13 @@ function addItem(size: PromptSize, item: unknown, referenceTokens: number): void
   addJson(size, rest);
 }
 
+/** The size of stored items (a conversation's), as billed to every response that reads them. */
+export function itemsSize(items: readonly unknown[], referenceTokens: number): PromptSize {
+  const size = emptyPromptSize();
+  for (const item of items) addItem(size, item, referenceTokens);
+  return size;
+}
+
 function promptSize(body: Body, referenceTokens: number): PromptSize {
   const size = emptyPromptSize();
   if (body.instructions !== undefined && body.instructions !== null) {

@@ -163,6 +163,7 @@ function objectRoute(route: ObjectRoute, deps: AppDeps) {
         route,
         client: request.record!.client!,
         id: (request.params as { id?: string }).id,
+        itemId: (request.params as { item_id?: string }).item_id,
         query: new URLSearchParams(request.url.split('?')[1] ?? ''),
         body: request.body,
         response,

@@ -5,7 +5,7 @@
  * call's trace for its request record, and the error to answer when nothing was sent yet.
  */
 import type { ClientConfig } from '../../runtime/gateway-config';
-import { createRequestPolicy, type EndpointSpec, type PreparedCall, type RequestPolicy } from '../endpoints';
+import { createRequestPolicy, type EndpointSpec, type RequestPolicy } from '../endpoints';
 import type { GatewayStore } from '../store/types';
 import type { CacheStatus } from '../telemetry/metrics';
 import { noAttempts, type AttemptCounts } from '../upstream/client';
@@ -15,7 +15,7 @@ import { ConcurrencyLimits, type CallSlot } from './concurrency';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
 import { forward, type Forwarded, type StreamOutcome, type UpstreamDeps } from './forward';
 import { addMetered, meterWorstCase, NOTHING_METERED, priceOf, type Metered } from './metering';
-import { authorizeNamedObjects, createdObjectRecorder } from './objects';
+import { authorizeNamedObjects, callObjectsRecorder, type AuthorizedCall } from './objects';
 
 /** Everything the pipeline runs with, built once per gateway. */
 export interface PipelineDeps extends UpstreamDeps {
@@ -79,7 +79,8 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
   if ('error' in planned) {
     return { trace: { metered: NOTHING_METERED, budgetExceeded: false, attempts }, error: planned.error };
   }
-  const { prepared, cachePlan } = planned;
+  const { authorized, cachePlan } = planned;
+  const { prepared } = authorized;
   const base = { model: prepared.model, attempts };
   let admitted: Admitted;
   try {
@@ -112,6 +113,7 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     return { trace: { ...base, metered: NOTHING_METERED, budgetExceeded: false }, error, headers };
   }
   const price = priceOf(deps.config.models, prepared);
+  const objects = callObjectsRecorder(deps.store.owners, input.client.id, authorized);
   const forwarded = await forward(deps, {
     prepared,
     price,
@@ -121,13 +123,14 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     response: input.response,
     attempts,
     started: input.started,
-    onCreated: createdObjectRecorder(deps.store.owners, input.client.id, prepared),
+    ...(objects.onCreated ? { onCreated: objects.onCreated } : {}),
   }).finally(() => slot.release());
   // Attempts upstream may have billed unseen (timed out, cut off, abandoned) are charged their worst case.
   const metered = admitted.reservation.settle({
     ...forwarded.charge,
     metered: addMetered(forwarded.charge.metered, meterWorstCase(price, prepared), attempts.unanswered),
   });
+  void objects.settled(metered, 1 + attempts.unanswered);
   return { trace: traceOf(base, forwarded, cache, metered), error: forwarded.error, headers };
 }
 
@@ -135,17 +138,19 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
 async function plan(
   deps: PipelineDeps,
   input: ModelCallInput,
-): Promise<{ readonly prepared: PreparedCall; readonly cachePlan: CachePlan } | { readonly error: unknown }> {
+): Promise<
+  { readonly authorized: AuthorizedCall; readonly cachePlan: CachePlan } | { readonly error: unknown }
+> {
   try {
     const spec = input.spec.prepare({ policy: deps.policy, client: input.client, body: input.body });
-    const prepared = await authorizeNamedObjects(deps.store.owners, input.client.id, spec);
+    const authorized = await authorizeNamedObjects(deps.store.owners, input.client.id, spec);
     const cachePlan = planCache({
       config: deps.config,
       clientId: input.client.id,
-      prepared,
+      prepared: authorized.prepared,
       cacheControl: input.cacheControl,
     });
-    return { prepared, cachePlan };
+    return { authorized, cachePlan };
   } catch (error) {
     return { error };
   }

@@ -1,12 +1,15 @@
 /**
  * One call on stored objects (see `endpoints/object-routes.ts`): admit against RPM (so probing ids
  * costs requests too) -> the caller must own every object it names, else 404 -> upstream -> relay
- * the answer as is (JSON, or a stored stream replayed as SSE) -> a delete forgets the owner. These
- * calls bill no tokens; like a model call it never throws, and returns its trace and error.
+ * the answer as is (JSON, or a stored stream replayed as SSE). An object the call creates is recorded
+ * as the caller's before the answer goes out, the context the call adds joins the object's record, and
+ * a delete forgets the owner. These calls bill no tokens; like a model call it never throws, and
+ * returns its trace and error.
  */
 import type { ClientConfig } from '../../runtime/gateway-config';
 import type { ObjectRoute, PreparedObjectBody } from '../endpoints/object-routes';
 import { OBJECT_ID } from '../endpoints/object-routes';
+import { idOfJson } from '../endpoints/json-usage';
 import { objectNotFound } from '../errors';
 import { noAttempts, type UpstreamResponse } from '../upstream/client';
 import { mapUpstreamError } from '../upstream/errors';
@@ -14,7 +17,7 @@ import { admitRequest } from './admit';
 import type { CallerResponse } from './caller-response';
 import { NOTHING_METERED } from './metering';
 import type { CallResult, PipelineDeps } from './model-call';
-import { ownedBy } from './objects';
+import { ownedBy, OWNER_TTL_SECONDS } from './objects';
 import { MAX_JSON_ANSWER_BYTES, readCapped } from './relay-json';
 
 export interface ObjectCallInput {
@@ -22,6 +25,8 @@ export interface ObjectCallInput {
   readonly client: ClientConfig;
   /** The `:id` path parameter, when the route has one. */
   readonly id?: string;
+  /** The `:item_id` path parameter, when the route has one. */
+  readonly itemId?: string;
   /** The caller's query string. */
   readonly query: URLSearchParams;
   /** The parsed JSON body, for routes that take one. */
@@ -29,18 +34,25 @@ export interface ObjectCallInput {
   readonly response: CallerResponse;
 }
 
-/** The upstream path with the route's forwarded query parameters, and the body to send. */
-async function authorize(
-  deps: PipelineDeps,
-  input: ObjectCallInput,
-): Promise<{ path: string; payload?: string }> {
-  const { route, client, id } = input;
+/** The call as authorized: the upstream path with its forwarded query, the body to send, its context. */
+interface AuthorizedObjectCall {
+  readonly path: string;
+  readonly payload?: string;
+  /** What the body adds to the context of the object it creates or extends. */
+  readonly contextTokens: number;
+}
+
+async function authorize(deps: PipelineDeps, input: ObjectCallInput): Promise<AuthorizedObjectCall> {
+  const { route, client, id, itemId } = input;
   let prepared: PreparedObjectBody | undefined;
   if (route.prepareBody) prepared = route.prepareBody({ policy: deps.policy, client, body: input.body });
   if (route.kind !== undefined) {
     if (id === undefined || !OBJECT_ID.test(id)) throw objectNotFound(route.kind, id ?? '', null);
     await ownedBy(deps.store.owners, client.id, { kind: route.kind, id, param: null });
   }
+  // An id OpenAI could never have issued is absent, answered as OpenAI would without asking it.
+  if (route.itemKind !== undefined && (itemId === undefined || !OBJECT_ID.test(itemId)))
+    throw objectNotFound(route.itemKind, itemId ?? '', null);
   for (const named of prepared?.names ?? []) await ownedBy(deps.store.owners, client.id, named);
   const query = new URLSearchParams();
   for (const name of route.query) {
@@ -50,9 +62,35 @@ async function authorize(
   }
   const search = query.size > 0 ? `?${query.toString()}` : '';
   return {
-    path: route.upstreamPath(id ?? '') + search,
+    path: route.upstreamPath(id ?? '', itemId ?? '') + search,
     ...(prepared ? { payload: JSON.stringify(prepared.body) } : {}),
+    contextTokens: prepared?.contextTokens ?? 0,
   };
+}
+
+/**
+ * What a successful JSON answer changes in the owner records, before the caller sees it: the object
+ * it creates becomes the caller's, the object it extends grows, the object it deletes is forgotten.
+ * A record that cannot be written leaves a created object unreachable (404 to everyone) and an
+ * extended one smaller than it is (its next response reserves less, and settles to its bill).
+ */
+async function recordOwners(
+  deps: PipelineDeps,
+  input: ObjectCallInput,
+  answer: { readonly text: string; readonly contextTokens: number },
+): Promise<void> {
+  const { route, id, client } = input;
+  const owners = deps.store.owners;
+  if (route.creates !== undefined) {
+    const created = idOfJson(answer.text);
+    const owner = { clientId: client.id, contextTokens: answer.contextTokens };
+    if (created !== undefined)
+      await owners.record(created, owner, OWNER_TTL_SECONDS[route.creates]).catch(() => undefined);
+  }
+  if (id === undefined) return;
+  if (route.extendsContext)
+    await owners.extend(id, { addedTokens: answer.contextTokens }).catch(() => undefined);
+  if (route.deletes) await owners.forget(id).catch(() => undefined);
 }
 
 /** A stored stream, replayed as it comes: nothing in it is billed, so it is not parsed. */
@@ -80,7 +118,7 @@ export async function runObjectCall(deps: PipelineDeps, input: ObjectCallInput):
   let headers: Record<string, string> = {};
   try {
     headers = await admitRequest({ limits: deps.limits, store: deps.store, client: input.client });
-    const { path, payload } = await authorize(deps, input);
+    const { path, payload, contextTokens } = await authorize(deps, input);
     const up = await deps.upstream.send({
       method: input.route.method,
       path,
@@ -92,8 +130,7 @@ export async function runObjectCall(deps: PipelineDeps, input: ObjectCallInput):
     if (streamed && up.status === 200) await relayRawStream(input.response, up, headers);
     else {
       const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
-      if (input.route.deletes && up.status === 200 && input.id !== undefined)
-        await deps.store.owners.forget(input.id).catch(() => undefined);
+      if (up.status === 200) await recordOwners(deps, input, { text, contextTokens });
       input.response.send({ status: up.status, headers, contentType: 'json', body: text });
     }
     return { trace: { ...trace, upstreamMs: up.headersMs } };

@@ -7,19 +7,44 @@ import { systemClock, type Clock } from '../../runtime/clock';
 import { isJsonObject } from '../../runtime/json';
 import type { CircuitBreaker } from './circuit-breaker';
 import { CircuitOpenError, StoreOperationError } from './errors';
-import type { ObjectOwner, ObjectOwners, StoreErrorListener } from './types';
+import { CONTEXT_WINDOW_TOKENS } from '../../runtime/gateway-config';
+import type { ContextGrowth, ObjectOwner, ObjectOwners, StoreErrorListener } from './types';
 
-/** An owner record read back: anything but a client id and an optional count is no owner at all. */
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** An owner record read back: anything but a client id and optional counts is no owner at all. */
 function ownerOf(value: unknown): ObjectOwner | undefined {
   if (!isJsonObject(value) || typeof value.clientId !== 'string') return undefined;
-  const tokens = value.contextTokens;
-  return typeof tokens === 'number' && Number.isSafeInteger(tokens) && tokens >= 0
-    ? { clientId: value.clientId, contextTokens: tokens }
-    : { clientId: value.clientId };
+  const { contextTokens, revision } = value;
+  return {
+    clientId: value.clientId,
+    ...(isCount(contextTokens) ? { contextTokens } : {}),
+    ...(isCount(revision) && revision > 0 ? { revision } : {}),
+  };
+}
+
+/** The record after `growth` (see `ObjectOwners.extend`); the Redis script does the same in Lua. */
+export function grown(owner: ObjectOwner, growth: ContextGrowth): ObjectOwner {
+  const revision = owner.revision ?? 0;
+  if (owner.contextTokens === undefined) return { ...owner, revision: revision + 1 };
+  const tokens =
+    growth.exact !== undefined && growth.exact.revision === revision
+      ? growth.exact.tokens
+      : owner.contextTokens + growth.addedTokens;
+  return {
+    ...owner,
+    contextTokens: Math.min(Math.max(0, Math.ceil(tokens)), CONTEXT_WINDOW_TOKENS),
+    revision: revision + 1,
+  };
+}
+
+/** The script `RedisStore` defines on its connection (`OWNER_EXTEND_SCRIPT`). */
+export interface OwnerCommands {
+  oaiOwnerExtend(key: string, ...args: (string | number)[]): Promise<number>;
 }
 
 export class MemoryObjectOwners implements ObjectOwners {
-  private readonly owners = new Map<string, { owner: ObjectOwner; expiresAt: number }>();
+  private readonly owners = new Map<string, { owner: ObjectOwner; readonly expiresAt: number }>();
 
   constructor(private readonly now: Clock = systemClock) {}
 
@@ -39,11 +64,17 @@ export class MemoryObjectOwners implements ObjectOwners {
   async forget(id: string): Promise<void> {
     this.owners.delete(id);
   }
+
+  async extend(id: string, growth: ContextGrowth): Promise<void> {
+    const entry = this.owners.get(id);
+    if (entry !== undefined) entry.owner = grown(entry.owner, growth);
+  }
 }
 
 export class RedisObjectOwners implements ObjectOwners {
   constructor(
-    private readonly redis: Redis,
+    /** A connection with `OWNER_EXTEND_SCRIPT` defined as `oaiOwnerExtend`. */
+    private readonly redis: Redis & OwnerCommands,
     /** Key prefix of the stage, `oai:<stage>:`. */
     private readonly prefix: string,
   ) {}
@@ -68,6 +99,19 @@ export class RedisObjectOwners implements ObjectOwners {
 
   async forget(id: string): Promise<void> {
     await this.run('owner_forget', () => this.redis.del(this.key(id)));
+  }
+
+  async extend(id: string, growth: ContextGrowth): Promise<void> {
+    const { addedTokens, exact } = growth;
+    await this.run('owner_extend', () =>
+      this.redis.oaiOwnerExtend(
+        this.key(id),
+        Math.ceil(addedTokens),
+        exact === undefined ? '' : exact.revision,
+        exact === undefined ? 0 : Math.ceil(exact.tokens),
+        CONTEXT_WINDOW_TOKENS,
+      ),
+    );
   }
 
   private key(id: string): string {
@@ -104,6 +148,10 @@ export class GuardedObjectOwners implements ObjectOwners {
 
   forget(id: string): Promise<void> {
     return this.guard('owner_forget', () => this.primary.forget(id));
+  }
+
+  extend(id: string, growth: ContextGrowth): Promise<void> {
+    return this.guard('owner_extend', () => this.primary.extend(id, growth));
   }
 
   private async guard<T>(operation: string, command: () => Promise<T>): Promise<T> {

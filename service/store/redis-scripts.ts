@@ -150,3 +150,27 @@ end
 if KEYS[5] ~= '' then redis.call('SET', KEYS[5], ARGV[7], 'EX', ARGV[8]) end
 return 1
 `;
+
+/**
+ * `grown` (object-owners.ts) in Lua, on one key: KEYS[1] the owner record; ARGV added tokens, the exact revision ('' for
+ * none), the exact tokens, the context window. The TTL is kept. Returns 1 if the record was there.
+ */
+export const OWNER_EXTEND_SCRIPT = `
+local text = redis.call('GET', KEYS[1])
+if not text then return 0 end
+local ok, owner = pcall(cjson.decode, text)
+if not ok or type(owner) ~= 'table' then return 0 end
+local revision = tonumber(owner.revision) or 0
+local tokens = tonumber(owner.contextTokens)
+if tokens ~= nil then
+  if ARGV[2] ~= '' and tonumber(ARGV[2]) == revision then
+    tokens = tonumber(ARGV[3])
+  else
+    tokens = tokens + tonumber(ARGV[1])
+  end
+  owner.contextTokens = math.min(math.max(0, math.ceil(tokens)), tonumber(ARGV[4]))
+end
+owner.revision = revision + 1
+redis.call('SET', KEYS[1], cjson.encode(owner), 'KEEPTTL')
+return 1
+`;

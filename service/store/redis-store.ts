@@ -1,11 +1,11 @@
 import Redis from 'ioredis';
 import { systemClock, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds } from './month';
-import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
+import { ADMIT_SCRIPT, OWNER_EXTEND_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
 import { pickRefusal, ticketFor } from './snapshot';
 import type { AdmissionDecision, AdmissionRequest, CacheEntry, Ticket } from './types';
 import { RATE_PERIOD_MS } from './gcra';
-import { RedisObjectOwners } from './object-owners';
+import { RedisObjectOwners, type OwnerCommands } from './object-owners';
 
 /** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
 export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
@@ -31,7 +31,7 @@ export interface RedisStoreOptions {
 /** The admit script's reply; the cached value is present only on a hit. */
 type Reply = [number, number, number, number, number, number, number, number, number, (string | null)?];
 
-interface ScriptCommands {
+interface ScriptCommands extends OwnerCommands {
   oaiAdmit(...args: (string | number)[]): Promise<Reply>;
   oaiSettle(...args: (string | number)[]): Promise<number>;
 }
@@ -70,6 +70,7 @@ export class RedisStore {
     this.redis = options.redis as Redis & ScriptCommands;
     this.redis.defineCommand('oaiAdmit', { numberOfKeys: 7, lua: ADMIT_SCRIPT });
     this.redis.defineCommand('oaiSettle', { numberOfKeys: 5, lua: SETTLE_SCRIPT });
+    this.redis.defineCommand('oaiOwnerExtend', { numberOfKeys: 1, lua: OWNER_EXTEND_SCRIPT });
     this.prefix = `oai:${options.stage}:`;
     this.owners = new RedisObjectOwners(this.redis, this.prefix);
     this.stageRequestsKey = `${this.prefix}rpm:s`;

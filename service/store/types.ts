@@ -134,6 +134,23 @@ export interface ObjectOwner {
    * @default unknown (the naming call reserves the model's worst case)
    */
   readonly contextTokens?: number;
+  /**
+   * Times the record's context was extended: a turn that read revision r may set the context exactly
+   * only while the record is still at r (see `ObjectOwners.extend`). @default 0
+   */
+  readonly revision?: number;
+}
+
+/** How one call grew an object's context (a conversation's items, a response in it). */
+export interface ContextGrowth {
+  /** Tokens the call added at most: its own input and output, never what it read of the context. */
+  readonly addedTokens: number;
+  /**
+   * The context's size as the call's usage reports it (what it read plus what it added), which
+   * replaces the recorded one only while the record is at `revision`: no other call extended it since
+   * this one read it. @default the record grows by `addedTokens`
+   */
+  readonly exact?: { readonly revision: number; readonly tokens: number };
 }
 
 /**
@@ -146,4 +163,10 @@ export interface ObjectOwners {
   record(id: string, owner: ObjectOwner, ttlSeconds: number): Promise<void>;
   lookup(id: string): Promise<ObjectOwner | undefined>;
   forget(id: string): Promise<void>;
+  /**
+   * Grows the context of `id`'s record atomically (shared by replicas): exactly to `growth.exact` when
+   * the record is still at its revision, else by `growth.addedTokens`; never above a context window,
+   * and an unknown context stays unknown. The revision goes up by one. No record: nothing happens.
+   */
+  extend(id: string, growth: ContextGrowth): Promise<void>;
 }

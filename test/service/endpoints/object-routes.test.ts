@@ -16,10 +16,12 @@ const routeOf = (method: ObjectRoute['method'], route: string): ObjectRoute => {
   return found;
 };
 const fields = (e: GatewayError) => ({ status: e.status, param: e.param, code: e.code });
+/** The Responses family's routes; the Conversations routes have tests of their own. */
+const RESPONSE_ROUTES = OBJECT_ROUTES.filter((r) => r.family === 'responses');
 
 describe('OBJECT_ROUTES', () => {
   it('declares exactly these routes, each method and route once', () => {
-    expect(OBJECT_ROUTES.map((r) => `${r.method} ${r.route}`)).toEqual([
+    expect(RESPONSE_ROUTES.map((r) => `${r.method} ${r.route}`)).toEqual([
       'POST /v1/responses/input_tokens',
       'GET /v1/responses/:id',
       'DELETE /v1/responses/:id',
@@ -28,6 +30,7 @@ describe('OBJECT_ROUTES', () => {
     ]);
     const keys = OBJECT_ROUTES.map((r) => `${r.method} ${r.route}`);
     expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(OBJECT_ROUTES.map((r) => r.family))).toEqual(new Set(['responses', 'conversations']));
   });
 
   it('shares no route with a model endpoint', () => {
@@ -36,7 +39,7 @@ describe('OBJECT_ROUTES', () => {
   });
 
   it('names a response by :id on every route with an id, and none on the token count', () => {
-    for (const r of OBJECT_ROUTES) {
+    for (const r of RESPONSE_ROUTES) {
       expect({ route: r.route, kind: r.kind }).toEqual({
         route: r.route,
         kind: r.route.includes(':id') ? 'response' : undefined,
@@ -51,11 +54,11 @@ describe('OBJECT_ROUTES', () => {
     ['POST', '/v1/responses/:id/cancel', '/responses/resp_1/cancel'],
     ['GET', '/v1/responses/:id/input_items', '/responses/resp_1/input_items'],
   ])('%s %s goes upstream to %s', (method, route, upstream) => {
-    expect(routeOf(method, route).upstreamPath('resp_1')).toBe(upstream);
+    expect(routeOf(method, route).upstreamPath('resp_1', '')).toBe(upstream);
   });
 
   it('forwards only the query parameters OpenAI takes on each route', () => {
-    expect(Object.fromEntries(OBJECT_ROUTES.map((r) => [`${r.method} ${r.route}`, r.query]))).toEqual({
+    expect(Object.fromEntries(RESPONSE_ROUTES.map((r) => [`${r.method} ${r.route}`, r.query]))).toEqual({
       'POST /v1/responses/input_tokens': [],
       'GET /v1/responses/:id': ['include', 'include_obfuscation', 'starting_after', 'stream'],
       'DELETE /v1/responses/:id': [],
@@ -65,10 +68,10 @@ describe('OBJECT_ROUTES', () => {
   });
 
   it('marks only the delete as deleting, and gives only the token count a body', () => {
-    expect(OBJECT_ROUTES.filter((r) => r.deletes).map((r) => `${r.method} ${r.route}`)).toEqual([
+    expect(RESPONSE_ROUTES.filter((r) => r.deletes).map((r) => `${r.method} ${r.route}`)).toEqual([
       'DELETE /v1/responses/:id',
     ]);
-    expect(OBJECT_ROUTES.filter((r) => r.prepareBody).map((r) => r.route)).toEqual([
+    expect(RESPONSE_ROUTES.filter((r) => r.prepareBody).map((r) => r.route)).toEqual([
       '/v1/responses/input_tokens',
     ]);
   });

@@ -4,7 +4,8 @@ import type { NamedObject } from '../../../service/endpoints/spec';
 import { GatewayError } from '../../../service/errors';
 import {
   authorizeNamedObjects,
-  createdObjectRecorder,
+  callObjectsRecorder,
+  growContext,
   ownedBy,
   OWNER_TTL_SECONDS,
 } from '../../../service/pipeline/objects';
@@ -28,6 +29,7 @@ const failing: ObjectOwners = {
   record: () => Promise.reject(new Error('down')),
   lookup: () => Promise.reject(new Error('down')),
   forget: () => Promise.reject(new Error('down')),
+  extend: () => Promise.reject(new Error('down')),
 };
 
 async function errorOf(p: Promise<unknown>): Promise<GatewayError> {
@@ -71,7 +73,7 @@ describe('authorizeNamedObjects', () => {
   it('adds the context each named object carries to the prompt estimate', async () => {
     const owners = new MemoryObjectOwners();
     await owners.record('resp_a', { clientId: 'app', contextTokens: 1_234 }, 60);
-    const authorized = await authorizeNamedObjects(owners, 'app', call([previous('resp_a')]));
+    const { prepared: authorized } = await authorizeNamedObjects(owners, 'app', call([previous('resp_a')]));
     expect(authorized.promptTokens).toBe(100 + 1_234);
     expect(authorized.completionTokens).toBe(50);
   });
@@ -79,11 +81,11 @@ describe('authorizeNamedObjects', () => {
   it('counts a context of unknown size as a whole context window, and none for an object that carries none', async () => {
     const owners = new MemoryObjectOwners();
     await owners.record('resp_a', { clientId: 'app' }, 60);
-    expect((await authorizeNamedObjects(owners, 'app', call([previous('resp_a')]))).promptTokens).toBe(
-      100 + CONTEXT_WINDOW_TOKENS,
-    );
+    expect(
+      (await authorizeNamedObjects(owners, 'app', call([previous('resp_a')]))).prepared.promptTokens,
+    ).toBe(100 + CONTEXT_WINDOW_TOKENS);
     const prepared = call([previous('resp_a', false)]);
-    expect(await authorizeNamedObjects(owners, 'app', prepared)).toBe(prepared);
+    expect((await authorizeNamedObjects(owners, 'app', prepared)).prepared).toBe(prepared);
   });
 
   it('refuses the call when any named object is not the caller’s', async () => {
@@ -98,13 +100,15 @@ describe('authorizeNamedObjects', () => {
 
 describe('createdObjectRecorder', () => {
   it('is absent for a call that creates nothing', () => {
-    expect(createdObjectRecorder(new MemoryObjectOwners(), 'app', call([]))).toBeUndefined();
+    expect(
+      callObjectsRecorder(new MemoryObjectOwners(), 'app', { prepared: call([]) }).onCreated,
+    ).toBeUndefined();
   });
 
   it('records the creator with the context upstream billed, for as long as OpenAI keeps a response', async () => {
     const records: Array<[string, ObjectOwner, number]> = [];
     const owners: ObjectOwners = { ...failing, record: async (...args) => void records.push(args) };
-    const record = createdObjectRecorder(owners, 'app', call([], 'response'))!;
+    const record = callObjectsRecorder(owners, 'app', { prepared: call([], 'response') }).onCreated!;
     await record('resp_new', undefined);
     await record('resp_new', { prompt_tokens: 30, completion_tokens: 12 });
     expect(records).toEqual([
@@ -115,7 +119,7 @@ describe('createdObjectRecorder', () => {
   });
 
   it('swallows a store failure: the answer still goes out, the object is nobody’s', async () => {
-    const record = createdObjectRecorder(failing, 'app', call([], 'response'))!;
+    const record = callObjectsRecorder(failing, 'app', { prepared: call([], 'response') }).onCreated!;
     await expect(record('resp_new', undefined)).resolves.toBeUndefined();
   });
 });
@@ -186,9 +190,9 @@ describe('ownership, value by value', () => {
   it('returns the same object when nothing is named, or when the objects list is absent', async () => {
     const owners = new MemoryObjectOwners();
     const none = call([]);
-    expect(await authorizeNamedObjects(owners, 'app', none)).toBe(none);
+    expect((await authorizeNamedObjects(owners, 'app', none)).prepared).toBe(none);
     const absent = { promptTokens: 100, completionTokens: 50 } as unknown as PreparedCall;
-    expect(await authorizeNamedObjects(failing, 'app', absent)).toBe(absent);
+    expect((await authorizeNamedObjects(failing, 'app', absent)).prepared).toBe(absent);
   });
 
   it('sums the context of every named object that carries one, without changing the call it was given', async () => {
@@ -197,7 +201,7 @@ describe('ownership, value by value', () => {
     await owners.record('conv_1', { clientId: 'app', contextTokens: 250 }, 0);
     await owners.record('resp_b', { clientId: 'app', contextTokens: 9_999 }, 60);
     const prepared = call([previous('resp_a'), conversation('conv_1'), previous('resp_b', false)]);
-    const authorized = await authorizeNamedObjects(owners, 'app', prepared);
+    const { prepared: authorized } = await authorizeNamedObjects(owners, 'app', prepared);
     expect(authorized).not.toBe(prepared);
     expect(authorized).toEqual({ ...prepared, promptTokens: 100 + 1_000 + 250 });
     expect(prepared.promptTokens).toBe(100);
@@ -207,7 +211,7 @@ describe('ownership, value by value', () => {
     const owners = new MemoryObjectOwners();
     await owners.record('resp_a', { clientId: 'app' }, 60);
     await owners.record('conv_1', { clientId: 'app' }, 0);
-    const authorized = await authorizeNamedObjects(
+    const { prepared: authorized } = await authorizeNamedObjects(
       owners,
       'app',
       call([previous('resp_a'), conversation('conv_1')]),
@@ -241,17 +245,19 @@ describe('ownership, value by value', () => {
       completionTokens: 1,
       objects: { names: [], creates: 'conversation' },
     } as unknown as PreparedCall;
-    const record = createdObjectRecorder(owners, 'other', prepared)!;
+    const record = callObjectsRecorder(owners, 'other', { prepared }).onCreated!;
     await record('conv_new', { prompt_tokens: 30 });
     expect(records).toEqual([['conv_new', { clientId: 'other', contextTokens: 30 }, 0]]);
   });
 
   it('is absent for a call without objects, and records an owner a lookup then finds', async () => {
     expect(
-      createdObjectRecorder(new MemoryObjectOwners(), 'app', { promptTokens: 1 } as unknown as PreparedCall),
+      callObjectsRecorder(new MemoryObjectOwners(), 'app', {
+        prepared: { promptTokens: 1 } as unknown as PreparedCall,
+      }).onCreated,
     ).toBeUndefined();
     const owners = new MemoryObjectOwners();
-    await createdObjectRecorder(owners, 'app', call([], 'response'))!('resp_new', {
+    await callObjectsRecorder(owners, 'app', { prepared: call([], 'response') }).onCreated!('resp_new', {
       prompt_tokens: 120,
       completion_tokens: 30,
       prompt_tokens_details: { cached_tokens: 100 },
@@ -260,5 +266,62 @@ describe('ownership, value by value', () => {
       clientId: 'app',
       contextTokens: 150,
     });
+  });
+});
+
+describe('growContext and the call recorder', () => {
+  const conversation: NamedObject = {
+    kind: 'conversation',
+    id: 'conv_1',
+    param: 'conversation',
+    carriesContext: true,
+  };
+
+  it('reads the conversation revision and own estimate at authorization', async () => {
+    const owners = new MemoryObjectOwners();
+    await owners.record('conv_1', { clientId: 'app', contextTokens: 400, revision: 3 }, 0);
+    const authorized = await authorizeNamedObjects(owners, 'app', call([conversation]));
+    expect(authorized.prepared.promptTokens).toBe(500);
+    expect(authorized.turn).toEqual({ id: 'conv_1', revision: 3, ownPromptTokens: 100 });
+    expect((await authorizeNamedObjects(owners, 'app', call([]))).turn).toBeUndefined();
+  });
+
+  it('sets the context to the usage while nobody else extended it, else adds the own estimate and output', async () => {
+    const owners = new MemoryObjectOwners();
+    await owners.record('conv_1', { clientId: 'app', contextTokens: 400 }, 0);
+    const turn = { id: 'conv_1', revision: 0, ownPromptTokens: 100 };
+    await growContext(owners, turn, { promptTokens: 450, completionTokens: 30 });
+    expect(await owners.lookup('conv_1')).toEqual({ clientId: 'app', contextTokens: 480, revision: 1 });
+    await growContext(owners, turn, { promptTokens: 450, completionTokens: 30 }, 2);
+    expect((await owners.lookup('conv_1'))?.contextTokens).toBe(480 + 2 * 100 + 30);
+  });
+
+  it('leaves the conversation alone when nothing reached the model, and swallows a store failure', async () => {
+    const owners = new MemoryObjectOwners();
+    await owners.record('conv_1', { clientId: 'app', contextTokens: 400 }, 0);
+    const turn = { id: 'conv_1', revision: 0, ownPromptTokens: 100 };
+    await growContext(owners, turn, { promptTokens: 0, completionTokens: 0 });
+    expect(await owners.lookup('conv_1')).toEqual({ clientId: 'app', contextTokens: 400 });
+    await expect(
+      growContext(failing, turn, { promptTokens: 1, completionTokens: 1 }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('grows the conversation once: from the usage when it arrives, else from what was metered', async () => {
+    const owners = new MemoryObjectOwners();
+    await owners.record('conv_1', { clientId: 'app', contextTokens: 400 }, 0);
+    const authorized = await authorizeNamedObjects(owners, 'app', call([conversation], 'response'));
+    const recorder = callObjectsRecorder(owners, 'app', authorized);
+    await recorder.onCreated!('resp_1', { prompt_tokens: 420, completion_tokens: 20 });
+    await recorder.settled({ promptTokens: 420, completionTokens: 20, costNanos: 1 }, 1);
+    expect(await owners.lookup('conv_1')).toEqual({ clientId: 'app', contextTokens: 440, revision: 1 });
+    const again = callObjectsRecorder(
+      owners,
+      'app',
+      await authorizeNamedObjects(owners, 'app', call([conversation])),
+    );
+    expect(again.onCreated).toBeUndefined();
+    await again.settled({ promptTokens: 600, completionTokens: 50, costNanos: 1 }, 1);
+    expect(await owners.lookup('conv_1')).toEqual({ clientId: 'app', contextTokens: 650, revision: 2 });
   });
 });

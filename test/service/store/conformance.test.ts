@@ -3,6 +3,7 @@
  * the Redis store on a real redis-server (with the `closed` fallback, so a Redis problem fails the
  * test instead of hiding behind the local fallback).
  */
+import { CONTEXT_WINDOW_TOKENS } from '../../../runtime/gateway-config';
 import { ResilientStore, type AdmissionDecision, type GatewayStore } from '../../../service/store';
 import { RedisServer } from '../../support/redis-server';
 import {
@@ -465,6 +466,39 @@ describe.each(factories)('$name', (factory) => {
       expect(await a.owners.lookup('resp_1')).toEqual({ clientId: 'app' });
       await a.owners.forget('resp_1');
       expect(await a.owners.lookup('resp_1')).toBeUndefined();
+    });
+
+    it('grows a context exactly while the revision it read is current, else by what was added', async () => {
+      const a = await newStore();
+      await a.owners.record('conv_1', { clientId: 'app', contextTokens: 100 }, 0);
+      // A turn that read revision 0, with nothing in between: the usage's figure replaces the estimate.
+      await a.owners.extend('conv_1', { addedTokens: 50, exact: { revision: 0, tokens: 130 } });
+      expect(await a.owners.lookup('conv_1')).toEqual({ clientId: 'app', contextTokens: 130, revision: 1 });
+      // Another turn also read revision 0: it grows by what it added, never back to a smaller figure.
+      await a.owners.extend('conv_1', { addedTokens: 50, exact: { revision: 0, tokens: 120 } });
+      expect(await a.owners.lookup('conv_1')).toEqual({ clientId: 'app', contextTokens: 180, revision: 2 });
+      await a.owners.extend('conv_1', { addedTokens: 10_000_000 });
+      expect((await a.owners.lookup('conv_1'))?.contextTokens).toBe(CONTEXT_WINDOW_TOKENS);
+    });
+
+    it('keeps an unknown context unknown, and extends nothing absent', async () => {
+      const a = await newStore();
+      await a.owners.record('resp_1', { clientId: 'app' }, 3600);
+      await a.owners.extend('resp_1', { addedTokens: 5, exact: { revision: 0, tokens: 9 } });
+      expect(await a.owners.lookup('resp_1')).toEqual({ clientId: 'app', revision: 1 });
+      await a.owners.extend('conv_absent', { addedTokens: 5 });
+      expect(await a.owners.lookup('conv_absent')).toBeUndefined();
+    });
+
+    it('loses no growth when replicas extend one conversation at once', async () => {
+      const a = await newStore();
+      // Two memory stores share nothing: there, one store takes every extension.
+      const b = factory.name === 'MemoryStore' ? a : await newStore();
+      await a.owners.record('conv_2', { clientId: 'app', contextTokens: 0 }, 0);
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).owners.extend('conv_2', { addedTokens: 7 })),
+      );
+      expect(await b.owners.lookup('conv_2')).toEqual({ clientId: 'app', contextTokens: 140, revision: 20 });
     });
 
     it('keeps the owners of one stage apart from another', async () => {

@@ -6,7 +6,8 @@ import {
   MemoryObjectOwners,
   RedisObjectOwners,
 } from '../../../service/store/object-owners';
-import type { ObjectOwner, ObjectOwners } from '../../../service/store/types';
+import type { OwnerCommands } from '../../../service/store/object-owners';
+import type { ContextGrowth, ObjectOwner, ObjectOwners } from '../../../service/store/types';
 import { MID_MONTH_MS, TestClock } from '../../support/clock';
 
 const rejection = async (p: Promise<unknown>): Promise<unknown> =>
@@ -83,7 +84,7 @@ function fakeRedis() {
     del: (key: string) => run(['del', key], () => (values.delete(key) ? 1 : 0)),
   };
   return {
-    redis: redis as unknown as Redis,
+    redis: redis as unknown as Redis & OwnerCommands,
     values,
     calls,
     fail: (err: Error | undefined) => (failing = err),
@@ -164,6 +165,7 @@ function primary() {
     record: wrap((id: string, owner: ObjectOwner, ttl: number) => inner.record(id, owner, ttl)),
     lookup: wrap((id: string) => inner.lookup(id)),
     forget: wrap((id: string) => inner.forget(id)),
+    extend: wrap((id: string, growth: ContextGrowth) => inner.extend(id, growth)),
   };
   return { owners, state };
 }
