@@ -42,14 +42,57 @@ export interface ModelPrice {
    * @default none (audio refused)
    */
   readonly audioOutputUsdPer1M?: number;
+  /**
+   * Price of one million prompt tokens written to OpenAI's prompt cache (`cache_write_tokens` in
+   * `input_tokens_details` / `prompt_tokens_details`, a share of the prompt). OpenAI bills writes from
+   * the GPT-5.6 family on (1.25x input for the 30-minute retention); earlier models write for free.
+   * When it is dearer than input, a call is reserved as if its whole prompt were written.
+   * @default inputUsdPer1M (writes cost what any uncached input token costs)
+   */
+  readonly cacheWriteUsdPer1M?: number;
+  /**
+   * OpenAI's long-context rule: a request with more input tokens than `aboveInputTokens` bills all of
+   * its tokens at `inputFactor` (input, cached input, cache writes) and `outputFactor` (output).
+   * @default none (one rate at any length)
+   */
+  readonly longContext?: LongContextPricing;
+  /**
+   * What each OpenAI service tier costs on this model against its standard rates; OpenAI prices a tier
+   * as one factor on every rate of a model (e.g. priority 2.5x on gpt-5.5, 1.75x on gpt-4.1).
+   * @default flex 1 (standard: metering flex at standard over-charges, never under), priority
+   *   PRIORITY_PRICE_FACTOR (the dearest priority factor of a current model)
+   */
+  readonly serviceTierFactors?: ServiceTierFactors;
+}
+
+/** OpenAI's long-context pricing of a model (see `ModelPrice.longContext`). */
+export interface LongContextPricing {
+  /** Input tokens above which the whole request bills at the long-context rates. */
+  readonly aboveInputTokens: number;
+  /** Factor on input, cached input and cache-write prices. */
+  readonly inputFactor: number;
+  /** Factor on output prices. */
+  readonly outputFactor: number;
+}
+
+/** Price factors of the service tiers priced apart from standard (see `ModelPrice.serviceTierFactors`). */
+export interface ServiceTierFactors {
+  /** @default 1 */
+  readonly flex?: number;
+  /** @default PRIORITY_PRICE_FACTOR */
+  readonly priority?: number;
 }
 
 export const SERVICE_TIERS = ['auto', 'default', 'flex', 'priority', 'scale'] as const;
 export type ServiceTier = (typeof SERVICE_TIERS)[number];
 /** Tiers at or below the standard price: `flex` is cheaper, so metering it at standard over-charges. */
 export const DEFAULT_SERVICE_TIERS: readonly ServiceTier[] = ['auto', 'default', 'flex'];
-/** What the priority tier costs against standard, at most, across current models (reserved and metered). */
-export const PRIORITY_PRICE_FACTOR = 2;
+/**
+ * What the priority tier costs against standard on a model without its own factor: the dearest of the
+ * current models (gpt-5.5: $12.50 against $5.00 input, $75 against $30 output, read on
+ * https://openai.com/api-priority-processing/ on 2026-12-02), so a model without one is never under-metered.
+ */
+export const PRIORITY_PRICE_FACTOR = 2.5;
 
 /** Calls one client may have in flight per replica by default: a quarter of the upstream pool (256). */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 64;
@@ -90,7 +133,7 @@ export const DEFAULT_API_FAMILIES: readonly ApiFamily[] = [
   'moderations',
 ];
 
-export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
 /** gpt-4o-mini at high detail: 2,833 base tokens + 8 tiles x 5,667, the most any current model bills an image. */
@@ -116,7 +159,8 @@ export interface ClientConfig {
   readonly maxConcurrentCalls?: number;
   /**
    * OpenAI service tiers this client may ask for (`service_tier`). `priority` is billed at a premium
-   * (metered at PRIORITY_PRICE_FACTOR); anything not listed is refused with 400 naming the param.
+   * (reserved and metered at the model's `serviceTierFactors`); anything not listed is refused with
+   * 400 naming the param.
    * @default DEFAULT_SERVICE_TIERS
    */
   readonly serviceTiers?: readonly ServiceTier[];
@@ -319,6 +363,11 @@ function parseModels(v: unknown): Record<string, ModelPrice> {
       ...optionalNum(m, field, 'fileTokens', { integer: true, min: 1 }),
       ...optionalNum(m, field, 'audioInputUsdPer1M'),
       ...optionalNum(m, field, 'audioOutputUsdPer1M'),
+      ...optionalNum(m, field, 'cacheWriteUsdPer1M'),
+      ...(m.longContext === undefined ? {} : { longContext: parseLongContext(m.longContext, field) }),
+      ...(m.serviceTierFactors === undefined
+        ? {}
+        : { serviceTierFactors: parseTierFactors(m.serviceTierFactors, field) }),
     };
     if ((out[name].audioInputUsdPer1M === undefined) !== (out[name].audioOutputUsdPer1M === undefined)) {
       throw new GatewayConfigError(
@@ -328,6 +377,30 @@ function parseModels(v: unknown): Record<string, ModelPrice> {
     }
   }
   return out;
+}
+
+function parseLongContext(v: unknown, parent: string): LongContextPricing {
+  const field = `${parent}.longContext`;
+  const l = object(v, field);
+  return {
+    aboveInputTokens: num(l.aboveInputTokens, `${field}.aboveInputTokens`, { integer: true, min: 1 }),
+    // A long request never bills less per token than a short one.
+    inputFactor: num(l.inputFactor, `${field}.inputFactor`, { min: 1 }),
+    outputFactor: num(l.outputFactor, `${field}.outputFactor`, { min: 1 }),
+  };
+}
+
+function parseTierFactors(v: unknown, parent: string): ServiceTierFactors {
+  const field = `${parent}.serviceTierFactors`;
+  const t = object(v, field);
+  for (const key of Object.keys(t)) {
+    if (key !== 'flex' && key !== 'priority')
+      throw new GatewayConfigError(`${field}.${key}`, 'is not a tier priced apart (flex, priority)');
+  }
+  return {
+    ...optionalNum(t, field, 'flex', { min: 0.01, max: 1 }),
+    ...optionalNum(t, field, 'priority', { min: 1, max: 10 }),
+  };
 }
 
 function parseAliases(v: unknown, models: Record<string, ModelPrice>): Record<string, string> {

@@ -23,6 +23,9 @@ export const productionConfig: StageConfig = {
     ],
     models: {
       'gpt-4o-mini': OPENAI_PRICES['gpt-4o-mini'],
+      'gpt-6.2-sol': OPENAI_PRICES['gpt-6.2-sol'],
+      'gpt-6-luna': OPENAI_PRICES['gpt-6-luna'],
+      'gpt-5.4-mini': OPENAI_PRICES['gpt-5.4-mini'],
       'gpt-4o': OPENAI_PRICES['gpt-4o'],
       'text-embedding-3-small': OPENAI_PRICES['text-embedding-3-small'],
     },

@@ -23,6 +23,8 @@ export const stagingConfig: StageConfig = {
     ],
     models: {
       'gpt-4o-mini': OPENAI_PRICES['gpt-4o-mini'],
+      'gpt-6-luna': OPENAI_PRICES['gpt-6-luna'],
+      'gpt-5.4-mini': OPENAI_PRICES['gpt-5.4-mini'],
       'text-embedding-3-small': OPENAI_PRICES['text-embedding-3-small'],
     },
     aliases: { default: 'gpt-4o-mini', embeddings: 'text-embedding-3-small' },

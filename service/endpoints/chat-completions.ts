@@ -8,6 +8,7 @@ import { invalidRequest } from '../errors';
 import {
   checkKnownParameters,
   checkNumber,
+  checkPromptCacheOptions,
   checkReasoningEffort,
   checkStop,
   choiceCount,
@@ -77,6 +78,7 @@ const KNOWN_PARAMETERS: ReadonlySet<string> = new Set([
   'prediction',
   'presence_penalty',
   'prompt_cache_key',
+  'prompt_cache_options',
   'prompt_cache_retention',
   'reasoning_effort',
   'response_format',
@@ -122,8 +124,9 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const n = choiceCount(body, limits);
   checkStop(body, limits);
   checkNumber(body, 'temperature');
-  const priceFactor = serviceTierFactor(body, client.serviceTiers);
+  const priceFactor = serviceTierFactor(body, client.serviceTiers, policy.config.models[model]);
   checkReasoningEffort(body.reasoning_effort, 'reasoning_effort', client.reasoningEfforts);
+  checkPromptCacheOptions(body);
 
   const out: Body = {
     ...body,

@@ -11,6 +11,7 @@ import {
   REASONING_EFFORTS,
   SERVICE_TIERS,
   type GatewayConfig,
+  type ModelPrice,
 } from '../../runtime/gateway-config';
 import { invalidRequest } from '../errors';
 
@@ -130,10 +131,16 @@ export function checkKnownParameters(
 }
 
 /**
- * The price factor of the `service_tier` asked for: refused (400) unless the client may use that
- * tier; priority is reserved and metered at PRIORITY_PRICE_FACTOR, every other tier at standard.
+ * The price factor of the `service_tier` asked for, on the model's price: refused (400) unless the
+ * client may use that tier. Flex and priority are reserved and metered at the model's own factors
+ * (priority at PRIORITY_PRICE_FACTOR on a model without one, flex at standard); every other tier at
+ * standard.
  */
-export function serviceTierFactor(body: Body, allowed: readonly string[] | undefined): number {
+export function serviceTierFactor(
+  body: Body,
+  allowed: readonly string[] | undefined,
+  price: ModelPrice,
+): number {
   const tier = body.service_tier;
   if (tier === undefined || tier === null) return 1;
   if (typeof tier !== 'string' || !(SERVICE_TIERS as readonly string[]).includes(tier)) {
@@ -146,7 +153,9 @@ export function serviceTierFactor(body: Body, allowed: readonly string[] | undef
       'service_tier_not_allowed',
     );
   }
-  return tier === 'priority' ? PRIORITY_PRICE_FACTOR : 1;
+  if (tier === 'priority') return price.serviceTierFactors?.priority ?? PRIORITY_PRICE_FACTOR;
+  if (tier === 'flex') return price.serviceTierFactors?.flex ?? 1;
+  return 1;
 }
 
 /** A reasoning effort (`reasoning_effort`, `reasoning.effort`) the client may ask for. @throws GatewayError 400 */
@@ -210,5 +219,27 @@ export function checkMetadata(body: Body, param = 'metadata'): void {
         `'${param}.${key}' must be a string of at most ${METADATA_LIMITS.valueLength} characters.`,
         `${param}.${key}`,
       );
+  }
+}
+
+/** The prompt-cache write retentions whose price the table knows (`ModelPrice.cacheWriteUsdPer1M`). */
+const PRICED_CACHE_TTLS: readonly string[] = ['30m'];
+
+/**
+ * `prompt_cache_options` (chat and Responses): an object whose `ttl`, when set, is a retention the
+ * gateway prices; a longer one bills writes at a rate the reservation does not know. @throws GatewayError 400
+ */
+export function checkPromptCacheOptions(body: Body): void {
+  const options = body.prompt_cache_options;
+  if (!isSet(options)) return;
+  if (!isObject(options))
+    throw invalidRequest("'prompt_cache_options' must be an object.", 'prompt_cache_options');
+  const ttl = options.ttl;
+  if (isSet(ttl) && (typeof ttl !== 'string' || !PRICED_CACHE_TTLS.includes(ttl))) {
+    throw invalidRequest(
+      `'prompt_cache_options.ttl' must be one of ${PRICED_CACHE_TTLS.join(', ')} through this gateway: other retentions bill cache writes at a price it does not meter.`,
+      'prompt_cache_options.ttl',
+      'unsupported_value',
+    );
   }
 }

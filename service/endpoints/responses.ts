@@ -10,6 +10,7 @@ import { invalidRequest } from '../errors';
 import {
   checkKnownParameters,
   checkNumber,
+  checkPromptCacheOptions,
   checkReasoningEffort,
   isObject,
   MESSAGE_OVERHEAD_TOKENS,
@@ -199,7 +200,8 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
     'reasoning.effort',
     client.reasoningEfforts,
   );
-  const priceFactor = serviceTierFactor(body, client.serviceTiers);
+  checkPromptCacheOptions(body);
+  const priceFactor = serviceTierFactor(body, client.serviceTiers, policy.config.models[model]);
   const names = namedObjects(body);
   const stored = body.store !== false;
 

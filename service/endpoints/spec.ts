@@ -52,7 +52,7 @@ export interface PreparedCall {
   readonly audio?: boolean;
   /** Stored objects the call names or creates. @default none */
   readonly objects?: CallObjects;
-  /** What this call costs against the model's standard price (the priority tier costs more). @default 1 */
+  /** What this call costs against the model's standard price (its service tier's factor). @default 1 */
   readonly priceFactor?: number;
 }
 

@@ -44,6 +44,7 @@ const PRICE_FIELDS = [
   'cachedInputUsdPer1M',
   'audioInputUsdPer1M',
   'audioOutputUsdPer1M',
+  'cacheWriteUsdPer1M',
 ] as const;
 
 /** The price a prepared call is reserved and metered at: its model's, times its tier's factor. */
@@ -51,7 +52,7 @@ export function priceOf(models: GatewayConfig['models'], prepared: PreparedCall)
   const price = models[prepared.model];
   const factor = prepared.priceFactor ?? 1;
   if (factor === 1) return price;
-  const scaled: Record<string, number | undefined> = { ...price };
+  const scaled: Record<string, unknown> = { ...price };
   for (const field of PRICE_FIELDS) {
     const usd = price[field];
     if (usd !== undefined) scaled[field] = usd * factor;

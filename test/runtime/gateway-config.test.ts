@@ -85,6 +85,19 @@ describe('parseGatewayConfig', () => {
     expect(config.clients[0].apiFamilies).toEqual(['chat', 'files']);
   });
 
+  it('keeps cache-write prices, long-context rules and service-tier factors', () => {
+    const model = {
+      inputUsdPer1M: 2,
+      cachedInputUsdPer1M: 0.1,
+      cacheWriteUsdPer1M: 2.5,
+      outputUsdPer1M: 10,
+      longContext: { aboveInputTokens: 272_000, inputFactor: 2, outputFactor: 1.5 },
+      serviceTierFactors: { flex: 0.5, priority: 2 },
+    };
+    const config = parseGatewayConfig({ ...sample(), models: { ...sample().models, 'gpt-6.2-sol': model } });
+    expect(config.models['gpt-6.2-sol']).toEqual(model);
+  });
+
   it.each([
     ['a missing document', null, '(document)', 'gateway config: (document) must be an object'],
     [
@@ -173,9 +186,46 @@ describe('parseGatewayConfig', () => {
     ],
     [
       'a reasoning effort OpenAI does not have',
-      { ...sample(), clients: [{ ...sample().clients[0], reasoningEfforts: ['low', 'max'] }] },
+      { ...sample(), clients: [{ ...sample().clients[0], reasoningEfforts: ['low', 'ultra'] }] },
       'clients[0].reasoningEfforts[1]',
-      'gateway config: clients[0].reasoningEfforts[1] must be one of none, minimal, low, medium, high, xhigh',
+      'gateway config: clients[0].reasoningEfforts[1] must be one of none, minimal, low, medium, high, xhigh, max',
+    ],
+    [
+      'a long-context factor below 1',
+      {
+        ...sample(),
+        models: {
+          'gpt-4o-mini': {
+            inputUsdPer1M: 0.15,
+            outputUsdPer1M: 0.6,
+            longContext: { aboveInputTokens: 272_000, inputFactor: 0.5, outputFactor: 1.5 },
+          },
+        },
+      },
+      'models.gpt-4o-mini.longContext.inputFactor',
+      'gateway config: models.gpt-4o-mini.longContext.inputFactor must be a number from 1 to 9007199254740991',
+    ],
+    [
+      'a tier factor for a tier not priced apart',
+      {
+        ...sample(),
+        models: {
+          'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, serviceTierFactors: { scale: 2 } },
+        },
+      },
+      'models.gpt-4o-mini.serviceTierFactors.scale',
+      'gateway config: models.gpt-4o-mini.serviceTierFactors.scale is not a tier priced apart (flex, priority)',
+    ],
+    [
+      'a priority factor below standard',
+      {
+        ...sample(),
+        models: {
+          'gpt-4o-mini': { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6, serviceTierFactors: { priority: 0.5 } },
+        },
+      },
+      'models.gpt-4o-mini.serviceTierFactors.priority',
+      'gateway config: models.gpt-4o-mini.serviceTierFactors.priority must be a number from 1 to 10',
     ],
   ])('rejects %s, naming the field', (_case, doc, field, message) => {
     const err = errorOf(doc);

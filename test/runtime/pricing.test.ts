@@ -184,3 +184,83 @@ describe('readResponsesUsage', () => {
     expect(costNanos(mini, usage)).toBe(600 * 150 + 400 * 75 + 500 * 600);
   });
 });
+
+describe('cache writes and long context', () => {
+  // gpt-6.2-sol's price card: writes at 1.25x input, reads at 5%, 2x / 1.5x above 272K input tokens.
+  const sol = {
+    inputUsdPer1M: 2,
+    cachedInputUsdPer1M: 0.1,
+    cacheWriteUsdPer1M: 2.5,
+    outputUsdPer1M: 10,
+    longContext: { aboveInputTokens: 272_000, inputFactor: 2, outputFactor: 1.5 },
+  };
+
+  it('prices the written share of the prompt at the cache-write rate, apart from reads and uncached input', () => {
+    const usage = {
+      prompt_tokens: 3_000,
+      completion_tokens: 100,
+      prompt_tokens_details: { cached_tokens: 1_000, cache_write_tokens: 1_500 },
+    };
+    expect(costNanos(sol, usage)).toBe(500 * 2_000 + 1_000 * 100 + 1_500 * 2_500 + 100 * 10_000);
+  });
+
+  it('prices writes as input on a model that does not bill them, and never counts more than the prompt', () => {
+    const usage = { prompt_tokens: 10, prompt_tokens_details: { cached_tokens: 6, cache_write_tokens: 9 } };
+    // 6 cached at the cached rate, the other 4 written (at most what is left), at the input rate.
+    expect(costNanos(mini, usage)).toBe(6 * 75 + 4 * 150);
+  });
+
+  it('bills the whole request at the long-context rates once its input passes the threshold', () => {
+    const at = { prompt_tokens: 272_000, completion_tokens: 1_000 };
+    const above = { prompt_tokens: 272_001, completion_tokens: 1_000 };
+    expect(costNanos(sol, at)).toBe(272_000 * 2_000 + 1_000 * 10_000);
+    expect(costNanos(sol, above)).toBe(272_001 * 2_000 * 2 + 1_000 * 10_000 * 1.5);
+    const cachedAbove = {
+      ...above,
+      prompt_tokens_details: { cached_tokens: 200_000, cache_write_tokens: 1 },
+    };
+    expect(costNanos(sol, cachedAbove)).toBe(
+      (72_000 * 2_000 + 200_000 * 100 + 1 * 2_500) * 2 + 1_000 * 10_000 * 1.5,
+    );
+  });
+
+  it('reserves every prompt token as a cache write when writes cost more than input', () => {
+    const worst = { promptTokens: 1_000, completionTokens: 100 };
+    expect(worstCaseCostNanos(sol, worst)).toBe(1_000 * 2_500 + 100 * 10_000);
+    expect(worstCaseCostNanos(mini, worst)).toBe(1_000 * 150 + 100 * 600);
+  });
+
+  it('never settles above the reservation, whatever split of reads and writes upstream reports', () => {
+    for (const promptTokens of [1_000, 272_000, 300_000]) {
+      const worst = { promptTokens, completionTokens: 500 };
+      for (const billed of [promptTokens, Math.floor(promptTokens / 2)])
+        for (const cached of [0, Math.floor(billed / 3)])
+          for (const written of [0, billed - cached]) {
+            const usage = {
+              prompt_tokens: billed,
+              completion_tokens: 500,
+              prompt_tokens_details: { cached_tokens: cached, cache_write_tokens: written },
+            };
+            expect(costNanos(sol, usage)).toBeLessThanOrEqual(worstCaseCostNanos(sol, worst));
+          }
+    }
+  });
+
+  it('reads cache_write_tokens from chat and Responses usage, and refuses more written than prompt tokens', () => {
+    expect(
+      readResponsesUsage({
+        input_tokens: 100,
+        input_tokens_details: { cached_tokens: 20, cache_write_tokens: 70 },
+        output_tokens: 5,
+      }),
+    ).toEqual({
+      prompt_tokens: 100,
+      completion_tokens: 5,
+      prompt_tokens_details: { cached_tokens: 20, cache_write_tokens: 70 },
+    });
+    expect(readUsage({ prompt_tokens: 5, prompt_tokens_details: { cache_write_tokens: 6 } })).toBeUndefined();
+    expect(
+      readResponsesUsage({ input_tokens: 5, input_tokens_details: { cache_write_tokens: '1' } }),
+    ).toBeUndefined();
+  });
+});

@@ -271,7 +271,7 @@ describe('fake OpenAI upstream: Responses API', () => {
     const scripted = await sdk.responses.create({ model: 'm', input: 'x' });
     expect(scripted.usage).toEqual({
       input_tokens: 11,
-      input_tokens_details: { cached_tokens: 0 },
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
       output_tokens: 7,
       output_tokens_details: { reasoning_tokens: 3 },
       total_tokens: 18,

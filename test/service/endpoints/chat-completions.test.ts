@@ -297,7 +297,7 @@ describe('chat completions prepare', () => {
         param: 'reasoning_effort',
         code: 'reasoning_effort_not_allowed',
       });
-      expect(refusal(body({ reasoning_effort: 'max' }))).toMatchObject({
+      expect(refusal(body({ reasoning_effort: 'ultra' }))).toMatchObject({
         status: 400,
         param: 'reasoning_effort',
       });

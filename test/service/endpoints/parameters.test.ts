@@ -101,6 +101,47 @@ describe('service_tier', () => {
     expect(prepared.priceFactor).toBe(PRIORITY_PRICE_FACTOR);
   });
 
+  it("reserves flex and priority at the model's own factors, and a model without them at the safe defaults", () => {
+    const tiered = createRequestPolicy(
+      parseGatewayConfig(
+        testConfigDocument({
+          models: { 'gpt-4o-mini': { serviceTierFactors: { flex: 0.5, priority: 1.75 } } },
+        }),
+      ),
+    );
+    const client = { id: 'app', serviceTiers: ['flex', 'priority'] as const };
+    const factor = (policy: typeof lenient, model: string, tier: string) =>
+      chatCompletions.prepare({
+        policy,
+        client: { ...client, serviceTiers: [...client.serviceTiers] },
+        body: chat({ model, service_tier: tier }),
+      }).priceFactor;
+    expect(factor(tiered, 'gpt-4o-mini', 'flex')).toBe(0.5);
+    expect(factor(tiered, 'gpt-4o-mini', 'priority')).toBe(1.75);
+    // gpt-4o has no factors: priority at the dearest current factor, flex at standard (never under).
+    expect(factor(tiered, 'gpt-4o', 'priority')).toBe(PRIORITY_PRICE_FACTOR);
+    expect(factor(tiered, 'gpt-4o', 'flex')).toBeUndefined();
+  });
+
+  it('refuses a prompt-cache retention whose write price the gateway does not know', () => {
+    const prepare = (options: unknown) =>
+      chatCompletions.prepare({
+        policy: lenient,
+        client: { id: 'app' },
+        body: chat({ prompt_cache_options: options }),
+      });
+    expect(prepare({ mode: 'implicit', ttl: '30m' }).body.prompt_cache_options).toEqual({
+      mode: 'implicit',
+      ttl: '30m',
+    });
+    expect(refusalOf(() => prepare({ ttl: '12h' }))).toMatchObject({
+      status: 400,
+      param: 'prompt_cache_options.ttl',
+      code: 'unsupported_value',
+    });
+    expect(refusalOf(() => prepare('30m'))).toMatchObject({ status: 400, param: 'prompt_cache_options' });
+  });
+
   it('refuses a tier OpenAI does not have', () => {
     expect(
       refusalOf(() =>

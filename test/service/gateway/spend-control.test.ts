@@ -4,6 +4,7 @@
  * assertion compares the gateway's month-to-date spend with that, never with the gateway's own figures.
  */
 import OpenAI from 'openai';
+import { PRIORITY_PRICE_FACTOR } from '../../../runtime/gateway-config';
 import { costNanos } from '../../../runtime/pricing';
 import type { GatewayStore } from '../../../service/store/types';
 import { FakeOpenAI } from '../../support/fake-openai';
@@ -221,13 +222,62 @@ describe.each([
     try {
       await h.client().chat.completions.create({ ...chatBody(), service_tier: 'priority' });
       await eventually(async () => (await spent(h.store)) > 0);
-      // Twice the standard price of what upstream billed.
-      expect(await spent(h.store)).toBe(2 * costNanos(PRICE, h.fake.billed[0].usage));
+      // The model has no factor of its own: the default priority factor on what upstream billed.
+      expect(await spent(h.store)).toBe(
+        Math.ceil(PRIORITY_PRICE_FACTOR * costNanos(PRICE, h.fake.billed[0].usage)),
+      );
       const refused = await h
         .client(KEYS.app)
         .chat.completions.create({ ...chatBody(), service_tier: 'scale' })
         .catch((e: unknown) => e);
       expect(refused).toMatchObject({ status: 400, param: 'service_tier' });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it("meters cache writes, reads and the flex tier as upstream billed them, at the model's own rates", async () => {
+    // gpt-6.2-sol's card: writes 1.25x input, reads 5%, flex at half price.
+    const sol = {
+      inputUsdPer1M: 2,
+      cachedInputUsdPer1M: 0.1,
+      cacheWriteUsdPer1M: 2.5,
+      outputUsdPer1M: 10,
+      serviceTierFactors: { flex: 0.5 },
+    };
+    const h = await GatewayHarness.start({
+      ...storeOptions(),
+      config: {
+        stage: `spend-${process.pid}-${++stages}`,
+        models: { 'gpt-6.2-sol': sol },
+        clients: [
+          {
+            id: 'app',
+            keySha256: sha(KEYS.app),
+            rpm: 1000,
+            tpm: 1_000_000,
+            monthlyBudgetUsd: 1,
+            serviceTiers: ['default', 'flex'],
+            apiFamilies: ['responses'],
+          },
+        ],
+      },
+    });
+    try {
+      const usage = { input_tokens: 40, cached_tokens: 10, cache_write_tokens: 25, output_tokens: 7 };
+      h.fake.enqueue({ usage }, { usage });
+      const input = 'x'.repeat(90);
+      await h.client().responses.create({ model: 'gpt-6.2-sol', input, store: false });
+      await h.client().responses.create({ model: 'gpt-6.2-sol', input, store: false, service_tier: 'flex' });
+      const [standard, flex] = h.fake.billed.map((b) => costNanos(sol, b.usage));
+      expect(h.fake.billed[0].usage.prompt_tokens_details).toMatchObject({
+        cached_tokens: 10,
+        cache_write_tokens: 25,
+      });
+      // 5 uncached + 10 read + 25 written + 7 output: writes are not billed as plain input.
+      expect(standard).toBe(5 * 2_000 + 10 * 100 + 25 * 2_500 + 7 * 10_000);
+      await eventually(async () => (await spent(h.store)) >= standard + flex / 2);
+      expect(await spent(h.store)).toBe(standard + Math.ceil(flex / 2));
     } finally {
       await h.stop();
     }

@@ -22,6 +22,7 @@ function billChat(ctx: EndpointContext): { usage: Usage; finishReason: 'stop' | 
     output: override.output ?? completionTokens * n,
     reasoning: override.reasoning ?? 0,
     cached: override.cached ?? 0,
+    cacheWrite: override.cacheWrite ?? 0,
   });
   ctx.bill({ model: String(body.model), usage, endpoint: 'chat' });
   return { usage, finishReason };

@@ -77,6 +77,7 @@ export function generate(
   const override = scriptedCounts(scripted.usage);
   const input = override.input ?? responsesInputTokensOf(body, context);
   const cached = override.cached ?? 0;
+  const cacheWrite = override.cacheWrite ?? 0;
   if (scripted.failed) {
     const failed = typeof scripted.failed === 'object' ? scripted.failed : {};
     return {
@@ -87,7 +88,7 @@ export function generate(
         code: failed.code ?? 'server_error',
         message: failed.message ?? 'The model failed to generate a response.',
       },
-      counts: { input, output: 0, reasoning: 0, cached },
+      counts: { input, output: 0, reasoning: 0, cached, cacheWrite },
     };
   }
   const budget = typeof body.max_output_tokens === 'number' ? body.max_output_tokens : Infinity;
@@ -130,6 +131,7 @@ export function generate(
       output: override.output ?? visibleTokens + reasoning,
       reasoning: override.reasoning ?? reasoning,
       cached,
+      cacheWrite,
     },
   };
 }

@@ -219,6 +219,7 @@ export class ResponsesStore {
       output: override.output ?? countTokens(compaction.encrypted_content),
       reasoning: override.reasoning ?? 0,
       cached: override.cached ?? 0,
+      cacheWrite: override.cacheWrite ?? 0,
     };
     ctx.bill({ model: body.model, usage: chatUsageOf(counts), endpoint: 'responses.compact' });
     sendJson(ctx.res, 200, {

@@ -9,7 +9,11 @@ export interface Usage {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly total_tokens: number;
-  readonly prompt_tokens_details: { readonly cached_tokens: number; readonly audio_tokens: number };
+  readonly prompt_tokens_details: {
+    readonly cached_tokens: number;
+    readonly cache_write_tokens: number;
+    readonly audio_tokens: number;
+  };
   readonly completion_tokens_details: {
     readonly reasoning_tokens: number;
     readonly audio_tokens: number;
@@ -21,7 +25,7 @@ export interface Usage {
 /** The Responses API's usage object. */
 export interface ResponseUsage {
   readonly input_tokens: number;
-  readonly input_tokens_details: { readonly cached_tokens: number };
+  readonly input_tokens_details: { readonly cached_tokens: number; readonly cache_write_tokens: number };
   readonly output_tokens: number;
   readonly output_tokens_details: { readonly reasoning_tokens: number };
   readonly total_tokens: number;
@@ -29,7 +33,14 @@ export interface ResponseUsage {
 
 /** A scripted usage, in chat names or in Responses names. */
 export type ScriptedUsage =
-  | { readonly prompt_tokens: number; readonly completion_tokens: number }
+  | {
+      readonly prompt_tokens: number;
+      readonly completion_tokens: number;
+      /** Part of `prompt_tokens`, read from the prompt cache. @default 0 */
+      readonly cached_tokens?: number;
+      /** Part of `prompt_tokens`, written to the prompt cache. @default 0 */
+      readonly cache_write_tokens?: number;
+    }
   | {
       readonly input_tokens: number;
       readonly output_tokens: number;
@@ -37,14 +48,21 @@ export type ScriptedUsage =
       readonly reasoning_tokens?: number;
       /** Part of `input_tokens`. @default 0 */
       readonly cached_tokens?: number;
+      /** Part of `input_tokens`, written to the prompt cache. @default 0 */
+      readonly cache_write_tokens?: number;
     };
 
-/** What a call consumed, whatever the API names it. `reasoning` is part of `output`, `cached` part of `input`. */
+/**
+ * What a call consumed, whatever the API names it. `reasoning` is part of `output`; `cached` and
+ * `cacheWrite` (prompt-cache reads and writes) are parts of `input`.
+ */
 export interface TokenCounts {
   readonly input: number;
   readonly output: number;
   readonly reasoning: number;
   readonly cached: number;
+  /** @default 0 */
+  readonly cacheWrite?: number;
 }
 
 /** A rough, deterministic token count: one token per 4 characters, at least 1. */
@@ -60,7 +78,7 @@ export const imageTokensOf = (model: string): number =>
   model.includes('mini') ? 2_833 + 8 * 5_667 : 85 + 8 * 170;
 
 /** Reasoning models (o1, o3, o4-mini, gpt-5...) spend reasoning tokens inside their output tokens. */
-export const isReasoningModel = (model: string): boolean => /^(o\d|gpt-5)/.test(model);
+export const isReasoningModel = (model: string): boolean => /^(o\d|gpt-[56])/.test(model);
 
 const IMAGE_PARTS = new Set(['image_url', 'input_image']);
 const FILE_PARTS = new Set(['file', 'input_file']);
@@ -174,25 +192,36 @@ export function responsesInputTokensOf(body: Record<string, unknown>, items: rea
 /** Counts a scripted usage overrides, in whichever names the test wrote it. */
 export function scriptedCounts(usage: ScriptedUsage | undefined): Partial<TokenCounts> {
   if (!usage) return {};
-  if ('prompt_tokens' in usage) return { input: usage.prompt_tokens, output: usage.completion_tokens };
+  if ('prompt_tokens' in usage)
+    return {
+      input: usage.prompt_tokens,
+      output: usage.completion_tokens,
+      cached: usage.cached_tokens ?? 0,
+      cacheWrite: usage.cache_write_tokens ?? 0,
+    };
   return {
     input: usage.input_tokens,
     output: usage.output_tokens,
     reasoning: usage.reasoning_tokens ?? 0,
     cached: usage.cached_tokens ?? 0,
+    cacheWrite: usage.cache_write_tokens ?? 0,
   };
 }
 
 export function usageOf(
   promptTokens: number,
   completionTokens: number,
-  details: { readonly cached?: number; readonly reasoning?: number } = {},
+  details: { readonly cached?: number; readonly cacheWrite?: number; readonly reasoning?: number } = {},
 ): Usage {
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: details.cached ?? 0, audio_tokens: 0 },
+    prompt_tokens_details: {
+      cached_tokens: details.cached ?? 0,
+      cache_write_tokens: details.cacheWrite ?? 0,
+      audio_tokens: 0,
+    },
     completion_tokens_details: {
       reasoning_tokens: details.reasoning ?? 0,
       audio_tokens: 0,
@@ -204,12 +233,12 @@ export function usageOf(
 
 /** Counts in chat names, for the `billed` ledger. */
 export const chatUsageOf = (c: TokenCounts): Usage =>
-  usageOf(c.input, c.output, { cached: c.cached, reasoning: c.reasoning });
+  usageOf(c.input, c.output, { cached: c.cached, cacheWrite: c.cacheWrite, reasoning: c.reasoning });
 
 /** Counts in Responses names. */
 export const responseUsageOf = (c: TokenCounts): ResponseUsage => ({
   input_tokens: c.input,
-  input_tokens_details: { cached_tokens: c.cached },
+  input_tokens_details: { cached_tokens: c.cached, cache_write_tokens: c.cacheWrite ?? 0 },
   output_tokens: c.output,
   output_tokens_details: { reasoning_tokens: c.reasoning },
   total_tokens: c.input + c.output,
