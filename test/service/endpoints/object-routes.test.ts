@@ -25,6 +25,10 @@ describe('OBJECT_ROUTES', () => {
       'DELETE /v1/responses/:id',
       'POST /v1/responses/:id/cancel',
       'GET /v1/responses/:id/input_items',
+      'GET /v1/files',
+      'GET /v1/files/:id',
+      'DELETE /v1/files/:id',
+      'GET /v1/files/:id/content',
     ]);
     const keys = OBJECT_ROUTES.map((r) => `${r.method} ${r.route}`);
     expect(new Set(keys).size).toBe(keys.length);
@@ -35,13 +39,24 @@ describe('OBJECT_ROUTES', () => {
     for (const r of OBJECT_ROUTES) expect(models.has(`${r.method} ${r.route}`)).toBe(false);
   });
 
-  it('names a response by :id on every route with an id, and none on the token count', () => {
+  it("names its family's object by :id on every route with an id, and none on the token count or a list", () => {
+    const kinds = { responses: 'response', files: 'file' } as const;
     for (const r of OBJECT_ROUTES) {
       expect({ route: r.route, kind: r.kind }).toEqual({
         route: r.route,
-        kind: r.route.includes(':id') ? 'response' : undefined,
+        kind: r.route.includes(':id') ? kinds[r.family as keyof typeof kinds] : undefined,
       });
     }
+  });
+
+  it("lists only the caller's files, with OpenAI's page bounds, and streams only a file's content", () => {
+    expect(OBJECT_ROUTES.filter((r) => r.lists).map((r) => [r.route, r.lists])).toEqual([
+      [
+        '/v1/files',
+        { kind: 'file', forwarded: ['order', 'purpose'], limits: { default: 10_000, max: 10_000 } },
+      ],
+    ]);
+    expect(OBJECT_ROUTES.filter((r) => r.bytes).map((r) => r.route)).toEqual(['/v1/files/:id/content']);
   });
 
   it.each<[ObjectRoute['method'], string, string]>([
@@ -50,6 +65,8 @@ describe('OBJECT_ROUTES', () => {
     ['DELETE', '/v1/responses/:id', '/responses/resp_1'],
     ['POST', '/v1/responses/:id/cancel', '/responses/resp_1/cancel'],
     ['GET', '/v1/responses/:id/input_items', '/responses/resp_1/input_items'],
+    ['GET', '/v1/files/:id', '/files/resp_1'],
+    ['GET', '/v1/files/:id/content', '/files/resp_1/content'],
   ])('%s %s goes upstream to %s', (method, route, upstream) => {
     expect(routeOf(method, route).upstreamPath('resp_1')).toBe(upstream);
   });
@@ -61,12 +78,17 @@ describe('OBJECT_ROUTES', () => {
       'DELETE /v1/responses/:id': [],
       'POST /v1/responses/:id/cancel': [],
       'GET /v1/responses/:id/input_items': ['after', 'before', 'include', 'limit', 'order'],
+      'GET /v1/files': [],
+      'GET /v1/files/:id': [],
+      'DELETE /v1/files/:id': [],
+      'GET /v1/files/:id/content': [],
     });
   });
 
   it('marks only the delete as deleting, and gives only the token count a body', () => {
     expect(OBJECT_ROUTES.filter((r) => r.deletes).map((r) => `${r.method} ${r.route}`)).toEqual([
       'DELETE /v1/responses/:id',
+      'DELETE /v1/files/:id',
     ]);
     expect(OBJECT_ROUTES.filter((r) => r.prepareBody).map((r) => r.route)).toEqual([
       '/v1/responses/input_tokens',
