@@ -97,6 +97,9 @@ export const PRIORITY_PRICE_FACTOR = 2.5;
 /** Calls one client may have in flight per replica by default: a quarter of the upstream pool (256). */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 64;
 
+/** OpenAI's largest file upload, 512 MB. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+
 /** gpt-4.1's context window, the largest of a current model: no prompt bills more input tokens. */
 export const CONTEXT_WINDOW_TOKENS = 1_047_576;
 /** A file's worst case by default: however many pages it holds, a prompt bills no more than a context. */
@@ -197,6 +200,12 @@ export interface RequestLimits {
   readonly maxStopSequences: number;
   /** Largest request body in bytes. */
   readonly maxBodyBytes: number;
+  /**
+   * Largest multipart upload (`POST /v1/files`) in bytes, streamed through, never buffered whole;
+   * past it the upstream request is aborted and the caller gets 413.
+   * @default DEFAULT_MAX_UPLOAD_BYTES (OpenAI's 512 MB per file)
+   */
+  readonly maxUploadBytes?: number;
   /**
    * Refuse a body parameter its endpoint spec does not know with OpenAI's 400 `unknown_parameter`,
    * instead of forwarding it (an unknown parameter may be billed in ways the budgets do not see).
@@ -429,6 +438,15 @@ function parseLimits(v: unknown): RequestLimits {
       min: 1024,
       max: 64 * 1024 * 1024,
     }),
+    ...(l.maxUploadBytes === undefined
+      ? {}
+      : {
+          maxUploadBytes: num(l.maxUploadBytes, 'limits.maxUploadBytes', {
+            integer: true,
+            min: 1024,
+            max: DEFAULT_MAX_UPLOAD_BYTES,
+          }),
+        }),
     ...(l.strictParameters === undefined
       ? {}
       : { strictParameters: bool(l.strictParameters, 'limits.strictParameters') }),

@@ -1,8 +1,9 @@
 /**
  * Calls on stored objects that bill no tokens: retrieve, delete, cancel and list the items of a
- * response, count a prompt's input tokens, and the Conversations API (`conversations.ts`). Each is
- * declared here as data; the pipeline checks that the caller owns the object the path (or body) names,
- * counts the call against RPM, and relays it.
+ * response, count a prompt's input tokens, the Conversations API (`conversations.ts`), list, retrieve,
+ * read and delete files, and retrieve, list and cancel batches. Each is declared here as data; the
+ * pipeline checks that the caller owns the object the path (or body) names, counts the call against
+ * RPM, and relays it.
  */
 import type { ApiFamily } from '../../runtime/gateway-config';
 import { CONVERSATION_ROUTES } from './conversations';
@@ -49,6 +50,25 @@ export interface ObjectRoute {
   readonly extendsContext?: boolean;
   /** Validates a JSON body and names the objects it refers to. @default no body is sent */
   prepareBody?(input: PrepareInput): PreparedObjectBody;
+  /** The answer is the object's bytes (a file's content), streamed through as they come. @default JSON */
+  readonly bytes?: boolean;
+  /** The route lists objects of a kind: the caller sees only its own. @default not a list */
+  readonly lists?: OwnedList;
+  /**
+   * The kind of object the JSON answer carries (or, for a list, each of its items): the pipeline's
+   * observer of that kind sees it before the caller does (a batch's terminal status settles it).
+   * @default none
+   */
+  readonly answers?: StoredObjectKind;
+}
+
+/** A list route's objects and cursor rules. */
+export interface OwnedList {
+  readonly kind: StoredObjectKind;
+  /** Query parameters forwarded as they are, besides the cursor (`after`) and `limit`. */
+  readonly forwarded: readonly string[];
+  /** The caller's page size when it sends none, and the largest it may ask for (OpenAI's bounds). */
+  readonly limits: { readonly default: number; readonly max: number };
 }
 
 /** Ids OpenAI issues: letters, digits, `_` and `-`. Anything else can never be an object's id. */
@@ -104,4 +124,38 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     query: ['after', 'before', 'include', 'limit', 'order'],
   },
   ...CONVERSATION_ROUTES,
+  {
+    family: 'files',
+    method: 'GET',
+    route: '/v1/files',
+    upstreamPath: () => '/files',
+    query: [],
+    lists: { kind: 'file', forwarded: ['order', 'purpose'], limits: { default: 10_000, max: 10_000 } },
+  },
+  {
+    family: 'files',
+    method: 'GET',
+    route: '/v1/files/:id',
+    kind: 'file',
+    upstreamPath: (id) => `/files/${id}`,
+    query: [],
+  },
+  {
+    family: 'files',
+    method: 'DELETE',
+    route: '/v1/files/:id',
+    kind: 'file',
+    upstreamPath: (id) => `/files/${id}`,
+    query: [],
+    deletes: true,
+  },
+  {
+    family: 'files',
+    method: 'GET',
+    route: '/v1/files/:id/content',
+    kind: 'file',
+    upstreamPath: (id) => `/files/${id}/content`,
+    query: [],
+    bytes: true,
+  },
 ];

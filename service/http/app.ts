@@ -4,6 +4,7 @@
  * hands each model call to the pipeline, and writes one log line and one metrics entry per request
  * when its response closes. Tests build it in process.
  */
+import { Readable } from 'node:stream';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -16,6 +17,7 @@ import { ENDPOINT_SPECS, type EndpointSpec } from '../endpoints';
 import { invalidApiKey, notFound, tooDeeplyNested, type GatewayError } from '../errors';
 import { createAuthenticator } from '../pipeline/authenticate';
 import { runModelCall, type CallResult, type PipelineDeps } from '../pipeline/model-call';
+import { runFileUpload } from '../pipeline/file-upload';
 import { runObjectCall } from '../pipeline/object-call';
 import { allowsFamily } from '../endpoints/model-access';
 import { OBJECT_ROUTES, type ObjectRoute } from '../endpoints/object-routes';
@@ -87,6 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(tooDeeplyNested(), undefined);
     parseJson(request, body as string, done);
   });
+  // Uploads are streamed through by their route (the multipart relay), never read here.
+  app.addContentTypeParser('multipart/form-data', (_request, payload, done) => done(null, payload));
   app.setErrorHandler((err, request, reply) => {
     const e = toGatewayError(err, maxBodyBytes);
     logServerError(request, err, e);
@@ -138,6 +142,7 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
       .map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })),
   }));
   for (const spec of ENDPOINT_SPECS) v1.post(spec.route, modelRoute(spec, deps));
+  v1.post('/v1/files', uploadRoute(deps));
   for (const route of OBJECT_ROUTES)
     v1.route({ method: route.method, url: route.route, handler: objectRoute(route, deps) });
 }
@@ -154,6 +159,21 @@ function modelRoute(spec: EndpointSpec, deps: AppDeps) {
         started: request.record!.started,
       }),
     );
+}
+
+function uploadRoute(deps: AppDeps) {
+  return (request: FastifyRequest, reply: FastifyReply) =>
+    answerCall({ request, reply, deps, route: '/v1/files', family: 'files' }, (response) => {
+      const length = Number(request.headers['content-length']);
+      return runFileUpload(deps.pipeline, {
+        client: request.record!.client!,
+        // The raw stream when the body is multipart (see the parser above); anything else is refused.
+        body: request.body instanceof Readable ? request.body : Readable.from([]),
+        contentType: request.headers['content-type'],
+        contentLength: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
+        response,
+      });
+    });
 }
 
 function objectRoute(route: ObjectRoute, deps: AppDeps) {

@@ -1,7 +1,7 @@
 /** The pipeline's `CallerResponse` over a Fastify reply: whole answers through Fastify, streams raw. */
 import { once } from 'node:events';
 import type { FastifyReply } from 'fastify';
-import type { CallerResponse, ResponseHeaders, WholeAnswer } from '../pipeline/caller-response';
+import type { BytesAnswer, CallerResponse, ResponseHeaders, WholeAnswer } from '../pipeline/caller-response';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -42,6 +42,12 @@ export class FastifyResponse implements CallerResponse {
     if (answer.contentType === 'sse') reply.headers(SSE_HEADERS);
     else reply.header('content-type', CONTENT_TYPES.json);
     reply.send(answer.body);
+  }
+
+  sendBytes(answer: BytesAnswer): void {
+    // Fastify pipes a stream body and destroys it when the caller goes away.
+    this.reply.code(answer.status).headers(answer.headers).header('content-type', answer.contentType);
+    this.reply.send(answer.body);
   }
 
   openStream(headers: ResponseHeaders): void {

@@ -13,12 +13,23 @@ export interface WholeAnswer {
   readonly body: string;
 }
 
+/** A whole answer whose body is streamed through as it comes (a file's bytes). */
+export interface BytesAnswer {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  /** The body's own `Content-Type`. */
+  readonly contentType: string;
+  readonly body: NodeJS.ReadableStream;
+}
+
 export interface CallerResponse {
   /** Aborted when the caller goes away before its answer is complete. */
   readonly signal: AbortSignal;
   /** The status line went out: a later error can only go into the stream. */
   readonly started: boolean;
   send(answer: WholeAnswer): void;
+  /** Sends `answer`, its body piped to the caller; the body is dropped if the caller leaves. */
+  sendBytes(answer: BytesAnswer): void;
   /** Opens a 200 SSE answer with `headers`; later calls do nothing. */
   openStream(headers: ResponseHeaders): void;
   /** Writes stream text; the promise, when there is one, resolves once the caller has taken it. */

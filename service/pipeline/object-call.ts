@@ -1,10 +1,11 @@
 /**
  * One call on stored objects (see `endpoints/object-routes.ts`): admit against RPM (so probing ids
  * costs requests too) -> the caller must own every object it names, else 404 -> upstream -> relay
- * the answer as is (JSON, or a stored stream replayed as SSE). An object the call creates is recorded
- * as the caller's before the answer goes out, the context the call adds joins the object's record, and
- * a delete forgets the owner. These calls bill no tokens; like a model call it never throws, and
- * returns its trace and error.
+ * the answer as is (JSON, a stored stream replayed as SSE, or a file's bytes streamed through). An
+ * object the call creates is recorded as the caller's before the answer goes out, the context the call
+ * adds joins the object's record, and a delete forgets the owner. A list shows only the caller's objects
+ * (`owned-answers.ts`), and an answer that carries an observed kind (a batch) is seen by its observer
+ * first. These calls bill no tokens; like a model call it never throws, and returns its trace and error.
  */
 import type { ClientConfig } from '../../runtime/gateway-config';
 import type { ObjectRoute, PreparedObjectBody } from '../endpoints/object-routes';
@@ -18,7 +19,19 @@ import type { CallerResponse } from './caller-response';
 import { NOTHING_METERED } from './metering';
 import type { CallResult, PipelineDeps } from './model-call';
 import { ownedBy, OWNER_TTL_SECONDS } from './objects';
+import { jsonObjectOf, listOwned } from './owned-answers';
 import { MAX_JSON_ANSWER_BYTES, readCapped } from './relay-json';
+import type { StoredObjectKind } from '../endpoints/spec';
+
+/** Sees an object of its kind in an answer before the caller does, for the caller `clientId`. */
+export type AnswerObserver = (
+  deps: PipelineDeps,
+  clientId: string,
+  object: Record<string, unknown>,
+) => Promise<void>;
+
+/** The observers of each kind, set by the modules that track one (`batch-settlement.ts`). */
+export const ANSWER_OBSERVERS: Partial<Record<StoredObjectKind, AnswerObserver>> = {};
 
 export interface ObjectCallInput {
   readonly route: ObjectRoute;
@@ -112,13 +125,62 @@ async function relayRawStream(
   response.end();
 }
 
+/** A list route: only the caller's objects, each seen by the kind's observer. */
+async function relayOwnedList(
+  deps: PipelineDeps,
+  input: ObjectCallInput,
+  headers: Record<string, string>,
+): Promise<void> {
+  const { route, client } = input;
+  const list = route.lists!;
+  const observer = route.answers === undefined ? undefined : ANSWER_OBSERVERS[route.answers];
+  const body = await listOwned(deps, {
+    ...list,
+    clientId: client.id,
+    path: route.upstreamPath('', ''),
+    query: input.query,
+    signal: input.response.signal,
+    ...(observer ? { observe: (object: Record<string, unknown>) => observer(deps, client.id, object) } : {}),
+  });
+  input.response.send({ status: 200, headers, contentType: 'json', body });
+}
+
+/** One upstream answer on its way to the caller. */
+interface UpstreamAnswer {
+  readonly deps: PipelineDeps;
+  readonly input: ObjectCallInput;
+  readonly up: UpstreamResponse;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * A JSON answer: seen by the observer of the kind it carries, its owner records written (see
+ * `recordOwners`), then sent.
+ */
+async function relayJsonAnswer(
+  { deps, input, up, headers }: UpstreamAnswer,
+  contextTokens: number,
+): Promise<void> {
+  const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
+  const observer = input.route.answers === undefined ? undefined : ANSWER_OBSERVERS[input.route.answers];
+  const object = up.status === 200 && observer ? jsonObjectOf(text) : undefined;
+  if (object !== undefined) await observer!(deps, input.client.id, object);
+  if (up.status === 200) await recordOwners(deps, input, { text, contextTokens });
+  input.response.send({ status: up.status, headers, contentType: 'json', body: text });
+}
+
 export async function runObjectCall(deps: PipelineDeps, input: ObjectCallInput): Promise<CallResult> {
   const attempts = noAttempts();
   const trace = { metered: NOTHING_METERED, budgetExceeded: false, attempts };
   let headers: Record<string, string> = {};
   try {
     headers = await admitRequest({ limits: deps.limits, store: deps.store, client: input.client });
-    const { path, payload, contextTokens } = await authorize(deps, input);
+    if (input.route.lists) {
+      await relayOwnedList(deps, input, headers);
+      return { trace };
+    }
+    const authorized = await authorize(deps, input);
+    const { path, payload } = authorized;
     const up = await deps.upstream.send({
       method: input.route.method,
       path,
@@ -126,13 +188,18 @@ export async function runObjectCall(deps: PipelineDeps, input: ObjectCallInput):
       signal: input.response.signal,
       attempts,
     });
-    const streamed = String(up.headers['content-type'] ?? '').startsWith('text/event-stream');
-    if (streamed && up.status === 200) await relayRawStream(input.response, up, headers);
-    else {
-      const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
-      if (up.status === 200) await recordOwners(deps, input, { text, contextTokens });
-      input.response.send({ status: up.status, headers, contentType: 'json', body: text });
-    }
+    const contentType = String(up.headers['content-type'] ?? '');
+    if (input.route.bytes && up.status === 200) {
+      const length = up.headers['content-length'];
+      input.response.sendBytes({
+        status: 200,
+        headers: typeof length === 'string' ? { ...headers, 'content-length': length } : headers,
+        contentType: contentType || 'application/octet-stream',
+        body: up.body,
+      });
+    } else if (contentType.startsWith('text/event-stream') && up.status === 200)
+      await relayRawStream(input.response, up, headers);
+    else await relayJsonAnswer({ deps, input, up, headers }, authorized.contextTokens);
     return { trace: { ...trace, upstreamMs: up.headersMs } };
   } catch (error) {
     return { trace, error: mapUpstreamError(error), headers };

@@ -5,9 +5,11 @@
  * Retries 429, 5xx, timeouts and connection failures up to `maxRetries` times with exponential backoff
  * and full jitter, honouring `Retry-After`/`retry-after-ms` up to `maxRetryAfterSeconds`; then a 429 stays
  * a 429 (with `Retry-After`), a 5xx becomes 502 and a timeout 504. A 401 re-reads the key once (rotation).
- * The caller's AbortSignal cancels the request and any wait between attempts.
+ * The caller's AbortSignal cancels the request and any wait between attempts. A streamed body (an
+ * upload relayed as it arrives) cannot be replayed: once one byte of it has gone there is no retry.
  */
 import { systemClock, type Clock } from '../../runtime/clock';
+import type { Readable } from 'node:stream';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { GatewayError, upstreamFailed, upstreamTimeout } from '../errors';
 import { parseUpstreamError } from './errors';
@@ -69,10 +71,26 @@ export interface UpstreamRequest {
   readonly path: string;
   /** The JSON body. @default none */
   readonly payload?: string;
+  /**
+   * A body streamed through as it arrives (a multipart upload), instead of `payload`. It cannot be
+   * replayed: the request is retried only while not one byte of it has gone. @default none
+   */
+  readonly streamed?: StreamedBody;
   /** The caller's: aborts the attempt in flight and any wait between attempts. */
   readonly signal: AbortSignal;
   /** Counts the failed attempts, for metrics. @default not counted */
   readonly attempts?: AttemptCounts;
+}
+
+/** A request body streamed to upstream, with its own content type. */
+export interface StreamedBody {
+  readonly body: Readable;
+  /** The body's `Content-Type`, e.g. `multipart/form-data; boundary=...`. */
+  readonly contentType: string;
+  /** Its `Content-Length`, when the caller declared one. @default chunked */
+  readonly contentLength?: number;
+  /** A byte of it has been sent: a retry would send a truncated body. */
+  started(): boolean;
 }
 
 /** A response with status 2xx, or a 4xx the caller should see as is (bad request from the caller). */
@@ -137,7 +155,7 @@ export class UpstreamClient {
 
   /** Sends `payload` (JSON text) to `path` (e.g. `/chat/completions`) with retries. */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const { method = 'POST', path, payload, signal, attempts } = request;
+    const { method = 'POST', path, payload, streamed, signal, attempts } = request;
     const { maxRetries, maxRetryAfterSeconds } = this.options;
     let key = await this.options.key.get();
     let refreshedKey = false;
@@ -148,13 +166,13 @@ export class UpstreamClient {
         res = await this.pool.request({
           method,
           path: this.basePath + path,
-          headers: this.headersFor(key),
-          body: payload ?? null,
+          headers: streamed ? this.streamedHeaders(key, streamed) : this.headersFor(key),
+          body: streamed?.body ?? payload ?? null,
           signal,
         });
       } catch (err) {
         if (attempts && mayHaveReachedUpstream(err)) attempts.unanswered++;
-        if (signal.aborted) throw err;
+        if (signal.aborted || streamed?.started()) throw err;
         if (attempts) attempts.errors++;
         const timedOut = isTimeout(err);
         if (attempt >= maxRetries) {
@@ -167,7 +185,7 @@ export class UpstreamClient {
       const status = res.statusCode;
       if (status < 400) return { status, headers: res.headers, body: res.body, headersMs };
 
-      if (status === 401 && !refreshedKey) {
+      if (status === 401 && !refreshedKey && !streamed?.started()) {
         await res.body.dump();
         refreshedKey = true;
         key = await this.options.key.refresh();
@@ -191,9 +209,19 @@ export class UpstreamClient {
       const text = await res.body.text().catch(() => '');
       // OpenAI's quota error is a 429 too, but waiting does not help it.
       const quota = status === 429 && text.includes('insufficient_quota');
-      if (attempt >= maxRetries || tooLong || quota) throw finalError(status, text, retryAfterMs);
+      const replayable = !streamed?.started();
+      if (attempt >= maxRetries || tooLong || quota || !replayable)
+        throw finalError(status, text, retryAfterMs);
       await sleep(retryAfterMs ?? this.backoffMs(attempt), signal);
     }
+  }
+
+  private streamedHeaders(key: string, streamed: StreamedBody): Record<string, string> {
+    return {
+      ...this.headersFor(key),
+      'content-type': streamed.contentType,
+      ...(streamed.contentLength === undefined ? {} : { 'content-length': String(streamed.contentLength) }),
+    };
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,12 @@
  * interface (a second answer, writes before the stream opened or after it ended) is kept in `problems`
  * rather than thrown, so a test sees it even where the pipeline would swallow an exception.
  */
-import type { CallerResponse, ResponseHeaders, WholeAnswer } from '../../service/pipeline/caller-response';
+import type {
+  BytesAnswer,
+  CallerResponse,
+  ResponseHeaders,
+  WholeAnswer,
+} from '../../service/pipeline/caller-response';
 
 interface HeldWrite {
   readonly resolve: () => void;
@@ -18,6 +23,8 @@ export class MemoryResponse implements CallerResponse {
   private readonly controller = new AbortController();
   /** The whole answer, when one was sent. */
   sent: WholeAnswer | undefined;
+  /** The bytes answer, when one was sent. */
+  bytesAnswer: BytesAnswer | undefined;
   /** The headers the stream was opened with, when it was. */
   streamHeaders: ResponseHeaders | undefined;
   /** Stream text in the order it was written (keep-alive comments included). */
@@ -77,6 +84,12 @@ export class MemoryResponse implements CallerResponse {
   send(answer: WholeAnswer): void {
     if (this.started) this.problems.push(`send(${answer.status}) after the answer had started`);
     this.sent ??= answer;
+  }
+
+  /** A bytes answer is kept as a whole answer; its body is read into `bytes`. */
+  sendBytes(answer: BytesAnswer): void {
+    this.send({ status: answer.status, headers: answer.headers, contentType: 'json', body: '' });
+    this.bytesAnswer = answer;
   }
 
   openStream(headers: ResponseHeaders): void {

@@ -16,21 +16,27 @@ const routeOf = (method: ObjectRoute['method'], route: string): ObjectRoute => {
   return found;
 };
 const fields = (e: GatewayError) => ({ status: e.status, param: e.param, code: e.code });
-/** The Responses family's routes; the Conversations routes have tests of their own. */
-const RESPONSE_ROUTES = OBJECT_ROUTES.filter((r) => r.family === 'responses');
+/** The routes of the Responses and Files families; the Conversations routes have tests of their own. */
+const ROUTES_HERE = OBJECT_ROUTES.filter((r) => r.family !== 'conversations');
 
 describe('OBJECT_ROUTES', () => {
   it('declares exactly these routes, each method and route once', () => {
-    expect(RESPONSE_ROUTES.map((r) => `${r.method} ${r.route}`)).toEqual([
+    expect(ROUTES_HERE.map((r) => `${r.method} ${r.route}`)).toEqual([
       'POST /v1/responses/input_tokens',
       'GET /v1/responses/:id',
       'DELETE /v1/responses/:id',
       'POST /v1/responses/:id/cancel',
       'GET /v1/responses/:id/input_items',
+      'GET /v1/files',
+      'GET /v1/files/:id',
+      'DELETE /v1/files/:id',
+      'GET /v1/files/:id/content',
     ]);
     const keys = OBJECT_ROUTES.map((r) => `${r.method} ${r.route}`);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(new Set(OBJECT_ROUTES.map((r) => r.family))).toEqual(new Set(['responses', 'conversations']));
+    expect(new Set(OBJECT_ROUTES.map((r) => r.family))).toEqual(
+      new Set(['responses', 'conversations', 'files']),
+    );
   });
 
   it('shares no route with a model endpoint', () => {
@@ -38,13 +44,24 @@ describe('OBJECT_ROUTES', () => {
     for (const r of OBJECT_ROUTES) expect(models.has(`${r.method} ${r.route}`)).toBe(false);
   });
 
-  it('names a response by :id on every route with an id, and none on the token count', () => {
-    for (const r of RESPONSE_ROUTES) {
+  it("names its family's object by :id on every route with an id, and none on the token count or a list", () => {
+    const kinds = { responses: 'response', files: 'file' } as const;
+    for (const r of ROUTES_HERE) {
       expect({ route: r.route, kind: r.kind }).toEqual({
         route: r.route,
-        kind: r.route.includes(':id') ? 'response' : undefined,
+        kind: r.route.includes(':id') ? kinds[r.family as keyof typeof kinds] : undefined,
       });
     }
+  });
+
+  it("lists only the caller's files, with OpenAI's page bounds, and streams only a file's content", () => {
+    expect(OBJECT_ROUTES.filter((r) => r.lists).map((r) => [r.route, r.lists])).toEqual([
+      [
+        '/v1/files',
+        { kind: 'file', forwarded: ['order', 'purpose'], limits: { default: 10_000, max: 10_000 } },
+      ],
+    ]);
+    expect(OBJECT_ROUTES.filter((r) => r.bytes).map((r) => r.route)).toEqual(['/v1/files/:id/content']);
   });
 
   it.each<[ObjectRoute['method'], string, string]>([
@@ -53,25 +70,32 @@ describe('OBJECT_ROUTES', () => {
     ['DELETE', '/v1/responses/:id', '/responses/resp_1'],
     ['POST', '/v1/responses/:id/cancel', '/responses/resp_1/cancel'],
     ['GET', '/v1/responses/:id/input_items', '/responses/resp_1/input_items'],
+    ['GET', '/v1/files/:id', '/files/resp_1'],
+    ['GET', '/v1/files/:id/content', '/files/resp_1/content'],
   ])('%s %s goes upstream to %s', (method, route, upstream) => {
     expect(routeOf(method, route).upstreamPath('resp_1', '')).toBe(upstream);
   });
 
   it('forwards only the query parameters OpenAI takes on each route', () => {
-    expect(Object.fromEntries(RESPONSE_ROUTES.map((r) => [`${r.method} ${r.route}`, r.query]))).toEqual({
+    expect(Object.fromEntries(ROUTES_HERE.map((r) => [`${r.method} ${r.route}`, r.query]))).toEqual({
       'POST /v1/responses/input_tokens': [],
       'GET /v1/responses/:id': ['include', 'include_obfuscation', 'starting_after', 'stream'],
       'DELETE /v1/responses/:id': [],
       'POST /v1/responses/:id/cancel': [],
       'GET /v1/responses/:id/input_items': ['after', 'before', 'include', 'limit', 'order'],
+      'GET /v1/files': [],
+      'GET /v1/files/:id': [],
+      'DELETE /v1/files/:id': [],
+      'GET /v1/files/:id/content': [],
     });
   });
 
   it('marks only the delete as deleting, and gives only the token count a body', () => {
-    expect(RESPONSE_ROUTES.filter((r) => r.deletes).map((r) => `${r.method} ${r.route}`)).toEqual([
+    expect(ROUTES_HERE.filter((r) => r.deletes).map((r) => `${r.method} ${r.route}`)).toEqual([
       'DELETE /v1/responses/:id',
+      'DELETE /v1/files/:id',
     ]);
-    expect(RESPONSE_ROUTES.filter((r) => r.prepareBody).map((r) => r.route)).toEqual([
+    expect(ROUTES_HERE.filter((r) => r.prepareBody).map((r) => r.route)).toEqual([
       '/v1/responses/input_tokens',
     ]);
   });

@@ -1,8 +1,8 @@
 /**
  * A fake OpenAI API on 127.0.0.1 speaking the real wire format: chat completions (JSON and SSE, with the
  * usage chunk), the Responses API (JSON, typed SSE events, stored and background responses, function
- * calls, structured outputs), Conversations, legacy completions, embeddings (float and base64), models
- * and moderations; a body parameter the real API does not accept gets its 400. Tests script failures with
+ * calls, structured outputs), Conversations, legacy completions, embeddings (float and base64), models,
+ * moderations, Files (multipart uploads read as they arrive) and Batches; a body parameter the real API does not accept gets its 400. Tests script failures with
  * `enqueue` (429 with Retry-After, 5xx, delays, slow or cut streams, hangs), reject keys with
  * `rejectKey`, read `requests` and `aborted`, and add endpoints with `route`.
  *
@@ -17,7 +17,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { chatEndpoints } from './chat';
 import { completionEndpoints } from './completions';
 import { ConversationStore } from './conversations';
+import { BatchStore } from './batches';
 import { embeddingEndpoints } from './embeddings';
+import { FileStore } from './files';
 import { parseBody, readBody, sendJson, sleep } from './http';
 import { ResponsesStore } from './responses';
 import type {
@@ -62,6 +64,7 @@ export const DEFAULT_BEHAVIOUR: FakeBehaviour = {
   record: true,
   backgroundMs: 50,
   reasoningTokens: 64,
+  batchMs: 50,
 };
 
 export class FakeOpenAI {
@@ -89,6 +92,14 @@ export class FakeOpenAI {
   private baseUrl?: string;
   private readonly conversations = new ConversationStore();
   private readonly responses = new ResponsesStore(this.conversations);
+  /** Stored files and every upload as it arrived. */
+  readonly files = new FileStore();
+  /** Batches, run on the fake's clock of `behaviour.batchMs` steps. */
+  readonly batches = new BatchStore(
+    this.files,
+    (call) => this.billed.push(call),
+    () => this.behaviour,
+  );
   /** The built-in endpoints, first match wins (custom `route`s are tried before them). */
   private readonly endpoints: readonly Endpoint[] = [
     ...chatEndpoints,
@@ -96,6 +107,8 @@ export class FakeOpenAI {
     ...this.conversations.endpoints,
     ...completionEndpoints,
     ...embeddingEndpoints,
+    ...this.files.endpoints,
+    ...this.batches.endpoints,
   ];
 
   constructor(behaviour: Partial<FakeBehaviour> = {}) {
@@ -130,6 +143,7 @@ export class FakeOpenAI {
     if (!server) return;
     this.server = undefined;
     this.responses.clear();
+    this.batches.clear();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -169,6 +183,8 @@ export class FakeOpenAI {
   reset(behaviour: Partial<FakeBehaviour> = {}): void {
     this.responses.clear();
     this.conversations.clear();
+    this.batches.clear();
+    this.files.clear();
     this.requests.length = 0;
     this.queue.length = 0;
     this.rejectedKeys.clear();
@@ -225,8 +241,15 @@ export class FakeOpenAI {
       this.notify();
     });
 
-    const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake');
+    // A multipart upload to a built-in endpoint is read by the endpoint as it arrives.
+    const streamed =
+      String(req.headers['content-type'] ?? '').startsWith('multipart/form-data') &&
+      !this.routes.some((r) => r.method === req.method && pathMatches(r.path, url.pathname)) &&
+      this.endpoints.some(
+        (e) => e.streamsBody && e.method === req.method && pathMatches(e.path, url.pathname),
+      );
+    const raw = streamed ? '' : await readBody(req);
     const auth = req.headers.authorization;
     const apiKey = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
     const request: RecordedRequest = {
@@ -285,9 +308,7 @@ export class FakeOpenAI {
 
     if (!res.destroyed) {
       for (const route of this.routes) {
-        const matches =
-          typeof route.path === 'string' ? route.path === request.path : route.path.test(request.path);
-        if (route.method === request.method && matches) {
+        if (route.method === request.method && pathMatches(route.path, request.path)) {
           try {
             await route.handler(ctx);
           } catch (err) {
@@ -305,6 +326,7 @@ export class FakeOpenAI {
       // A client gone during the delay: only a call the model already started runs on, to be billed.
       if (res.destroyed && !endpoint.billsWhenAbandoned) return;
       const endpointCtx: EndpointContext = {
+        req,
         request,
         res,
         scripted: scripted ?? {},
@@ -318,6 +340,10 @@ export class FakeOpenAI {
     if (res.destroyed) return;
     return ctx.error(404, `Invalid URL (${request.method} ${request.path})`, 'invalid_request_error', null);
   }
+}
+
+function pathMatches(pattern: string | RegExp, path: string): boolean {
+  return typeof pattern === 'string' ? pattern === path : pattern.test(path);
 }
 
 function matchPath(endpoint: Endpoint, request: RecordedRequest): string[] | undefined {

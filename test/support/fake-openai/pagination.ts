@@ -1,6 +1,6 @@
 /**
- * OpenAI's cursor lists (`GET /v1/responses/{id}/input_items`, `GET /v1/conversations/{id}/items`):
- * `limit` (1 to 100, default 20), `order` (`asc` or `desc`), `after` (an item id), answered as
+ * OpenAI's cursor lists (`GET /v1/responses/{id}/input_items`, `GET /v1/conversations/{id}/items`,
+ * files, batches): `limit` (1 to 100, default 20, unless the list says otherwise), `order` (`asc` or `desc`), `after` (an item id), answered as
  * `{object:'list', data, first_id, last_id, has_more}`.
  */
 
@@ -12,17 +12,27 @@ export interface CursorList<T> {
   readonly has_more: boolean;
 }
 
+/** A list's page sizes: the default, and the largest a caller may ask for. */
+export interface PageSizes {
+  /** @default 20 */
+  readonly defaultLimit?: number;
+  /** @default 100 */
+  readonly maxLimit?: number;
+}
+
 /** A page of `items` (oldest first), or the 400 to answer to a bad `limit` or `order`. */
 export function cursorPage<T extends { readonly id?: unknown }>(
   items: readonly T[],
   query: URLSearchParams,
   defaultOrder: 'asc' | 'desc',
+  sizes: PageSizes = {},
 ): { readonly page: CursorList<T> } | { readonly error: string; readonly param: string } {
+  const { defaultLimit = 20, maxLimit = 100 } = sizes;
   const limitText = query.get('limit');
-  const limit = limitText === null ? 20 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+  const limit = limitText === null ? defaultLimit : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
     return {
-      error: `Invalid 'limit': expected an integer between 1 and 100, but got ${limitText} instead.`,
+      error: `Invalid 'limit': expected an integer between 1 and ${maxLimit}, but got ${limitText} instead.`,
       param: 'limit',
     };
   }

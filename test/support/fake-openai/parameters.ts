@@ -9,6 +9,7 @@
  * neither does a list missing one of the type's names, so an SDK upgrade that adds a parameter shows
  * up here.
  */
+import type { BatchCreateParams } from 'openai/resources/batches';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions/completions';
 import type { CompletionCreateParamsBase } from 'openai/resources/completions';
 import type {
@@ -179,6 +180,10 @@ const CONVERSATIONS_UPDATE = keysOf<ConversationUpdateParams>()(...(['metadata']
 /** `include` of `ItemCreateParams` travels in the query string; the body holds `items` only. */
 const CONVERSATION_ITEMS_CREATE = keysOf<Omit<ItemCreateParams, 'include'>>()(...(['items'] as const));
 
+const BATCHES_CREATE = keysOf<BatchCreateParams>()(
+  ...(['completion_window', 'endpoint', 'input_file_id', 'metadata', 'output_expires_after'] as const),
+);
+
 export const ACCEPTED_PARAMETERS = {
   'responses.create': new Set([...RESPONSES_CREATE, ...RESPONSES_CREATE_EXTRA]),
   'responses.compact': RESPONSES_COMPACT,
@@ -190,6 +195,7 @@ export const ACCEPTED_PARAMETERS = {
   'conversations.create': CONVERSATIONS_CREATE,
   'conversations.update': CONVERSATIONS_UPDATE,
   'conversations.items.create': CONVERSATION_ITEMS_CREATE,
+  'batches.create': BATCHES_CREATE,
 } as const satisfies Record<string, ReadonlySet<string>>;
 
 export type ParameterList = keyof typeof ACCEPTED_PARAMETERS;

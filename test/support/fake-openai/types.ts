@@ -20,6 +20,8 @@ export interface FakeBehaviour {
   readonly moderationFlagWords: readonly string[];
   /** Keep every request in `requests` (turn off for benchmarks). @default true */
   readonly record: boolean;
+  /** How long a batch stays validating, then in progress, before it completes, ms (each). @default 50 */
+  readonly batchMs: number;
   /** How long a `background: true` response stays queued / in progress before it completes, ms. @default 50 */
   readonly backgroundMs: number;
   /**
@@ -95,7 +97,7 @@ export interface RecordedRequest {
 }
 
 /** Which API billed a call. */
-export type BilledEndpoint = 'chat' | 'completions' | 'responses' | 'responses.compact';
+export type BilledEndpoint = 'chat' | 'completions' | 'responses' | 'responses.compact' | 'batch';
 
 /** One call OpenAI bills, in chat usage names whatever the API (so one cost function sums them all). */
 export interface BilledCall {
@@ -119,6 +121,8 @@ export type RouteHandler = (ctx: RouteContext) => void | Promise<void>;
 
 /** What a built-in endpoint gets. */
 export interface EndpointContext {
+  /** The raw request: its body is still unread when the endpoint `streamsBody`. */
+  readonly req: IncomingMessage;
   readonly request: RecordedRequest;
   readonly res: ServerResponse;
   /** The scripted answer this request took, `{}` when none. */
@@ -143,4 +147,9 @@ export interface Endpoint {
    * handler still runs (its writes are no-ops) so the call is billed, as OpenAI bills it.
    */
   readonly billsWhenAbandoned?: boolean;
+  /**
+   * A multipart body is left unread for the handler to read as it arrives (`ctx.req`); its recorded
+   * `body` is undefined. @default false
+   */
+  readonly streamsBody?: boolean;
 }
