@@ -7,10 +7,17 @@ import { chatCompletions } from './chat-completions';
 import { completions } from './completions';
 import { embeddings } from './embeddings';
 import { responses } from './responses';
+import { responsesCompact } from './responses-compact';
 import { ModelAccess } from './model-access';
 import type { EndpointSpec, RequestPolicy } from './spec';
 
-export const ENDPOINT_SPECS: readonly EndpointSpec[] = [chatCompletions, embeddings, responses, completions];
+export const ENDPOINT_SPECS: readonly EndpointSpec[] = [
+  chatCompletions,
+  embeddings,
+  responses,
+  completions,
+  responsesCompact,
+];
 
 /** The spec that serves `route`, if any. */
 export function specForRoute(route: string): EndpointSpec | undefined {

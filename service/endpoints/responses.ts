@@ -133,7 +133,8 @@ export function itemsSize(items: readonly unknown[], referenceTokens: number): P
   return size;
 }
 
-function promptSize(body: Body, referenceTokens: number): PromptSize {
+/** The prompt a Responses body gives the model: instructions, input items and the fields it reads. */
+export function promptSize(body: Body, referenceTokens: number): PromptSize {
   const size = emptyPromptSize();
   if (body.instructions !== undefined && body.instructions !== null) {
     if (typeof body.instructions !== 'string')
@@ -228,7 +229,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
 }
 
 /** Everything the model reads, for the moderation pre-check: instructions, input text, tool definitions. */
-function moderationInput(body: Body): string {
+export function moderationInput(body: Body): string {
   const parts: string[] = [];
   if (typeof body.instructions === 'string') parts.push(body.instructions);
   const items = typeof body.input === 'string' ? [{ content: body.input }] : (body.input as unknown[]);

@@ -10,6 +10,7 @@ import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
 import { responses } from '../../../service/endpoints/responses';
+import { responsesCompact } from '../../../service/endpoints/responses-compact';
 import { GatewayError } from '../../../service/errors';
 import { promptTokensOf } from '../../support/fake-openai/wire';
 import { responsesInputTokensOf } from '../../support/fake-openai/usage';
@@ -122,7 +123,7 @@ describe('request policy properties', () => {
   it('prepares or refuses with a 4xx any JSON body, on every endpoint', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (anything, messages) => {
-        for (const spec of [chatCompletions, embeddings, responses, completions]) {
+        for (const spec of [chatCompletions, embeddings, responses, completions, responsesCompact]) {
           outcome(() => spec.prepare({ policy, client, body: anything }));
           outcome(() =>
             spec.prepare({
@@ -167,6 +168,18 @@ describe('request policy properties', () => {
         expect(prepared.completionTokens).toBeGreaterThanOrEqual(body.max_output_tokens ?? 1);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('never estimates a compaction below what upstream bills for its input', () => {
+    fc.assert(
+      fc.property(responsesBody, (body) => {
+        const prepared = responsesCompact.prepare({ policy, client, body });
+        const items = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
+        expect(prepared.promptTokens).toBeGreaterThanOrEqual(responsesInputTokensOf(prepared.body, items));
+        expect(prepared.completionTokens).toBe(policy.config.limits.maxTokens);
+      }),
+      { numRuns: 200 },
     );
   });
 });

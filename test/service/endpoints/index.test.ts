@@ -4,6 +4,7 @@ import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
 import { responses } from '../../../service/endpoints/responses';
+import { responsesCompact } from '../../../service/endpoints/responses-compact';
 import { ModelAccess } from '../../../service/endpoints/model-access';
 import { testConfigDocument } from '../../support/gateway-harness';
 
@@ -16,6 +17,8 @@ const STREAMING_BODY: Record<string, Record<string, unknown>> = {
   embeddings: { model: 'embed', input: 'Hi', stream: true },
   responses: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
   completions: { model: 'gpt-4o-mini', prompt: 'Hi', stream: true },
+  // A compaction never streams.
+  'responses-compact': { model: 'gpt-4o-mini', input: 'Hi' },
 };
 
 /** A frame that ends each spec's stream. */
@@ -27,13 +30,14 @@ const TERMINAL_FRAME: Record<string, string> = {
 };
 
 describe('ENDPOINT_SPECS', () => {
-  it('serves chat completions, embeddings, responses and legacy completions', () => {
-    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses, completions]);
+  it('serves chat completions, embeddings, responses, legacy completions and compactions', () => {
+    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses, completions, responsesCompact]);
     expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual([
       '/v1/chat/completions',
       '/v1/embeddings',
       '/v1/responses',
       '/v1/completions',
+      '/v1/responses/compact',
     ]);
   });
 
