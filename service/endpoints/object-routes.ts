@@ -47,6 +47,11 @@ export interface ObjectRoute {
   readonly creates?: StoredObjectKind;
   /** A success adds the body's `contextTokens` to the `:id` object's context. @default false */
   readonly extendsContext?: boolean;
+  /**
+   * A JSON answer is the `:id` response as it stands: a final status settles it early if it is a
+   * pending background response. @default false
+   */
+  readonly observesBackground?: boolean;
   /** Validates a JSON body and names the objects it refers to. @default no body is sent */
   prepareBody?(input: PrepareInput): PreparedObjectBody;
 }
@@ -77,6 +82,7 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     kind: 'response',
     upstreamPath: (id) => `/responses/${id}`,
     query: ['include', 'include_obfuscation', 'starting_after', 'stream'],
+    observesBackground: true,
   },
   {
     family: 'responses',
@@ -94,6 +100,7 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     kind: 'response',
     upstreamPath: (id) => `/responses/${id}/cancel`,
     query: [],
+    observesBackground: true,
   },
   {
     family: 'responses',

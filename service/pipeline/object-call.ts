@@ -132,6 +132,8 @@ export async function runObjectCall(deps: PipelineDeps, input: ObjectCallInput):
       const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
       if (up.status === 200) await recordOwners(deps, input, { text, contextTokens });
       input.response.send({ status: up.status, headers, contentType: 'json', body: text });
+      if (up.status === 200 && input.route.observesBackground && input.id !== undefined)
+        void deps.background.observe(input.id, text);
     }
     return { trace: { ...trace, upstreamMs: up.headersMs } };
   } catch (error) {
