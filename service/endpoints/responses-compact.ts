@@ -7,7 +7,13 @@
  * metered from its usage. Nothing it answers is stored by id, so it creates no object and is not cached.
  */
 import { invalidRequest } from '../errors';
-import { checkKnownParameters, objectBody, serviceTierFactor, type Body } from './fields';
+import {
+  checkKnownParameters,
+  objectBody,
+  REPLY_PRIMING_TOKENS,
+  serviceTierFactor,
+  type Body,
+} from './fields';
 import { responsesUsageOfJson } from './json-usage';
 import { promptTokensOf } from './prompt-size';
 import { moderationInput, namedObjects, promptSize } from './responses';
@@ -41,7 +47,8 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
     body: { ...body, model },
     stream: false,
     callerWantsUsage: true,
-    promptTokens: promptTokensOf(size, { name: model, price: policy.config.models[model] }),
+    promptTokens:
+      promptTokensOf(size, { name: model, price: policy.config.models[model] }) + REPLY_PRIMING_TOKENS,
     completionTokens: limits.maxTokens,
     deterministic: false,
     objects: { names: namedObjects(body) },
