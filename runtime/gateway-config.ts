@@ -212,6 +212,13 @@ export interface RequestLimits {
    * @default false
    */
   readonly strictParameters?: boolean;
+  /**
+   * Allow `background: true` on `/v1/responses`. A background response keeps its reservation until
+   * the gateway sees its final status (a poller in every replica asks upstream for the pending ones),
+   * so budgets hold its worst case meanwhile; off, it is refused with 400 naming `background`.
+   * @default false
+   */
+  readonly backgroundResponses?: boolean;
 }
 
 /** What the gateway does while Redis cannot answer. */
@@ -450,6 +457,9 @@ function parseLimits(v: unknown): RequestLimits {
     ...(l.strictParameters === undefined
       ? {}
       : { strictParameters: bool(l.strictParameters, 'limits.strictParameters') }),
+    ...(l.backgroundResponses === undefined
+      ? {}
+      : { backgroundResponses: bool(l.backgroundResponses, 'limits.backgroundResponses') }),
   };
   if (limits.defaultMaxTokens > limits.maxTokens) {
     throw new GatewayConfigError(

@@ -8,6 +8,7 @@ import { completions } from './completions';
 import { embeddings } from './embeddings';
 import { moderations } from './moderations';
 import { responses } from './responses';
+import { responsesCompact } from './responses-compact';
 import { ModelAccess } from './model-access';
 import type { EndpointSpec, RequestPolicy } from './spec';
 
@@ -17,6 +18,7 @@ export const ENDPOINT_SPECS: readonly EndpointSpec[] = [
   responses,
   completions,
   moderations,
+  responsesCompact,
 ];
 
 /** The spec that serves `route`, if any. */

@@ -48,6 +48,11 @@ export interface ObjectRoute {
   readonly creates?: StoredObjectKind;
   /** A success adds the body's `contextTokens` to the `:id` object's context. @default false */
   readonly extendsContext?: boolean;
+  /**
+   * A JSON answer is the `:id` response as it stands: a final status settles it early if it is a
+   * pending background response. @default false
+   */
+  readonly observesBackground?: boolean;
   /** Validates a JSON body and names the objects it refers to. @default no body is sent */
   prepareBody?(input: PrepareInput): PreparedObjectBody;
   /** The answer is the object's bytes (a file's content), streamed through as they come. @default JSON */
@@ -97,6 +102,7 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     kind: 'response',
     upstreamPath: (id) => `/responses/${id}`,
     query: ['include', 'include_obfuscation', 'starting_after', 'stream'],
+    observesBackground: true,
   },
   {
     family: 'responses',
@@ -114,6 +120,7 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     kind: 'response',
     upstreamPath: (id) => `/responses/${id}/cancel`,
     query: [],
+    observesBackground: true,
   },
   {
     family: 'responses',

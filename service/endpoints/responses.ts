@@ -3,8 +3,9 @@
  * `max_output_tokens` is capped and defaulted like chat's `max_tokens` (it includes reasoning tokens);
  * the prompt estimate counts the instructions, every input item, tool definitions, the text format,
  * images and files, and the pipeline adds the context of a `previous_response_id` or `conversation`,
- * which upstream bills again. Hosted tools that bill per call, stored prompts (whose size the gateway
- * cannot see) and background mode are refused. A response is cacheable only where a replay is safe.
+ * which upstream bills again. Hosted tools that bill per call and stored prompts (whose size the
+ * gateway cannot see) are refused, and background mode unless the stage allows it
+ * (`limits.backgroundResponses`; its reservation is then held until the final status, `background.ts`). A response is cacheable only where a replay is safe.
  */
 import { invalidRequest } from '../errors';
 import {
@@ -82,18 +83,26 @@ const PROMPT_FIELDS = ['tools', 'tool_choice', 'text'] as const;
 
 const isSet = (v: unknown): boolean => v !== undefined && v !== null;
 
+/** `background`: refused unless the stage allows it, and only for a stored response, as upstream requires. */
+function backgroundFlag(body: Body, allowed: boolean): boolean {
+  if (!isSet(body.background) || body.background === false) return false;
+  if (body.background !== true) throw invalidRequest("'background' must be a boolean.", 'background');
+  if (!allowed) {
+    throw invalidRequest(
+      "'background' is not available on this stage: the gateway meters a response when it sees its final status.",
+      'background',
+      'unsupported_parameter',
+    );
+  }
+  if (body.store === false) throw invalidRequest('Background mode requires store=true.', 'store');
+  return true;
+}
+
 function refuseUnmetered(body: Body): void {
   if (isSet(body.prompt)) {
     throw invalidRequest(
       "'prompt' is not available through this gateway: a stored prompt's size is not known before upstream reads it.",
       'prompt',
-      'unsupported_parameter',
-    );
-  }
-  if (body.background === true) {
-    throw invalidRequest(
-      "'background' is not available on this stage: the gateway meters a response when it sees its final status.",
-      'background',
       'unsupported_parameter',
     );
   }
@@ -134,7 +143,8 @@ export function itemsSize(items: readonly unknown[], referenceTokens: number): P
   return size;
 }
 
-function promptSize(body: Body, referenceTokens: number): PromptSize {
+/** The prompt a Responses body gives the model: instructions, input items and the fields it reads. */
+export function promptSize(body: Body, referenceTokens: number): PromptSize {
   const size = emptyPromptSize();
   if (body.instructions !== undefined && body.instructions !== null) {
     if (typeof body.instructions !== 'string')
@@ -184,6 +194,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
   const body = objectBody(raw);
   checkKnownParameters(body, KNOWN_PARAMETERS, policy.config.limits);
   refuseUnmetered(body);
+  const background = backgroundFlag(body, policy.config.limits.backgroundResponses === true);
   const { requestedModel, model } = policy.models.resolve(client, body.model);
   const limits = policy.config.limits;
   const size = promptSize(body, limits.maxTokens);
@@ -226,11 +237,12 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
     objects: { names, ...(stored ? { creates: 'response' as const } : {}) },
     ...(size.audio ? { audio: true } : {}),
     ...(priceFactor === 1 ? {} : { priceFactor }),
+    ...(background ? { background } : {}),
   };
 }
 
 /** Everything the model reads, for the moderation pre-check: instructions, input text, tool definitions. */
-function moderationInput(body: Body): string {
+export function moderationInput(body: Body): string {
   const parts: string[] = [];
   if (typeof body.instructions === 'string') parts.push(body.instructions);
   const items = typeof body.input === 'string' ? [{ content: body.input }] : (body.input as unknown[]);

@@ -54,6 +54,11 @@ export interface PreparedCall {
   readonly objects?: CallObjects;
   /** What this call costs against the model's standard price (its service tier's factor). @default 1 */
   readonly priceFactor?: number;
+  /**
+   * A background response: upstream answers before it is done, and its reservation is held until the
+   * gateway sees its final status. @default false
+   */
+  readonly background?: boolean;
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../http/app';
+import type { BackgroundSettler } from '../pipeline/background';
 import { createPipelineDeps, type PipelineDeps } from '../pipeline/model-call';
 import { createStore, ResilientStore } from '../store';
 import type { GatewayStore, StoreErrorListener } from '../store/types';
@@ -40,6 +41,7 @@ interface GatewayParts {
   readonly upstream: UpstreamClient;
   readonly metrics: GatewayMetrics;
   readonly sink: LineSink;
+  readonly background: BackgroundSettler;
 }
 
 export class Gateway {
@@ -52,6 +54,8 @@ export class Gateway {
   readonly store: GatewayStore;
   readonly upstream: UpstreamClient;
   readonly metrics: GatewayMetrics;
+  /** Settles background responses; polls upstream while the stage allows them. */
+  readonly background: BackgroundSettler;
   private readonly sink: LineSink;
 
   private constructor(
@@ -64,6 +68,7 @@ export class Gateway {
       upstream: this.upstream,
       metrics: this.metrics,
       sink: this.sink,
+      background: this.background,
     } = parts);
   }
 
@@ -88,7 +93,14 @@ export class Gateway {
       writeStallTimeoutMs: options.writeStallTimeoutMs,
     });
     const gateway = new Gateway(
-      { app, store: pipeline.store, upstream: pipeline.upstream, metrics, sink },
+      {
+        app,
+        store: pipeline.store,
+        upstream: pipeline.upstream,
+        metrics,
+        sink,
+        background: pipeline.background,
+      },
       options,
     );
     ref.gateway = gateway;
@@ -117,6 +129,7 @@ export class Gateway {
     if (this.draining) return;
     this.draining = true;
     for (const t of this.timers) clearInterval(t);
+    this.background.stop();
     const timeoutMs = this.options.shutdownTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>(
@@ -151,6 +164,7 @@ export class Gateway {
     this.timers.push(flush);
     void this.loadKey();
     void this.waitForStore();
+    if (this.options.config.limits.backgroundResponses) this.background.start(this.options.backgroundPollMs);
   }
 
   /** Waits (bounded) for the first Redis connection; never fails, so readiness never hangs on Redis. */

@@ -43,6 +43,11 @@ export interface TunableOptions {
    * do not go to the fallback. Readiness turns true after this bound even if Redis is still down.
    */
   readonly redisConnectWaitMs: number;
+  /**
+   * How often each replica asks upstream for the pending background responses, ms (only while
+   * `limits.backgroundResponses` is on).
+   */
+  readonly backgroundPollMs: number;
 }
 
 export const GATEWAY_DEFAULTS: TunableOptions = {
@@ -56,6 +61,7 @@ export const GATEWAY_DEFAULTS: TunableOptions = {
   retryBaseDelayMs: 250,
   keyRetryMs: 5_000,
   redisConnectWaitMs: 2_000,
+  backgroundPollMs: 5_000,
 };
 
 export interface GatewayOptions extends Partial<TunableOptions> {

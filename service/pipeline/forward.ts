@@ -41,6 +41,11 @@ export interface ForwardInput {
   readonly started: number;
   /** Records the object the call creates, before its id reaches the caller. @default none created */
   readonly onCreated?: CreatedObjectRecorder;
+  /**
+   * Hands the reservation of a background response that is not done yet to the background settler,
+   * before its id reaches the caller (true when held). @default the call is not a background one
+   */
+  readonly onBackground?: (id: string) => Promise<boolean>;
 }
 
 export type StreamOutcome = 'complete' | 'upstream_failed' | 'caller_aborted';

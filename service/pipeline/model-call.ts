@@ -4,7 +4,7 @@
  * settle the reservation once with what the call used. It never throws: the HTTP layer gets the
  * call's trace for its request record, and the error to answer when nothing was sent yet.
  */
-import type { ClientConfig } from '../../runtime/gateway-config';
+import type { ClientConfig, ModelPrice } from '../../runtime/gateway-config';
 import { createRequestPolicy, type EndpointSpec, type RequestPolicy } from '../endpoints';
 import type { GatewayStore } from '../store/types';
 import type { CacheStatus } from '../telemetry/metrics';
@@ -13,13 +13,16 @@ import { admit, AdmissionLimits, type Admitted } from './admit';
 import { cachedAnswer, planCache, SingleFlight, type CachePlan } from './cache';
 import { ConcurrencyLimits, type CallSlot } from './concurrency';
 import type { CallerResponse, ResponseHeaders } from './caller-response';
-import { forward, type Forwarded, type StreamOutcome, type UpstreamDeps } from './forward';
+import { forward, type Forwarded, type ForwardInput, type StreamOutcome, type UpstreamDeps } from './forward';
 import { addMetered, meterWorstCase, NOTHING_METERED, priceOf, type Metered } from './metering';
+import { BackgroundSettler } from './background';
 import { authorizeNamedObjects, callObjectsRecorder, type AuthorizedCall } from './objects';
 
 /** Everything the pipeline runs with, built once per gateway. */
 export interface PipelineDeps extends UpstreamDeps {
   readonly policy: RequestPolicy;
+  /** Holds and settles the reservations of background responses. */
+  readonly background: BackgroundSettler;
   /** Calls in flight per client on this replica. */
   readonly concurrency: ConcurrencyLimits;
   readonly limits: AdmissionLimits;
@@ -37,6 +40,7 @@ export function createPipelineDeps(parts: PipelineParts): PipelineDeps {
     limits: new AdmissionLimits(parts.config),
     flights: new SingleFlight(),
     concurrency: new ConcurrencyLimits(),
+    background: new BackgroundSettler({ store: parts.store, upstream: parts.upstream }),
   };
 }
 
@@ -124,7 +128,11 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     attempts,
     started: input.started,
     ...(objects.onCreated ? { onCreated: objects.onCreated } : {}),
+    ...backgroundHold(deps, { authorized, price, clientId: input.client.id, admitted, attempts }),
   }).finally(() => slot.release());
+  // A background response's reservation is the settler's now: settled once, at its final status.
+  if (forwarded.charge.held)
+    return { trace: traceOf(base, forwarded, cache, NOTHING_METERED), error: forwarded.error, headers };
   // Attempts upstream may have billed unseen (timed out, cut off, abandoned) are charged their worst case.
   const metered = admitted.reservation.settle({
     ...forwarded.charge,
@@ -132,6 +140,34 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
   });
   void objects.settled(metered, 1 + attempts.unanswered);
   return { trace: traceOf(base, forwarded, cache, metered), error: forwarded.error, headers };
+}
+
+/** For a background call: hands its reservation to the settler once upstream names the response. */
+function backgroundHold(
+  deps: PipelineDeps,
+  call: {
+    readonly authorized: AuthorizedCall;
+    readonly price: ModelPrice;
+    readonly clientId: string;
+    readonly admitted: Extract<Admitted, { kind: 'reserved' }>;
+    readonly attempts: AttemptCounts;
+  },
+): Pick<ForwardInput, 'onBackground'> {
+  const { prepared, turn } = call.authorized;
+  if (!prepared.background) return {};
+  return {
+    onBackground: (id) =>
+      deps.background.hold({
+        id,
+        clientId: call.clientId,
+        ticket: call.admitted.reservation.ticket,
+        price: call.price,
+        worstCase: meterWorstCase(call.price, prepared),
+        // Read when upstream answers: the attempts before it may each have started a response.
+        unanswered: call.attempts.unanswered,
+        ...(turn ? { turn } : {}),
+      }),
+  };
 }
 
 /** The endpoint spec's prepared call (the objects it names checked) and how it uses the cache, or the caller's error. */

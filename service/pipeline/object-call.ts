@@ -167,6 +167,8 @@ async function relayJsonAnswer(
   if (object !== undefined) await observer!(deps, input.client.id, object);
   if (up.status === 200) await recordOwners(deps, input, { text, contextTokens });
   input.response.send({ status: up.status, headers, contentType: 'json', body: text });
+  if (up.status === 200 && input.route.observesBackground && input.id !== undefined)
+    void deps.background.observe(input.id, text);
 }
 
 export async function runObjectCall(deps: PipelineDeps, input: ObjectCallInput): Promise<CallResult> {

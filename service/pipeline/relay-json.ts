@@ -79,7 +79,10 @@ export async function relayJson(deps: UpstreamDeps, input: ForwardInput): Promis
   const createdId = answer.status === 200 ? prepared.spec.createdIdOfJson?.(answer.text) : undefined;
   // The owner is on record before the caller can name the object in its next call.
   if (createdId !== undefined) await input.onCreated?.(createdId, usage);
+  // A background response not done yet: its reservation waits for the final status.
+  const held = createdId !== undefined && !usage && (await input.onBackground?.(createdId)) === true;
   response.send({ status: answer.status, headers, contentType: 'json', body: answer.text });
+  if (held) return { charge: { metered: NOTHING_METERED, held }, upstreamMs: answer.headersMs };
   if (answer.status !== 200) return { charge: { metered: NOTHING_METERED }, upstreamMs: answer.headersMs };
   // An answer without readable usage is charged its worst case, and not cached (a hit would be free).
   if (!usage)

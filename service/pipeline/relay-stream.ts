@@ -17,7 +17,7 @@ import {
   type StreamOutcome,
   type UpstreamDeps,
 } from './forward';
-import { meter, meterWorstCase } from './metering';
+import { meter, meterWorstCase, NOTHING_METERED } from './metering';
 import { SSE_KEEP_ALIVE, SseRelay, sseErrorFrame } from './sse-relay';
 
 function endWithError(response: CallerResponse, err: unknown): void {
@@ -97,6 +97,9 @@ async function pipeFrames(deps: UpstreamDeps, input: ForwardInput, up: UpstreamR
     streamOutcome = 'upstream_failed';
     endWithError(response, upstreamFailed('The upstream model API ended the stream before it was complete.'));
   } else response.end();
+  // A background response goes on upstream when its stream ends early: it waits for its final status.
+  if (recorded !== undefined && !reader.usage && (await input.onBackground?.(recorded)) === true)
+    return { charge: { metered: NOTHING_METERED, held: true }, streamOutcome };
   // A stream without readable usage (cut off, abandoned, or none sent) is charged its worst case and
   // not cached (a replay would be free).
   const metered = reader.usage ? meter(input.price, reader.usage) : meterWorstCase(input.price, prepared);

@@ -11,6 +11,11 @@ import type { Metered } from './metering';
 export interface Charge {
   readonly metered: Metered;
   readonly cacheEntry?: CacheEntry;
+  /**
+   * The reservation went to the background settler (a background response upstream has not finished):
+   * it is settled there, once, when its final status is seen, not here. @default false
+   */
+  readonly held?: boolean;
 }
 
 export class Reservation {

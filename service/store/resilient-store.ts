@@ -4,6 +4,7 @@ import type { CircuitBreaker } from './circuit-breaker';
 import { CircuitOpenError, StoreOperationError } from './errors';
 import type { MemoryStore } from './memory-store';
 import { GuardedObjectOwners } from './object-owners';
+import { GuardedPendingResponses } from './pending-responses';
 import { retryAfterSeconds, utcMonth } from './month';
 import type { RedisStore } from './redis-store';
 import { fullSnapshot, ticketFor } from './snapshot';
@@ -13,6 +14,7 @@ import type {
   CacheEntry,
   GatewayStore,
   ObjectOwners,
+  PendingResponses,
   StoreErrorListener,
   Ticket,
 } from './types';
@@ -55,11 +57,14 @@ export class ResilientStore implements GatewayStore {
   private readonly now: Clock;
   /** Ownership has no fallback: a replica cannot know what another created, so it is never guessed. */
   readonly owners: ObjectOwners;
+  /** Pending background responses have no fallback either: another replica may have to settle them. */
+  readonly pending: PendingResponses;
 
   constructor(options: ResilientStoreOptions) {
     this.primary = options.primary;
     this.breaker = options.breaker;
     this.owners = new GuardedObjectOwners(options.primary.owners, options.breaker, options.onError);
+    this.pending = new GuardedPendingResponses(options.primary.pending, options.breaker, options.onError);
     this.cacheBreaker = options.cacheBreaker;
     this.fallback = options.fallback;
     this.local = options.local;

@@ -3,6 +3,7 @@
  * of actual usage, and the response cache. `RedisStore` shares it across replicas; `MemoryStore`
  * serves a single process (local runs, and the `local` fallback while Redis is down).
  */
+import type { ModelPrice } from '../../runtime/gateway-config';
 
 /** Limits of one scope (a client, or the whole stage). */
 export interface ScopeLimits {
@@ -119,6 +120,8 @@ export interface GatewayStore {
   monthToDateSpendNanos(): Promise<number | undefined>;
   /** Who owns each stored object created through the gateway. */
   readonly owners: ObjectOwners;
+  /** Background responses whose reservation is held until their final status is seen. */
+  readonly pending: PendingResponses;
   close(): Promise<void>;
 }
 
@@ -169,4 +172,43 @@ export interface ObjectOwners {
    * and an unknown context stays unknown. The revision goes up by one. No record: nothing happens.
    */
   extend(id: string, growth: ContextGrowth): Promise<void>;
+}
+
+/**
+ * A background response whose reservation is still held: everything settlement needs, kept in the
+ * store so that any replica can settle it (after a restart too). Plain JSON.
+ */
+export interface PendingResponse {
+  /** The response's id upstream. */
+  readonly id: string;
+  readonly clientId: string;
+  /** The reservation admission made for it. */
+  readonly ticket: Ticket;
+  /** The model price it is metered at (the tier's factor applied). */
+  readonly price: ModelPrice;
+  /** Its worst case, tokens and cost, the figure reserved for one upstream call. */
+  readonly worstCase: {
+    readonly promptTokens: number;
+    readonly completionTokens: number;
+    readonly costNanos: number;
+  };
+  /** Attempts before the answer that upstream may have billed unseen: charged the worst case each. */
+  readonly unanswered: number;
+  /** The conversation it extends, as read when it was admitted. @default none */
+  readonly turn?: { readonly id: string; readonly revision: number; readonly ownPromptTokens: number };
+  /** When it was held, epoch ms. */
+  readonly heldAt: number;
+}
+
+/**
+ * The background responses still pending, shared by every replica. `claim` is atomic: of any number
+ * of replicas claiming one id, exactly one gets the entry, so a response is settled exactly once.
+ * Like ownership, these reject when the store cannot answer.
+ */
+export interface PendingResponses {
+  hold(entry: PendingResponse): Promise<void>;
+  /** Every pending entry (at most `limit`, oldest first where the store can tell). */
+  list(limit: number): Promise<PendingResponse[]>;
+  /** Removes and returns the entry of `id`; undefined when there is none (never held, or claimed). */
+  claim(id: string): Promise<PendingResponse | undefined>;
 }

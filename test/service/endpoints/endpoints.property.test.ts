@@ -11,6 +11,7 @@ import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
 import { moderations } from '../../../service/endpoints/moderations';
 import { responses } from '../../../service/endpoints/responses';
+import { responsesCompact } from '../../../service/endpoints/responses-compact';
 import { GatewayError } from '../../../service/errors';
 import { promptTokensOf } from '../../support/fake-openai/wire';
 import { responsesInputTokensOf } from '../../support/fake-openai/usage';
@@ -123,7 +124,14 @@ describe('request policy properties', () => {
   it('prepares or refuses with a 4xx any JSON body, on every endpoint', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (anything, messages) => {
-        for (const spec of [chatCompletions, embeddings, responses, completions, moderations]) {
+        for (const spec of [
+          chatCompletions,
+          embeddings,
+          responses,
+          completions,
+          moderations,
+          responsesCompact,
+        ]) {
           outcome(() => spec.prepare({ policy, client, body: anything }));
           outcome(() =>
             spec.prepare({
@@ -168,6 +176,19 @@ describe('request policy properties', () => {
         expect(prepared.completionTokens).toBeGreaterThanOrEqual(body.max_output_tokens ?? 1);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('never estimates a compaction below what upstream bills for its input', () => {
+    fc.assert(
+      fc.property(responsesBody, (body) => {
+        const prepared = responsesCompact.prepare({ policy, client, body });
+        const items = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
+        expect(prepared.promptTokens).toBeGreaterThanOrEqual(responsesInputTokensOf(prepared.body, items));
+        expect(prepared.completionTokens).toBe(policy.config.limits.maxTokens);
+      }),
+      // Found by this property: an empty input bills the reply's priming too.
+      { numRuns: 200, examples: [[{ model: 'gpt-4o-mini', input: '' }]] },
     );
   });
 });

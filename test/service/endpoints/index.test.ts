@@ -5,6 +5,7 @@ import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
 import { moderations } from '../../../service/endpoints/moderations';
 import { responses } from '../../../service/endpoints/responses';
+import { responsesCompact } from '../../../service/endpoints/responses-compact';
 import { ModelAccess } from '../../../service/endpoints/model-access';
 import { testConfigDocument } from '../../support/gateway-harness';
 
@@ -18,6 +19,8 @@ const STREAMING_BODY: Record<string, Record<string, unknown>> = {
   responses: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
   completions: { model: 'gpt-4o-mini', prompt: 'Hi', stream: true },
   moderations: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
+  // A compaction never streams.
+  'responses-compact': { model: 'gpt-4o-mini', input: 'Hi' },
 };
 
 /** A frame that ends each spec's stream. */
@@ -29,14 +32,22 @@ const TERMINAL_FRAME: Record<string, string> = {
 };
 
 describe('ENDPOINT_SPECS', () => {
-  it('serves chat completions, embeddings, responses, legacy completions and moderations', () => {
-    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses, completions, moderations]);
+  it('serves chat completions, embeddings, responses, legacy completions, moderations and compactions', () => {
+    expect(ENDPOINT_SPECS).toEqual([
+      chatCompletions,
+      embeddings,
+      responses,
+      completions,
+      moderations,
+      responsesCompact,
+    ]);
     expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual([
       '/v1/chat/completions',
       '/v1/embeddings',
       '/v1/responses',
       '/v1/completions',
       '/v1/moderations',
+      '/v1/responses/compact',
     ]);
   });
 

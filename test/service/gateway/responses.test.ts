@@ -170,4 +170,37 @@ describe('the Responses API through the gateway', () => {
     // Upstream billed the whole context again: the first call's input and output, and the new input.
     expect(next.usage!.input_tokens).toBeGreaterThan(firstBilled.prompt_tokens);
   });
+
+  it('compacts a context as a model call: metered what upstream billed, reserved above it', async () => {
+    const before = (await h.store.monthToDateSpendNanos()) ?? 0;
+    const first = await h.client().responses.create({ model: 'fast', input: 'w'.repeat(1500) });
+    const { data, response } = await h
+      .client()
+      .responses.compact({ model: 'fast', input: 'Keep it short.', previous_response_id: first.id })
+      .withResponse();
+    expect(data.object).toBe('response.compaction');
+    expect(data.output.at(-1)).toMatchObject({ type: 'compaction' });
+    const billed = h.fake.billed.find((b) => b.endpoint === 'responses.compact')!.usage;
+    expect(data.usage.input_tokens).toBe(billed.prompt_tokens);
+    // The reservation covered the previous response's context, which upstream billed again.
+    const reserved = 1_000_000 - Number(response.headers.get('x-ratelimit-remaining-tokens'));
+    expect(reserved).toBeGreaterThanOrEqual(billed.prompt_tokens + (billed.completion_tokens ?? 0));
+    expect(h.fake.requestsTo('/v1/responses/compact')[0].body.model).toBe('gpt-4o-mini');
+    await eventually(async () => (await h.store.monthToDateSpendNanos()) === before + billedNanos());
+  });
+
+  it("refuses to compact someone else's response, and a model that does not exist", async () => {
+    const first = await h.client().responses.create({ model: 'fast', input: 'Mine' });
+    const received = h.fake.received;
+    expect(
+      await apiErrorOf(
+        h.client(KEYS.other).responses.compact({ model: 'fast', previous_response_id: first.id }),
+      ),
+    ).toMatchObject({ status: 404, code: 'not_found', param: 'previous_response_id' });
+    expect(await apiErrorOf(h.client().responses.compact({ model: 'gpt-9', input: 'x' }))).toMatchObject({
+      status: 404,
+      param: 'model',
+    });
+    expect(h.fake.received).toBe(received);
+  });
 });
