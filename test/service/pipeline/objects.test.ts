@@ -20,6 +20,7 @@ const previous = (id: string, carriesContext = true): NamedObject => ({
 const call = (names: NamedObject[], creates?: 'response'): PreparedCall =>
   ({
     promptTokens: 100,
+    cachedPromptTokens: 0,
     completionTokens: 50,
     objects: { names, ...(creates ? { creates } : {}) },
   }) as unknown as PreparedCall;
@@ -187,7 +188,11 @@ describe('ownership, value by value', () => {
     const owners = new MemoryObjectOwners();
     const none = call([]);
     expect(await authorizeNamedObjects(owners, 'app', none)).toBe(none);
-    const absent = { promptTokens: 100, completionTokens: 50 } as unknown as PreparedCall;
+    const absent = {
+      promptTokens: 100,
+      cachedPromptTokens: 0,
+      completionTokens: 50,
+    } as unknown as PreparedCall;
     expect(await authorizeNamedObjects(failing, 'app', absent)).toBe(absent);
   });
 
@@ -238,6 +243,7 @@ describe('ownership, value by value', () => {
     const owners: ObjectOwners = { ...failing, record: async (...args) => void records.push(args) };
     const prepared = {
       promptTokens: 1,
+      cachedPromptTokens: 0,
       completionTokens: 1,
       objects: { names: [], creates: 'conversation' },
     } as unknown as PreparedCall;
