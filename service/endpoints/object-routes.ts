@@ -1,9 +1,10 @@
 /**
  * Calls on stored objects that bill no tokens: retrieve, delete, cancel and list the items of a
- * response, and count a prompt's input tokens. Each is declared here as data; the pipeline checks that
+ * response, count a prompt's input tokens, and ingest Agents SDK traces. Each is declared here as data; the pipeline checks that
  * the caller owns the object the path (or body) names, counts the call against RPM, and relays it.
  */
 import type { ApiFamily } from '../../runtime/gateway-config';
+import { invalidRequest } from '../errors';
 import { objectBody, type Body } from './fields';
 import { namedObjects } from './responses';
 import type { NamedObject, PrepareInput, StoredObjectKind } from './spec';
@@ -26,6 +27,8 @@ export interface ObjectRoute {
   upstreamPath(id: string): string;
   /** Query parameters forwarded upstream; any other is dropped. */
   readonly query: readonly string[];
+  /** Headers upstream requires on this route (e.g. a beta flag). @default none */
+  readonly upstreamHeaders?: Readonly<Record<string, string>>;
   /** A success deletes the object: its owner record goes too. @default false */
   readonly deletes?: boolean;
   /** Validates a JSON body and names the objects it refers to. @default no body is sent */
@@ -40,6 +43,16 @@ function prepareTokenCount({ policy, client, body: raw }: PrepareInput): Prepare
   const body = objectBody(raw);
   const { model } = policy.models.resolve(client, body.model);
   return { body: { ...body, model }, names: namedObjects(body, false) };
+}
+
+/**
+ * `POST /v1/traces/ingest`, where the Agents SDK's `OpenAITracingExporter` posts `{ data: [trace |
+ * trace.span, ...] }`: the batch goes upstream as it came, with the stage key, billing nothing.
+ */
+function prepareTraceBatch({ body: raw }: PrepareInput): PreparedObjectBody {
+  const body = objectBody(raw);
+  if (!Array.isArray(body.data)) throw invalidRequest("'data' must be an array of traces and spans.", 'data');
+  return { body, names: [] };
 }
 
 export const OBJECT_ROUTES: readonly ObjectRoute[] = [
@@ -83,5 +96,15 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     kind: 'response',
     upstreamPath: (id) => `/responses/${id}/input_items`,
     query: ['after', 'before', 'include', 'limit', 'order'],
+  },
+  {
+    family: 'traces',
+    method: 'POST',
+    route: '/v1/traces/ingest',
+    upstreamPath: () => '/traces/ingest',
+    // The header the Agents SDK's exporter sends; OpenAI's traces API is a beta.
+    upstreamHeaders: { 'openai-beta': 'traces=v1' },
+    query: [],
+    prepareBody: prepareTraceBatch,
   },
 ];

@@ -69,6 +69,8 @@ export interface UpstreamRequest {
   readonly path: string;
   /** The JSON body. @default none */
   readonly payload?: string;
+  /** Headers the endpoint needs besides the gateway's own (e.g. `openai-beta`). @default none */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The caller's: aborts the attempt in flight and any wait between attempts. */
   readonly signal: AbortSignal;
   /** Counts the failed attempts, for metrics. @default not counted */
@@ -138,6 +140,7 @@ export class UpstreamClient {
   /** Sends `payload` (JSON text) to `path` (e.g. `/chat/completions`) with retries. */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const { method = 'POST', path, payload, signal, attempts } = request;
+    const extra = request.headers;
     const { maxRetries, maxRetryAfterSeconds } = this.options;
     let key = await this.options.key.get();
     let refreshedKey = false;
@@ -148,7 +151,8 @@ export class UpstreamClient {
         res = await this.pool.request({
           method,
           path: this.basePath + path,
-          headers: this.headersFor(key),
+          // The gateway's own headers last: an endpoint's extra header never replaces its key.
+          headers: extra ? { ...extra, ...this.headersFor(key) } : this.headersFor(key),
           body: payload ?? null,
           signal,
         });

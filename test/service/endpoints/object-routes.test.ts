@@ -25,6 +25,7 @@ describe('OBJECT_ROUTES', () => {
       'DELETE /v1/responses/:id',
       'POST /v1/responses/:id/cancel',
       'GET /v1/responses/:id/input_items',
+      'POST /v1/traces/ingest',
     ]);
     const keys = OBJECT_ROUTES.map((r) => `${r.method} ${r.route}`);
     expect(new Set(keys).size).toBe(keys.length);
@@ -50,6 +51,7 @@ describe('OBJECT_ROUTES', () => {
     ['DELETE', '/v1/responses/:id', '/responses/resp_1'],
     ['POST', '/v1/responses/:id/cancel', '/responses/resp_1/cancel'],
     ['GET', '/v1/responses/:id/input_items', '/responses/resp_1/input_items'],
+    ['POST', '/v1/traces/ingest', '/traces/ingest'],
   ])('%s %s goes upstream to %s', (method, route, upstream) => {
     expect(routeOf(method, route).upstreamPath('resp_1')).toBe(upstream);
   });
@@ -61,16 +63,26 @@ describe('OBJECT_ROUTES', () => {
       'DELETE /v1/responses/:id': [],
       'POST /v1/responses/:id/cancel': [],
       'GET /v1/responses/:id/input_items': ['after', 'before', 'include', 'limit', 'order'],
+      'POST /v1/traces/ingest': [],
     });
   });
 
-  it('marks only the delete as deleting, and gives only the token count a body', () => {
+  it('marks only the delete as deleting, and gives a body only to the token count and the trace batch', () => {
     expect(OBJECT_ROUTES.filter((r) => r.deletes).map((r) => `${r.method} ${r.route}`)).toEqual([
       'DELETE /v1/responses/:id',
     ]);
     expect(OBJECT_ROUTES.filter((r) => r.prepareBody).map((r) => r.route)).toEqual([
       '/v1/responses/input_tokens',
+      '/v1/traces/ingest',
     ]);
+  });
+
+  it('sends the traces beta header upstream on the trace batch only', () => {
+    expect(
+      Object.fromEntries(
+        OBJECT_ROUTES.filter((r) => r.upstreamHeaders).map((r) => [r.route, r.upstreamHeaders]),
+      ),
+    ).toEqual({ '/v1/traces/ingest': { 'openai-beta': 'traces=v1' } });
   });
 });
 
