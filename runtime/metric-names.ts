@@ -23,6 +23,11 @@ export const GatewayMetric = {
   /** Streams: time from request received to first content chunk sent to the caller, ms. */
   timeToFirstToken: 'TimeToFirstToken',
   promptTokens: 'PromptTokens',
+  /**
+   * The share of PromptTokens upstream served from its prompt cache (`cached_tokens`). Count; the
+   * dashboard plots CachedPromptTokens / PromptTokens per client, the client's cache hit rate.
+   */
+  cachedPromptTokens: 'CachedPromptTokens',
   completionTokens: 'CompletionTokens',
   /** Metered cost of the request from `usage` x model price, USD. */
   costUsd: 'CostUsd',

@@ -195,6 +195,7 @@ export class GatewayStack extends Stack {
       handlers: this.handlers.all,
       monthlyBudgetUsd: gatewayConfig.budget.monthlyUsd,
       notifyAtPercent: gatewayConfig.budget.notifyAtPercent,
+      clientIds: gatewayConfig.clients.map((c) => c.id),
     });
     this.budget = new StageBudget(this, 'Budget', {
       budgetName: `${APPLICATION}-${config.name}-monthly`,

@@ -15,6 +15,7 @@ import {
   isObject,
   objectBody,
   outputTokenCap,
+  promptCacheKey,
   safetyIdentifier,
   serviceTierFactor,
   streamFlag,
@@ -132,6 +133,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
     ...body,
     model,
     safety_identifier: safetyIdentifier(client.id, body.safety_identifier ?? body.user),
+    prompt_cache_key: promptCacheKey(body, client.id),
   };
   delete out.user;
   if (cap.defaulted) out.max_completion_tokens = cap.tokens;

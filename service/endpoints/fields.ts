@@ -108,6 +108,20 @@ export function safetyIdentifier(clientId: string, endUser: unknown): string {
   return `${clientId}:${digest.slice(0, 22)}`;
 }
 
+/**
+ * The `prompt_cache_key` a call goes upstream with: the caller's own, else one per client. OpenAI
+ * routes requests with the same key (and prompt prefix) to the same cache machines: one key per client
+ * keeps each client's prompts warm together and one client's traffic from evicting another's.
+ * @throws GatewayError 400 when the caller's key is not a string
+ */
+export function promptCacheKey(body: Body, clientId: string): string {
+  const given = body.prompt_cache_key;
+  if (!isSet(given)) return `client:${clientId}`;
+  if (typeof given !== 'string')
+    throw invalidRequest("'prompt_cache_key' must be a string.", 'prompt_cache_key');
+  return given;
+}
+
 /** Tokens of `bytes` of text, rounded up, at least 1. */
 export const textTokens = (bytes: number): number => Math.ceil(bytes / BYTES_PER_TOKEN) || 1;
 

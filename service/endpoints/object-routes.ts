@@ -1,11 +1,12 @@
 /**
  * Calls on stored objects that bill no tokens: retrieve, delete, cancel and list the items of a
  * response, count a prompt's input tokens, the Conversations API (`conversations.ts`), list, retrieve,
- * read and delete files, and retrieve, list and cancel batches. Each is declared here as data; the
- * pipeline checks that the caller owns the object the path (or body) names, counts the call against
- * RPM, and relays it.
+ * read and delete files, retrieve, list and cancel batches, and ingest Agents SDK traces. Each is
+ * declared here as data; the pipeline checks that the caller owns the object the path (or body) names,
+ * counts the call against RPM, and relays it.
  */
 import type { ApiFamily } from '../../runtime/gateway-config';
+import { invalidRequest } from '../errors';
 import { CONVERSATION_ROUTES } from './conversations';
 import { objectBody, type Body } from './fields';
 import { namedObjects } from './responses';
@@ -39,6 +40,8 @@ export interface ObjectRoute {
   upstreamPath(id: string, itemId: string): string;
   /** Query parameters forwarded upstream; any other is dropped. */
   readonly query: readonly string[];
+  /** Headers upstream requires on this route (e.g. a beta flag). @default none */
+  readonly upstreamHeaders?: Readonly<Record<string, string>>;
   /** A success deletes the object: its owner record goes too. @default false */
   readonly deletes?: boolean;
   /**
@@ -84,6 +87,16 @@ function prepareTokenCount({ policy, client, body: raw }: PrepareInput): Prepare
   const body = objectBody(raw);
   const { model } = policy.models.resolve(client, body.model);
   return { body: { ...body, model }, names: namedObjects(body, false) };
+}
+
+/**
+ * `POST /v1/traces/ingest`, where the Agents SDK's `OpenAITracingExporter` posts `{ data: [trace |
+ * trace.span, ...] }`: the batch goes upstream as it came, with the stage key, billing nothing.
+ */
+function prepareTraceBatch({ body: raw }: PrepareInput): PreparedObjectBody {
+  const body = objectBody(raw);
+  if (!Array.isArray(body.data)) throw invalidRequest("'data' must be an array of traces and spans.", 'data');
+  return { body, names: [] };
 }
 
 export const OBJECT_ROUTES: readonly ObjectRoute[] = [
@@ -164,5 +177,15 @@ export const OBJECT_ROUTES: readonly ObjectRoute[] = [
     upstreamPath: (id) => `/files/${id}/content`,
     query: [],
     bytes: true,
+  },
+  {
+    family: 'traces',
+    method: 'POST',
+    route: '/v1/traces/ingest',
+    upstreamPath: () => '/traces/ingest',
+    // The header the Agents SDK's exporter sends; OpenAI's traces API is a beta.
+    upstreamHeaders: { 'openai-beta': 'traces=v1' },
+    query: [],
+    prepareBody: prepareTraceBatch,
   },
 ];

@@ -18,6 +18,7 @@ import {
   REPLY_PRIMING_TOKENS,
   objectBody,
   outputTokenCap,
+  promptCacheKey,
   safetyIdentifier,
   serviceTierFactor,
   streamFlag,
@@ -220,6 +221,7 @@ function prepare({ policy, client, body: raw }: PrepareInput): PreparedCall {
     ...body,
     model,
     safety_identifier: safetyIdentifier(client.id, body.safety_identifier ?? body.user),
+    prompt_cache_key: promptCacheKey(body, client.id),
   };
   delete out.user;
   if (cap.defaulted) out.max_output_tokens = cap.tokens;

@@ -5,15 +5,23 @@ import type { PreparedCall } from '../endpoints';
 
 export interface Metered {
   readonly promptTokens: number;
+  /** The share of `promptTokens` upstream read from its prompt cache (`cached_tokens`). */
+  readonly cachedPromptTokens: number;
   readonly completionTokens: number;
   readonly costNanos: number;
 }
 
-export const NOTHING_METERED: Metered = { promptTokens: 0, completionTokens: 0, costNanos: 0 };
+export const NOTHING_METERED: Metered = {
+  promptTokens: 0,
+  cachedPromptTokens: 0,
+  completionTokens: 0,
+  costNanos: 0,
+};
 
 export function meter(price: ModelPrice, usage: TokenUsage): Metered {
   return {
     promptTokens: usage.prompt_tokens,
+    cachedPromptTokens: Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, usage.prompt_tokens),
     completionTokens: usage.completion_tokens ?? 0,
     costNanos: costNanos(price, usage),
   };
@@ -32,6 +40,7 @@ export function addMetered(metered: Metered, extra: Metered, times: number): Met
   if (times === 0) return metered;
   return {
     promptTokens: metered.promptTokens + extra.promptTokens * times,
+    cachedPromptTokens: metered.cachedPromptTokens + extra.cachedPromptTokens * times,
     completionTokens: metered.completionTokens + extra.completionTokens * times,
     costNanos: metered.costNanos + extra.costNanos * times,
   };

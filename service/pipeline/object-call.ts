@@ -187,6 +187,7 @@ export async function runObjectCall(deps: PipelineDeps, input: ObjectCallInput):
       method: input.route.method,
       path,
       ...(payload === undefined ? {} : { payload }),
+      ...(input.route.upstreamHeaders ? { headers: input.route.upstreamHeaders } : {}),
       signal: input.response.signal,
       attempts,
     });

@@ -189,6 +189,7 @@ export interface PendingResponse {
   /** Its worst case, tokens and cost, the figure reserved for one upstream call. */
   readonly worstCase: {
     readonly promptTokens: number;
+    readonly cachedPromptTokens: number;
     readonly completionTokens: number;
     readonly costNanos: number;
   };

@@ -21,6 +21,8 @@ export interface RequestMetrics {
   readonly timeToFirstTokenMs?: number;
   readonly upstreamLatencyMs?: number;
   readonly promptTokens: number;
+  /** The share of `promptTokens` read from OpenAI's prompt cache. @default 0 */
+  readonly cachedPromptTokens?: number;
   readonly completionTokens: number;
   readonly costNanos: number;
   readonly cache?: CacheStatus;
@@ -41,6 +43,7 @@ interface Rounded {
 const COUNTERS = [
   GatewayMetric.requests,
   GatewayMetric.promptTokens,
+  GatewayMetric.cachedPromptTokens,
   GatewayMetric.completionTokens,
   GatewayMetric.costUsd,
   GatewayMetric.cacheHits,
@@ -150,6 +153,7 @@ export class GatewayMetrics {
       b.observe(GatewayMetric.timeToFirstToken, m.timeToFirstTokenMs, r.ttft);
     }
     if (m.promptTokens) b.count(GatewayMetric.promptTokens, m.promptTokens);
+    if (m.cachedPromptTokens) b.count(GatewayMetric.cachedPromptTokens, m.cachedPromptTokens);
     if (m.completionTokens) b.count(GatewayMetric.completionTokens, m.completionTokens);
     if (m.costNanos) b.count(GatewayMetric.costUsd, m.costNanos);
     if (m.cache === 'HIT') b.count(GatewayMetric.cacheHits, 1);

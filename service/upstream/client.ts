@@ -76,6 +76,8 @@ export interface UpstreamRequest {
    * replayed: the request is retried only while not one byte of it has gone. @default none
    */
   readonly streamed?: StreamedBody;
+  /** Headers the endpoint needs besides the gateway's own (e.g. `openai-beta`). @default none */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The caller's: aborts the attempt in flight and any wait between attempts. */
   readonly signal: AbortSignal;
   /** Counts the failed attempts, for metrics. @default not counted */
@@ -156,6 +158,7 @@ export class UpstreamClient {
   /** Sends `payload` (JSON text) to `path` (e.g. `/chat/completions`) with retries. */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const { method = 'POST', path, payload, streamed, signal, attempts } = request;
+    const extra = request.headers;
     const { maxRetries, maxRetryAfterSeconds } = this.options;
     let key = await this.options.key.get();
     let refreshedKey = false;
@@ -166,7 +169,8 @@ export class UpstreamClient {
         res = await this.pool.request({
           method,
           path: this.basePath + path,
-          headers: streamed ? this.streamedHeaders(key, streamed) : this.headersFor(key),
+          // The gateway's own headers last: an endpoint's extra header never replaces its key.
+          headers: { ...extra, ...(streamed ? this.streamedHeaders(key, streamed) : this.headersFor(key)) },
           body: streamed?.body ?? payload ?? null,
           signal,
         });

@@ -50,8 +50,9 @@ describe('the gateway and the batch handler apply one request policy', () => {
       const sent = h.fake.requests[0].body as Record<string, unknown>;
       const queued = JSON.parse(batch.lines[0]).body as Record<string, unknown>;
       // The same upstream body, but for whose work it is (the client's or the batch handler's).
-      const { safety_identifier: _client, ...gatewayBody } = sent;
-      const { safety_identifier: _batch, ...batchBody } = queued;
+      // Both name their caller (the client, or the batch handler): the rest is the same policy.
+      const { safety_identifier: _client, prompt_cache_key: _clientKey, ...gatewayBody } = sent;
+      const { safety_identifier: _batch, prompt_cache_key: _batchKey, ...batchBody } = queued;
       expect(batchBody).toEqual(gatewayBody);
       return;
     }

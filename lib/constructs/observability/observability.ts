@@ -10,6 +10,8 @@ import type { HouseFunction } from '../handlers/house-function';
 import { AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, RUNBOOK_SECTIONS, RunbookSection } from './thresholds';
 
 const FIVE_MINUTES = Duration.minutes(5);
+/** Clients per prompt-cache widget: each takes two metrics and an expression, well within a graph's limits. */
+const CLIENTS_PER_CACHE_WIDGET = 10;
 const ONE_MINUTE = Duration.minutes(1);
 
 export interface ObservabilityProps {
@@ -32,6 +34,12 @@ export interface ObservabilityProps {
   readonly monthlyBudgetUsd: number;
   /** Percent of the budget at which on-call is told. */
   readonly notifyAtPercent: number;
+  /**
+   * The gateway's client ids (the `Client` dimension): the dashboard plots each one's prompt-cache
+   * hit rate.
+   * @default none (the stage-wide rate only)
+   */
+  readonly clientIds?: readonly string[];
   /**
    * Thresholds that differ from `DEFAULT_ALARM_THRESHOLDS`.
    * @default the defaults
@@ -260,6 +268,73 @@ export class Observability extends Construct {
     this.dashboard = this.buildDashboard();
   }
 
+  /** A gateway metric on the `[Stage, Client]` dimension set. */
+  clientMetric(metricName: string, clientId: string, statistic: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { [Dimension.stage]: this.props.stage, [Dimension.client]: clientId },
+      statistic,
+      period: FIVE_MINUTES,
+    });
+  }
+
+  /**
+   * The share of input tokens OpenAI served from its prompt cache, in percent: CachedPromptTokens over
+   * PromptTokens (a ratio of sums, so it weighs every request by its tokens, across tasks).
+   */
+  private cachedShare(
+    metrics: { readonly cached: cloudwatch.IMetric; readonly prompt: cloudwatch.IMetric },
+    line: { readonly id: string; readonly label: string },
+  ): cloudwatch.MathExpression {
+    // Metric ids must be unique within a graph: each line names its own.
+    const cached = `cached${line.id}`;
+    const prompt = `prompt${line.id}`;
+    return new cloudwatch.MathExpression({
+      expression: `IF(${prompt} > 0, 100 * ${cached} / ${prompt}, 0)`,
+      usingMetrics: { [cached]: metrics.cached, [prompt]: metrics.prompt },
+      label: line.label,
+      period: FIVE_MINUTES,
+    });
+  }
+
+  /** Prompt-cache hit rate widgets: the stage's, then each client's, a few clients a widget. */
+  private promptCacheWidgets(): cloudwatch.GraphWidget[] {
+    const stageShare = this.cachedShare(
+      {
+        cached: this.stageMetric(GatewayMetric.cachedPromptTokens, 'Sum'),
+        prompt: this.stageMetric(GatewayMetric.promptTokens, 'Sum'),
+      },
+      { id: 'Stage', label: 'All clients' },
+    );
+    const clients = this.props.clientIds ?? [];
+    const groups: (readonly string[])[] = [];
+    for (let i = 0; i < clients.length; i += CLIENTS_PER_CACHE_WIDGET)
+      groups.push(clients.slice(i, i + CLIENTS_PER_CACHE_WIDGET));
+    if (groups.length === 0) groups.push([]);
+    return groups.map(
+      (group, i) =>
+        new cloudwatch.GraphWidget({
+          title: `Prompt cache: cached share of input tokens by client (%)${groups.length > 1 ? ` ${i + 1}/${groups.length}` : ''}`,
+          left: [
+            ...(i === 0 ? [stageShare] : []),
+            ...group.map((id, j) =>
+              this.cachedShare(
+                {
+                  cached: this.clientMetric(GatewayMetric.cachedPromptTokens, id, 'Sum'),
+                  prompt: this.clientMetric(GatewayMetric.promptTokens, id, 'Sum'),
+                },
+                { id: String(j), label: id },
+              ),
+            ),
+          ],
+          leftYAxis: { min: 0, max: 100 },
+          width: 8,
+          height: 6,
+        }),
+    );
+  }
+
   /** A project metric (gateway EMF or a handler's) on the stage-wide `[Stage]` dimension set. */
   stageMetric(metricName: string, statistic: string, period: Duration = FIVE_MINUTES): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -329,6 +404,7 @@ export class Observability extends Construct {
     dashboard.addWidgets(
       graph('Tokens', [
         this.stageMetric(GatewayMetric.promptTokens, 'Sum'),
+        this.stageMetric(GatewayMetric.cachedPromptTokens, 'Sum'),
         this.stageMetric(GatewayMetric.completionTokens, 'Sum'),
       ]),
       new cloudwatch.GraphWidget({
@@ -363,6 +439,7 @@ export class Observability extends Construct {
         [this.stageMetric(CanaryMetric.timeToFirstToken, 'p90')],
       ),
     );
+    dashboard.addWidgets(...this.promptCacheWidgets());
     dashboard.addWidgets(
       graph(
         'Lambda handlers: errors and throttles',

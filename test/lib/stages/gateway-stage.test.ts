@@ -47,6 +47,18 @@ const policyStatements = (s: SynthesizedStage): Json[] =>
 
 const actionsOf = (statement: Json): string[] => [statement.Action].flat();
 
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The widgets of the stage's dashboard, its body's tokens (region, ARNs) read as plain text. */
+const dashboardWidgets = (s: SynthesizedStage): Json[] => {
+  const body = onlyResource(s, 'AWS::CloudWatch::Dashboard')[1].Properties.DashboardBody;
+  const text =
+    typeof body === 'string'
+      ? body
+      : (body['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  return JSON.parse(text).widgets as Json[];
+};
+
 describe.each([
   ['Staging', () => staging, stagingConfig],
   ['Production', () => production, productionConfig],
@@ -722,6 +734,33 @@ describe.each([
 
     it('has a dashboard', () => {
       s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+
+    it("plots each client's cached share of input tokens from the [Stage, Client] EMF metrics", () => {
+      const widgets = dashboardWidgets(s).filter((w) =>
+        String(w.properties.title).startsWith('Prompt cache'),
+      );
+      expect(widgets.length).toBeGreaterThan(0);
+      const metrics = widgets.flatMap((w) => w.properties.metrics as unknown[][]);
+      const expressions = metrics.filter((m) => isObject(m[0]) && 'expression' in (m[0] as Json));
+      // The stage-wide share and one per client, each a ratio of sums.
+      expect(expressions).toHaveLength(config.gateway.clients.length + 1);
+      for (const e of expressions)
+        expect((e[0] as Json).expression).toMatch(/^IF\((prompt\w+) > 0, 100 \* (cached\w+) \/ \1, 0\)$/);
+      for (const client of config.gateway.clients) {
+        for (const metricName of ['CachedPromptTokens', 'PromptTokens']) {
+          expect(metrics).toContainEqual([
+            METRIC_NAMESPACE,
+            metricName,
+            'Client',
+            client.id,
+            'Stage',
+            config.name,
+            expect.objectContaining({ stat: 'Sum', visible: false }),
+          ]);
+        }
+        expect(expressions.map((e) => (e[0] as Json).label)).toContain(client.id);
+      }
     });
   });
 

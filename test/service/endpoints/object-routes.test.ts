@@ -31,11 +31,12 @@ describe('OBJECT_ROUTES', () => {
       'GET /v1/files/:id',
       'DELETE /v1/files/:id',
       'GET /v1/files/:id/content',
+      'POST /v1/traces/ingest',
     ]);
     const keys = OBJECT_ROUTES.map((r) => `${r.method} ${r.route}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(new Set(OBJECT_ROUTES.map((r) => r.family))).toEqual(
-      new Set(['responses', 'conversations', 'files']),
+      new Set(['responses', 'conversations', 'files', 'traces']),
     );
   });
 
@@ -72,6 +73,7 @@ describe('OBJECT_ROUTES', () => {
     ['GET', '/v1/responses/:id/input_items', '/responses/resp_1/input_items'],
     ['GET', '/v1/files/:id', '/files/resp_1'],
     ['GET', '/v1/files/:id/content', '/files/resp_1/content'],
+    ['POST', '/v1/traces/ingest', '/traces/ingest'],
   ])('%s %s goes upstream to %s', (method, route, upstream) => {
     expect(routeOf(method, route).upstreamPath('resp_1', '')).toBe(upstream);
   });
@@ -87,17 +89,27 @@ describe('OBJECT_ROUTES', () => {
       'GET /v1/files/:id': [],
       'DELETE /v1/files/:id': [],
       'GET /v1/files/:id/content': [],
+      'POST /v1/traces/ingest': [],
     });
   });
 
-  it('marks only the delete as deleting, and gives only the token count a body', () => {
+  it('marks only the deletes as deleting, and gives a body only to the token count and the trace batch', () => {
     expect(ROUTES_HERE.filter((r) => r.deletes).map((r) => `${r.method} ${r.route}`)).toEqual([
       'DELETE /v1/responses/:id',
       'DELETE /v1/files/:id',
     ]);
     expect(ROUTES_HERE.filter((r) => r.prepareBody).map((r) => r.route)).toEqual([
       '/v1/responses/input_tokens',
+      '/v1/traces/ingest',
     ]);
+  });
+
+  it('sends the traces beta header upstream on the trace batch only', () => {
+    expect(
+      Object.fromEntries(
+        OBJECT_ROUTES.filter((r) => r.upstreamHeaders).map((r) => [r.route, r.upstreamHeaders]),
+      ),
+    ).toEqual({ '/v1/traces/ingest': { 'openai-beta': 'traces=v1' } });
   });
 });
 

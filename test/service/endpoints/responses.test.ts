@@ -69,6 +69,7 @@ describe('responses prepare', () => {
         input: 'Say hello',
         instructions: 'Be brief.',
         safety_identifier: 'app',
+        prompt_cache_key: 'client:app',
         max_output_tokens: 100,
       });
       expect(prepared.spec).toBe(responses);

@@ -33,7 +33,7 @@ describe('third-party Responses clients through the gateway', () => {
     h = await GatewayHarness.start({ config: { limits: { strictParameters: true } } });
     setDefaultOpenAIClient(agentsClient({ baseURL: h.url, apiKey: KEYS.app, maxRetries: 0 }));
     setOpenAIAPI('responses');
-    // Traces go to OpenAI directly with the app's key by default; the gateway does not route them yet.
+    // Traces are off here; traces.test.ts points the SDK's exporter at the gateway.
     setTracingDisabled(true);
   });
   beforeEach(async () => {

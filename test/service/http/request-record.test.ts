@@ -17,7 +17,7 @@ const CLIENT: ClientConfig = {
 const STREAM_TRACE: CallTrace = {
   model: 'gpt-4o-mini',
   cache: 'MISS',
-  metered: { promptTokens: 12, completionTokens: 34, costNanos: 5_600 },
+  metered: { promptTokens: 12, cachedPromptTokens: 5, completionTokens: 34, costNanos: 5_600 },
   budgetExceeded: false,
   attempts: { throttled: 1, errors: 2, unanswered: 0 },
   upstreamMs: 250,
@@ -91,6 +91,7 @@ describe('writeRecord', () => {
           timeToFirstTokenMs: undefined,
           upstreamLatencyMs: undefined,
           promptTokens: 0,
+          cachedPromptTokens: 0,
           completionTokens: 0,
           costNanos: 0,
           cache: undefined,
@@ -108,6 +109,7 @@ describe('writeRecord', () => {
         client: 'app-a',
         latencyMs: 12.3,
         promptTokens: 0,
+        cachedPromptTokens: 0,
         completionTokens: 0,
       });
     });
@@ -150,6 +152,7 @@ describe('writeRecord', () => {
         status: 401,
         latencyMs: 0,
         promptTokens: 0,
+        cachedPromptTokens: 0,
         completionTokens: 0,
       });
       expect(Object.keys(h.flush())).toEqual(['Stage']);
@@ -199,6 +202,7 @@ describe('writeRecord', () => {
           timeToFirstTokenMs: 87.6,
           upstreamLatencyMs: 250,
           promptTokens: 12,
+          cachedPromptTokens: 5,
           completionTokens: 34,
           costNanos: 5_600,
           cache: 'MISS',
@@ -220,6 +224,7 @@ describe('writeRecord', () => {
         latencyMs: 1_234.6,
         ttftMs: 88,
         promptTokens: 12,
+        cachedPromptTokens: 5,
         completionTokens: 34,
         upstreamRetries: 3,
       });
@@ -278,7 +283,7 @@ describe('writeRecord', () => {
         trace: {
           model: 'gpt-4o-mini',
           cache: 'HIT',
-          metered: { promptTokens: 0, completionTokens: 0, costNanos: 0 },
+          metered: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, costNanos: 0 },
           budgetExceeded: true,
           attempts: { throttled: 0, errors: 0, unanswered: 0 },
         },
@@ -304,6 +309,7 @@ describe('writeRecord', () => {
         cache: 'HIT',
         latencyMs: 3,
         promptTokens: 0,
+        cachedPromptTokens: 0,
         completionTokens: 0,
       });
     });
@@ -413,6 +419,7 @@ describe('writeRecord', () => {
           'latencyMs',
           'ttftMs',
           'promptTokens',
+          'cachedPromptTokens',
           'completionTokens',
           'upstreamRetries',
         ].sort(),

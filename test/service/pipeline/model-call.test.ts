@@ -95,7 +95,7 @@ describe('runModelCall', () => {
       expect(result.headers).toEqual(headers);
     });
 
-    it('sends upstream the prepared body: real model, default cap and the safety identifier', async () => {
+    it('sends upstream the prepared body: real model, default cap, safety identifier and cache key', async () => {
       const h = await start();
       await h.chat(chatBody('Say hello', { model: 'fast', temperature: 0 }));
 
@@ -106,6 +106,7 @@ describe('runModelCall', () => {
         temperature: 0,
         max_completion_tokens: 100,
         safety_identifier: 'app',
+        prompt_cache_key: 'client:app',
       });
     });
 
@@ -134,6 +135,7 @@ describe('runModelCall', () => {
       expect(await h.store.monthToDateSpendNanos()).toBe(10_000_000);
       expect(result.trace.metered).toEqual({
         promptTokens: 2000,
+        cachedPromptTokens: 0,
         completionTokens: 500,
         costNanos: 10_000_000,
       });
@@ -158,7 +160,7 @@ describe('runModelCall', () => {
     expect(second.result.trace).toMatchObject({
       cache: 'HIT',
       budgetExceeded: false,
-      metered: { promptTokens: 0, completionTokens: 0, costNanos: 0 },
+      metered: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, costNanos: 0 },
     });
     expect(await h.store.monthToDateSpendNanos()).toBe(spend);
   });
@@ -181,7 +183,7 @@ describe('runModelCall', () => {
     expect(h.fake.requests).toHaveLength(0);
     expect(await h.store.monthToDateSpendNanos()).toBe(0);
     expect(result.trace).toEqual({
-      metered: { promptTokens: 0, completionTokens: 0, costNanos: 0 },
+      metered: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, costNanos: 0 },
       budgetExceeded: false,
       attempts: { throttled: 0, errors: 0, unanswered: 0 },
     });
@@ -237,7 +239,12 @@ describe('runModelCall', () => {
     });
     expect(h.fake.received).toBe(3);
     expect(result.trace.attempts).toEqual({ throttled: 0, errors: 3, unanswered: 0 });
-    expect(result.trace.metered).toEqual({ promptTokens: 0, completionTokens: 0, costNanos: 0 });
+    expect(result.trace.metered).toEqual({
+      promptTokens: 0,
+      cachedPromptTokens: 0,
+      completionTokens: 0,
+      costNanos: 0,
+    });
     expect(result.headers!['x-cache-status']).toBe('BYPASS');
     expect(response.started).toBe(false);
     expect(await h.store.monthToDateSpendNanos()).toBe(0);
@@ -293,7 +300,11 @@ describe('runModelCall', () => {
       await h.fake.waitFor(() => h.fake.aborted === 1);
       // No usage arrived, and upstream may bill the whole generation: the worst case is charged,
       // the prompt estimate and the full default output cap (100 tokens).
-      expect(result.trace.metered).toMatchObject({ promptTokens: 10, completionTokens: 100 });
+      expect(result.trace.metered).toMatchObject({
+        promptTokens: 10,
+        cachedPromptTokens: 0,
+        completionTokens: 100,
+      });
       // 10 x $0.15 + 100 x $0.60 per 1M tokens, in nano-dollars.
       expect(result.trace.metered.costNanos).toBe(61_500);
       expect(await h.store.monthToDateSpendNanos()).toBe(61_500);
@@ -343,7 +354,12 @@ describe('runModelCall', () => {
     expect(b.result.trace.cache).toBe('HIT');
     expect(b.response.sent).toMatchObject({ status: 200, body: a.response.sent!.body });
     expect(b.response.sent!.headers['x-cache-status']).toBe('HIT');
-    expect(b.result.trace.metered).toEqual({ promptTokens: 0, completionTokens: 0, costNanos: 0 });
+    expect(b.result.trace.metered).toEqual({
+      promptTokens: 0,
+      cachedPromptTokens: 0,
+      completionTokens: 0,
+      costNanos: 0,
+    });
     expect(await h.store.monthToDateSpendNanos()).toBe(a.result.trace.metered.costNanos);
   });
 

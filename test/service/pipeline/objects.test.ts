@@ -21,6 +21,7 @@ const previous = (id: string, carriesContext = true): NamedObject => ({
 const call = (names: NamedObject[], creates?: 'response'): PreparedCall =>
   ({
     promptTokens: 100,
+    cachedPromptTokens: 0,
     completionTokens: 50,
     objects: { names, ...(creates ? { creates } : {}) },
   }) as unknown as PreparedCall;
@@ -191,7 +192,11 @@ describe('ownership, value by value', () => {
     const owners = new MemoryObjectOwners();
     const none = call([]);
     expect((await authorizeNamedObjects(owners, 'app', none)).prepared).toBe(none);
-    const absent = { promptTokens: 100, completionTokens: 50 } as unknown as PreparedCall;
+    const absent = {
+      promptTokens: 100,
+      cachedPromptTokens: 0,
+      completionTokens: 50,
+    } as unknown as PreparedCall;
     expect((await authorizeNamedObjects(failing, 'app', absent)).prepared).toBe(absent);
   });
 
@@ -242,6 +247,7 @@ describe('ownership, value by value', () => {
     const owners: ObjectOwners = { ...failing, record: async (...args) => void records.push(args) };
     const prepared = {
       promptTokens: 1,
+      cachedPromptTokens: 0,
       completionTokens: 1,
       objects: { names: [], creates: 'conversation' },
     } as unknown as PreparedCall;
@@ -313,7 +319,10 @@ describe('growContext and the call recorder', () => {
     const authorized = await authorizeNamedObjects(owners, 'app', call([conversation], 'response'));
     const recorder = callObjectsRecorder(owners, 'app', authorized);
     await recorder.onCreated!('resp_1', { prompt_tokens: 420, completion_tokens: 20 });
-    await recorder.settled({ promptTokens: 420, completionTokens: 20, costNanos: 1 }, 1);
+    await recorder.settled(
+      { promptTokens: 420, cachedPromptTokens: 0, completionTokens: 20, costNanos: 1 },
+      1,
+    );
     expect(await owners.lookup('conv_1')).toEqual({ clientId: 'app', contextTokens: 440, revision: 1 });
     const again = callObjectsRecorder(
       owners,
@@ -321,7 +330,7 @@ describe('growContext and the call recorder', () => {
       await authorizeNamedObjects(owners, 'app', call([conversation])),
     );
     expect(again.onCreated).toBeUndefined();
-    await again.settled({ promptTokens: 600, completionTokens: 50, costNanos: 1 }, 1);
+    await again.settled({ promptTokens: 600, cachedPromptTokens: 0, completionTokens: 50, costNanos: 1 }, 1);
     expect(await owners.lookup('conv_1')).toEqual({ clientId: 'app', contextTokens: 650, revision: 2 });
   });
 });

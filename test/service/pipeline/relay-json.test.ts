@@ -7,7 +7,7 @@ import { startPipeline, type PipelineHarness } from '../../support/pipeline-harn
 
 const HEADERS = { 'x-ratelimit-limit-requests': '1000', 'x-cache-status': 'MISS' };
 const CACHE_KEY = 'cache:relay-json-test';
-const NOTHING = { promptTokens: 0, completionTokens: 0, costNanos: 0 };
+const NOTHING = { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, costNanos: 0 };
 
 describe('relayJson', () => {
   let h: PipelineHarness;
@@ -31,6 +31,7 @@ describe('relayJson', () => {
     // gpt-4o-mini: 2000 x $0.15/1M + 500 x $0.60/1M = $0.0006
     expect(forwarded.charge.metered).toEqual({
       promptTokens: 2000,
+      cachedPromptTokens: 0,
       completionTokens: 500,
       costNanos: 600_000,
     });

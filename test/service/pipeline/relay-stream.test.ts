@@ -91,7 +91,9 @@ describe('relayStream', () => {
       body: JSON.stringify(error),
     });
     expect(response.streamHeaders).toBeUndefined();
-    expect(forwarded.charge).toEqual({ metered: { promptTokens: 0, completionTokens: 0, costNanos: 0 } });
+    expect(forwarded.charge).toEqual({
+      metered: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, costNanos: 0 },
+    });
     expect(forwarded.streamOutcome).toBeUndefined();
     expect(forwarded.upstreamMs).toEqual(expect.any(Number));
   });
@@ -167,6 +169,7 @@ describe('relayStream', () => {
     expect(dataFrames(response.writes.join(''))).toHaveLength(3);
     expect(forwarded.charge.metered).toMatchObject({
       promptTokens: call.prepared.promptTokens,
+      cachedPromptTokens: 0,
       completionTokens: call.prepared.completionTokens,
     });
   });

@@ -53,7 +53,9 @@ describe('Reservation.settle', () => {
   afterEach(() => store.release());
 
   it('settles the ticket with the metered tokens and cost, and returns the metered value', () => {
-    const charge: Charge = { metered: { promptTokens: 12, completionTokens: 9, costNanos: 7_200 } };
+    const charge: Charge = {
+      metered: { promptTokens: 12, cachedPromptTokens: 0, completionTokens: 9, costNanos: 7_200 },
+    };
     const metered = new Reservation(store, TICKET).settle(charge);
 
     expect(metered).toBe(charge.metered);
@@ -66,7 +68,7 @@ describe('Reservation.settle', () => {
   it('passes the cache entry of a complete miss in the same settlement, as given', () => {
     const cacheEntry: CacheEntry = { key: 'cache:abc', value: 'J{"id":"x"}', ttlSeconds: 60 };
     const charge: Charge = {
-      metered: { promptTokens: 2000, completionTokens: 500, costNanos: 600_000 },
+      metered: { promptTokens: 2000, cachedPromptTokens: 0, completionTokens: 500, costNanos: 600_000 },
       cacheEntry,
     };
     new Reservation(store, TICKET).settle(charge);
@@ -78,20 +80,20 @@ describe('Reservation.settle', () => {
 
   it('settles a call that used nothing to zero, giving the whole reservation back', () => {
     const metered = new Reservation(store, TICKET).settle({
-      metered: { promptTokens: 0, completionTokens: 0, costNanos: 0 },
+      metered: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, costNanos: 0 },
     });
 
-    expect(metered).toEqual({ promptTokens: 0, completionTokens: 0, costNanos: 0 });
+    expect(metered).toEqual({ promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, costNanos: 0 });
     expect(store.settlements[0].actual).toEqual({ tokens: 0, costNanos: 0 });
   });
 
   it('returns at once, without waiting for the store', () => {
     const metered = new Reservation(store, TICKET).settle({
-      metered: { promptTokens: 1, completionTokens: 2, costNanos: 3 },
+      metered: { promptTokens: 1, cachedPromptTokens: 0, completionTokens: 2, costNanos: 3 },
     });
 
     // The store's promise is still pending: the caller's answer does not wait for settlement.
-    expect(metered).toEqual({ promptTokens: 1, completionTokens: 2, costNanos: 3 });
+    expect(metered).toEqual({ promptTokens: 1, cachedPromptTokens: 0, completionTokens: 2, costNanos: 3 });
     expect(store.settlements).toHaveLength(1);
   });
 });

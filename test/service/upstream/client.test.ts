@@ -2,7 +2,8 @@ import OpenAI from 'openai';
 import { chatBody, GatewayHarness, UPSTREAM_KEY } from '../../support/gateway-harness';
 import type { UpstreamKeyProvider } from '../../../service/upstream/key';
 import { SecretUnavailableError } from '../../../runtime/secrets';
-import { parseRetryAfterMs } from '../../../service/upstream/client';
+import { parseRetryAfterMs, UpstreamClient } from '../../../service/upstream/client';
+import { FakeOpenAI } from '../../support/fake-openai';
 
 /** A key source whose value can change (rotation) and that counts forced re-reads. */
 class RotatingKey implements UpstreamKeyProvider {
@@ -293,5 +294,37 @@ describe('Retry-After', () => {
     expect(parseRetryAfterMs({ 'retry-after': 'Fri, 01 Jan 2027 00:00:30 GMT' }, clock)).toBe(60_000);
     expect(parseRetryAfterMs({ 'retry-after': 'Thu, 31 Dec 2026 23:00:00 GMT' }, clock)).toBe(0);
     expect(parseRetryAfterMs({})).toBeUndefined();
+  });
+});
+
+describe('UpstreamClient extra headers', () => {
+  it("sends a route's extra headers, and none of them can replace the gateway's key or project", async () => {
+    const fake = new FakeOpenAI();
+    await fake.start();
+    const client = new UpstreamClient({
+      baseUrl: fake.url,
+      key: new RotatingKey(UPSTREAM_KEY),
+      project: 'proj-stage',
+      timeoutMs: 2_000,
+      maxRetries: 0,
+      maxRetryAfterSeconds: 0,
+    });
+    try {
+      const up = await client.send({
+        path: '/traces/ingest',
+        payload: JSON.stringify({ data: [] }),
+        headers: { 'openai-beta': 'traces=v1', authorization: 'Bearer sk-caller', 'openai-project': 'x' },
+        signal: new AbortController().signal,
+      });
+      await up.body.dump();
+      expect(up.status).toBe(204);
+      const [sent] = fake.requests;
+      expect(sent.headers['openai-beta']).toBe('traces=v1');
+      expect(sent.apiKey).toBe(UPSTREAM_KEY);
+      expect(sent.headers['openai-project']).toBe('proj-stage');
+    } finally {
+      await client.close();
+      await fake.stop();
+    }
   });
 });

@@ -2,7 +2,7 @@
  * A fake OpenAI API on 127.0.0.1 speaking the real wire format: chat completions (JSON and SSE, with the
  * usage chunk), the Responses API (JSON, typed SSE events, stored and background responses, function
  * calls, structured outputs), Conversations, legacy completions, embeddings (float and base64), models,
- * moderations, Files (multipart uploads read as they arrive) and Batches; a body parameter the real API does not accept gets its 400. Tests script failures with
+ * moderations, Files (multipart uploads read as they arrive), Batches and the Agents SDK's trace ingest; a body parameter the real API does not accept gets its 400. Tests script failures with
  * `enqueue` (429 with Retry-After, 5xx, delays, slow or cut streams, hangs), reject keys with
  * `rejectKey`, read `requests` and `aborted`, and add endpoints with `route`.
  *
@@ -22,6 +22,7 @@ import { embeddingEndpoints } from './embeddings';
 import { FileStore } from './files';
 import { parseBody, readBody, sendJson, sleep } from './http';
 import { ResponsesStore } from './responses';
+import { TraceStore, type IngestedTraceItem } from './traces';
 import type {
   BilledCall,
   Endpoint,
@@ -45,6 +46,7 @@ export type {
   ScriptedResponse,
 } from './types';
 export type { ScriptedUsage } from './usage';
+export type { IngestedTraceItem } from './traces';
 
 export interface StartOptions {
   /** @default 0 (a free port) */
@@ -100,6 +102,7 @@ export class FakeOpenAI {
     (call) => this.billed.push(call),
     () => this.behaviour,
   );
+  private readonly traces = new TraceStore();
   /** The built-in endpoints, first match wins (custom `route`s are tried before them). */
   private readonly endpoints: readonly Endpoint[] = [
     ...chatEndpoints,
@@ -109,6 +112,7 @@ export class FakeOpenAI {
     ...embeddingEndpoints,
     ...this.files.endpoints,
     ...this.batches.endpoints,
+    ...this.traces.endpoints,
   ];
 
   constructor(behaviour: Partial<FakeBehaviour> = {}) {
@@ -178,13 +182,14 @@ export class FakeOpenAI {
 
   /**
    * Clears requests, counters, the queue, rejected keys, behaviour overrides, stored responses (running
-   * background ones stop) and conversations. Custom routes stay.
+   * background ones stop), conversations and ingested traces. Custom routes stay.
    */
   reset(behaviour: Partial<FakeBehaviour> = {}): void {
     this.responses.clear();
     this.conversations.clear();
     this.batches.clear();
     this.files.clear();
+    this.traces.clear();
     this.requests.length = 0;
     this.queue.length = 0;
     this.rejectedKeys.clear();
@@ -192,6 +197,11 @@ export class FakeOpenAI {
     this.received = 0;
     this.billed.length = 0;
     this.behaviour = { ...DEFAULT_BEHAVIOUR, ...behaviour };
+  }
+
+  /** Every trace and span ingested (`POST /v1/traces/ingest`), oldest first, with the key that sent it. */
+  get traceItems(): readonly IngestedTraceItem[] {
+    return this.traces.items;
   }
 
   /** Requests to one path. */
