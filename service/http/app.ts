@@ -17,6 +17,7 @@ import { ENDPOINT_SPECS, type EndpointSpec } from '../endpoints';
 import { invalidApiKey, notFound, tooDeeplyNested, type GatewayError } from '../errors';
 import { createAuthenticator } from '../pipeline/authenticate';
 import { runModelCall, type CallResult, type PipelineDeps } from '../pipeline/model-call';
+import { runBatchCreate } from '../pipeline/batch-create';
 import { runFileUpload } from '../pipeline/file-upload';
 import { runObjectCall } from '../pipeline/object-call';
 import { allowsFamily } from '../endpoints/model-access';
@@ -143,6 +144,11 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
   }));
   for (const spec of ENDPOINT_SPECS) v1.post(spec.route, modelRoute(spec, deps));
   v1.post('/v1/files', uploadRoute(deps));
+  v1.post('/v1/batches', (request, reply) =>
+    answerCall({ request, reply, deps, route: '/v1/batches', family: 'batches' }, (response) =>
+      runBatchCreate(deps.pipeline, { client: request.record!.client!, body: request.body, response }),
+    ),
+  );
   for (const route of OBJECT_ROUTES)
     v1.route({ method: route.method, url: route.route, handler: objectRoute(route, deps) });
 }

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../http/app';
+import { BatchPoller } from '../pipeline/batch-settlement';
 import { createPipelineDeps, type PipelineDeps } from '../pipeline/model-call';
 import { createStore, ResilientStore } from '../store';
 import type { GatewayStore, StoreErrorListener } from '../store/types';
@@ -40,6 +41,7 @@ interface GatewayParts {
   readonly upstream: UpstreamClient;
   readonly metrics: GatewayMetrics;
   readonly sink: LineSink;
+  readonly batches: BatchPoller;
 }
 
 export class Gateway {
@@ -52,6 +54,8 @@ export class Gateway {
   readonly store: GatewayStore;
   readonly upstream: UpstreamClient;
   readonly metrics: GatewayMetrics;
+  /** Settles the batches that ended; tests call `pollNow()`. */
+  readonly batches: BatchPoller;
   private readonly sink: LineSink;
 
   private constructor(
@@ -64,6 +68,7 @@ export class Gateway {
       upstream: this.upstream,
       metrics: this.metrics,
       sink: this.sink,
+      batches: this.batches,
     } = parts);
   }
 
@@ -88,7 +93,14 @@ export class Gateway {
       writeStallTimeoutMs: options.writeStallTimeoutMs,
     });
     const gateway = new Gateway(
-      { app, store: pipeline.store, upstream: pipeline.upstream, metrics, sink },
+      {
+        app,
+        store: pipeline.store,
+        upstream: pipeline.upstream,
+        metrics,
+        sink,
+        batches: new BatchPoller(pipeline, options.batchPollMs),
+      },
       options,
     );
     ref.gateway = gateway;
@@ -117,6 +129,7 @@ export class Gateway {
     if (this.draining) return;
     this.draining = true;
     for (const t of this.timers) clearInterval(t);
+    await this.batches.stop();
     const timeoutMs = this.options.shutdownTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>(
@@ -149,6 +162,7 @@ export class Gateway {
     const flush = setInterval(() => void this.flushMetrics(), this.options.metricsFlushMs);
     flush.unref();
     this.timers.push(flush);
+    this.batches.start();
     void this.loadKey();
     void this.waitForStore();
   }

@@ -43,6 +43,11 @@ export interface TunableOptions {
    * do not go to the fallback. Readiness turns true after this bound even if Redis is still down.
    */
   readonly redisConnectWaitMs: number;
+  /**
+   * How often the pending batches (their reservations held) are read from upstream to settle those
+   * that ended, ms. Every replica polls; the store's claim makes exactly one settle each batch.
+   */
+  readonly batchPollMs: number;
 }
 
 export const GATEWAY_DEFAULTS: TunableOptions = {
@@ -56,6 +61,7 @@ export const GATEWAY_DEFAULTS: TunableOptions = {
   retryBaseDelayMs: 250,
   keyRetryMs: 5_000,
   redisConnectWaitMs: 2_000,
+  batchPollMs: 60_000,
 };
 
 export interface GatewayOptions extends Partial<TunableOptions> {

@@ -13,6 +13,7 @@ import { objectNotFound } from '../errors';
 import { noAttempts, type UpstreamResponse } from '../upstream/client';
 import { mapUpstreamError } from '../upstream/errors';
 import { admitRequest } from './admit';
+import { observeBatch } from './batch-settlement';
 import type { CallerResponse } from './caller-response';
 import { NOTHING_METERED } from './metering';
 import type { CallResult, PipelineDeps } from './model-call';
@@ -28,8 +29,10 @@ export type AnswerObserver = (
   object: Record<string, unknown>,
 ) => Promise<void>;
 
-/** The observers of each kind, set by the modules that track one (`batch-settlement.ts`). */
-export const ANSWER_OBSERVERS: Partial<Record<StoredObjectKind, AnswerObserver>> = {};
+/** The observers of each kind of object an answer may carry. */
+export const ANSWER_OBSERVERS: Partial<Record<StoredObjectKind, AnswerObserver>> = {
+  batch: async (deps, clientId, object) => void (await observeBatch(deps, clientId, object)),
+};
 
 export interface ObjectCallInput {
   readonly route: ObjectRoute;

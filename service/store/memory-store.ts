@@ -1,11 +1,13 @@
 import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs, type GcraOutcome } from './gcra';
 import { LruCache, type LruCacheOptions } from './lru-cache';
 import { MemoryObjectOwners } from './object-owners';
+import { MemoryPendingBatches } from './pending-batches';
 import { systemClock, utcMonthStart, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
 import { pickRefusal, ticketFor } from './snapshot';
 import type {
   ObjectOwners,
+  PendingBatches,
   AdmissionDecision,
   AdmissionRequest,
   CacheEntry,
@@ -56,6 +58,7 @@ export class MemoryStore implements GatewayStore {
   private currentMonth = '';
   private readonly months = new MonthCache();
   readonly owners: ObjectOwners;
+  readonly batches: PendingBatches = new MemoryPendingBatches();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? systemClock;

@@ -6,6 +6,7 @@ import { pickRefusal, ticketFor } from './snapshot';
 import type { AdmissionDecision, AdmissionRequest, CacheEntry, Ticket } from './types';
 import { RATE_PERIOD_MS } from './gcra';
 import { RedisObjectOwners } from './object-owners';
+import { RedisPendingBatches } from './pending-batches';
 
 /** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
 export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
@@ -65,6 +66,7 @@ export class RedisStore {
   private firstReady: Promise<void> | undefined;
   private readonly months = new MonthCache();
   readonly owners: RedisObjectOwners;
+  readonly batches: RedisPendingBatches;
 
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis as Redis & ScriptCommands;
@@ -72,6 +74,7 @@ export class RedisStore {
     this.redis.defineCommand('oaiSettle', { numberOfKeys: 5, lua: SETTLE_SCRIPT });
     this.prefix = `oai:${options.stage}:`;
     this.owners = new RedisObjectOwners(this.redis, this.prefix);
+    this.batches = new RedisPendingBatches(this.redis, this.prefix);
     this.stageRequestsKey = `${this.prefix}rpm:s`;
     this.stageTokensKey = `${this.prefix}tpm:s`;
     this.clock = options.now;

@@ -4,6 +4,7 @@ import type { CircuitBreaker } from './circuit-breaker';
 import { CircuitOpenError, StoreOperationError } from './errors';
 import type { MemoryStore } from './memory-store';
 import { GuardedObjectOwners } from './object-owners';
+import { GuardedPendingBatches } from './pending-batches';
 import { retryAfterSeconds, utcMonth } from './month';
 import type { RedisStore } from './redis-store';
 import { fullSnapshot, ticketFor } from './snapshot';
@@ -13,6 +14,7 @@ import type {
   CacheEntry,
   GatewayStore,
   ObjectOwners,
+  PendingBatches,
   StoreErrorListener,
   Ticket,
 } from './types';
@@ -55,11 +57,14 @@ export class ResilientStore implements GatewayStore {
   private readonly now: Clock;
   /** Ownership has no fallback: a replica cannot know what another created, so it is never guessed. */
   readonly owners: ObjectOwners;
+  /** Nor do pending batches: a reservation held in Redis is settled in Redis, by whichever replica. */
+  readonly batches: PendingBatches;
 
   constructor(options: ResilientStoreOptions) {
     this.primary = options.primary;
     this.breaker = options.breaker;
     this.owners = new GuardedObjectOwners(options.primary.owners, options.breaker, options.onError);
+    this.batches = new GuardedPendingBatches(options.primary.batches, options.breaker, options.onError);
     this.cacheBreaker = options.cacheBreaker;
     this.fallback = options.fallback;
     this.local = options.local;

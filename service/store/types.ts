@@ -119,6 +119,8 @@ export interface GatewayStore {
   monthToDateSpendNanos(): Promise<number | undefined>;
   /** Who owns each stored object created through the gateway. */
   readonly owners: ObjectOwners;
+  /** Batches whose reservation waits for their terminal status, shared by every replica. */
+  readonly batches: PendingBatches;
   close(): Promise<void>;
 }
 
@@ -146,4 +148,26 @@ export interface ObjectOwners {
   record(id: string, owner: ObjectOwner, ttlSeconds: number): Promise<void>;
   lookup(id: string): Promise<ObjectOwner | undefined>;
   forget(id: string): Promise<void>;
+}
+
+/** A batch created through the gateway whose budget reservation is still held. */
+export interface PendingBatch {
+  readonly clientId: string;
+  /** The real model its lines call, priced at the batch price at settlement. */
+  readonly model: string;
+  /** The reservation of the batch's worst case, settled once at its terminal status. */
+  readonly ticket: Ticket;
+}
+
+/**
+ * The pending batches, by batch id. Like ownership these reject when the store cannot answer; a
+ * batch whose record is lost keeps its reservation (over-counted, never under).
+ */
+export interface PendingBatches {
+  add(id: string, batch: PendingBatch): Promise<void>;
+  /** Every pending batch id (the poller's work list). */
+  ids(): Promise<readonly string[]>;
+  get(id: string): Promise<PendingBatch | undefined>;
+  /** Removes and returns the record; of concurrent claims of one id exactly one gets it. */
+  claim(id: string): Promise<PendingBatch | undefined>;
 }

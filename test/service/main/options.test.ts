@@ -28,6 +28,7 @@ const TUNABLE_NAMES: ReadonlyArray<keyof TunableOptions> = [
   'redisConnectWaitMs',
   'requestTimeoutMs',
   'writeStallTimeoutMs',
+  'batchPollMs',
 ];
 
 /** Values different from every default. */
@@ -42,6 +43,7 @@ const GIVEN: TunableOptions = {
   redisConnectWaitMs: 0,
   requestTimeoutMs: 5_000,
   writeStallTimeoutMs: 7_000,
+  batchPollMs: 1_000,
 };
 
 function baseOptions(): GatewayOptions {
@@ -65,6 +67,7 @@ describe('GATEWAY_DEFAULTS', () => {
       redisConnectWaitMs: 2_000,
       requestTimeoutMs: 30_000,
       writeStallTimeoutMs: 30_000,
+      batchPollMs: 60_000,
     });
   });
 

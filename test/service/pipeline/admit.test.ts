@@ -1,4 +1,5 @@
 import { MemoryObjectOwners } from '../../../service/store/object-owners';
+import { MemoryPendingBatches } from '../../../service/store/pending-batches';
 import { parseGatewayConfig, type GatewayConfig } from '../../../runtime/gateway-config';
 import { createRequestPolicy, type PreparedCall } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
@@ -19,6 +20,7 @@ import { chatBody, testConfigDocument } from '../../support/gateway-harness';
 /** A store that answers every admission with `decision` and records what it was asked. */
 class StubStore implements GatewayStore {
   readonly owners = new MemoryObjectOwners();
+  readonly batches = new MemoryPendingBatches();
   readonly admissions: AdmissionRequest[] = [];
   constructor(public decision: AdmissionDecision) {}
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {

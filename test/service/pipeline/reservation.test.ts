@@ -1,4 +1,5 @@
 import { MemoryObjectOwners } from '../../../service/store/object-owners';
+import { MemoryPendingBatches } from '../../../service/store/pending-batches';
 import { Reservation, type Charge } from '../../../service/pipeline/reservation';
 import type { AdmissionDecision, CacheEntry, GatewayStore, Ticket } from '../../../service/store/types';
 
@@ -11,6 +12,7 @@ interface Settlement {
 /** A store that records every settlement and is never asked anything else. */
 class RecordingStore implements GatewayStore {
   readonly owners = new MemoryObjectOwners();
+  readonly batches = new MemoryPendingBatches();
   readonly settlements: Settlement[] = [];
   /** The promise of the last settlement: left pending until `finish()`. */
   private finish: (() => void) | undefined;
