@@ -38,6 +38,8 @@ export async function runBatchCreate(deps: PipelineDeps, input: BatchCreateInput
   const attempts = noAttempts();
   const trace = { metered: NOTHING_METERED, budgetExceeded: false, attempts };
   let reserved: ReservedCost | undefined;
+  /** Set once the create is sent: an attempt left unanswered since then may have created the batch. */
+  let unansweredBefore: number | undefined;
   let createMayHaveRun = false;
   let headers: Record<string, string> = {};
   try {
@@ -62,7 +64,7 @@ export async function runBatchCreate(deps: PipelineDeps, input: BatchCreateInput
     });
     headers = reserved.headers;
     const fileId = await uploadLines(deps, input, validation.lines, attempts);
-    createMayHaveRun = true;
+    unansweredBefore = attempts.unanswered;
     const up = await deps.upstream.send({
       path: '/batches',
       payload: JSON.stringify({ ...create.rest, input_file_id: fileId }),
@@ -80,6 +82,7 @@ export async function runBatchCreate(deps: PipelineDeps, input: BatchCreateInput
   } catch (error) {
     // Refused before a batch could exist: the reservation is given back whole. A create that may have
     // run unseen (cut off, timed out) keeps its worst case: nothing tracks what it will bill.
+    if (unansweredBefore !== undefined && attempts.unanswered > unansweredBefore) createMayHaveRun = true;
     reserved?.reservation.settle(
       createMayHaveRun
         ? { metered: { ...NOTHING_METERED, costNanos: reserved.reservation.ticket.costNanos } }

@@ -7,8 +7,7 @@
  * fake upstream billed.
  */
 import { createHash } from 'node:crypto';
-import { toFile } from 'openai';
-import type OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { costNanos, type TokenUsage } from '../../../runtime/pricing';
 import { eventually } from '../../support/eventually';
 import { FakeOpenAI } from '../../support/fake-openai';
@@ -184,8 +183,62 @@ describe('the Batch API through the gateway', () => {
     await eventually(async () => (await spend(h)) === before);
   });
 
+  it('gives the reservation back when upstream fails to create the batch, and answers 502', async () => {
+    const fileId = await inputFile(h.client(), [line('a')]);
+    const before = await spend(h);
+    h.fake.enqueue(...Array.from({ length: 3 }, () => ({ path: '/v1/batches', status: 500 })));
+    const err = await apiErrorOf(
+      h.client().batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      }),
+    );
+    expect(err).toMatchObject({ status: 502 });
+    expect(h.fake.batches.batches.size).toBe(0);
+    await eventually(async () => (await spend(h)) === before);
+  });
+
   it('answers 404 to a client without the batches family', async () => {
     expect(await apiErrorOf(h.client(KEYS.limited).batches.list())).toMatchObject({ status: 404 });
+  });
+});
+
+describe('batches while Redis cannot answer', () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    const { freePort } = await import('../../support/redis-server');
+    // Nothing listens there: every admission comes from the local fallback.
+    h = await GatewayHarness.start({
+      redisUrl: `redis://127.0.0.1:${await freePort()}`,
+      gateway: { redisConnectWaitMs: 0 },
+    });
+  });
+  afterAll(() => h.stop());
+
+  it('refuses to create a batch with 503: a reservation it must hold cannot live in one replica', async () => {
+    const res = await h.post(
+      '/batches',
+      JSON.stringify({ input_file_id: 'file-x', endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    );
+    // Ownership of the input file cannot be read either: 503, never a guess.
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBeTruthy();
+    expect(h.fake.requestsTo('/v1/batches')).toHaveLength(0);
+  });
+
+  it('lists nothing it cannot vouch for: 503 while upstream has batches whose owner it cannot read', async () => {
+    const direct = new OpenAI({ baseURL: h.fake.url, apiKey: 'sk-direct', maxRetries: 0 });
+    const file = await direct.files.create({
+      file: await toFile(Buffer.from(line('a')), 'a.jsonl'),
+      purpose: 'batch',
+    });
+    await direct.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    expect(await apiErrorOf(h.client().batches.list())).toMatchObject({ status: 503 });
   });
 });
 

@@ -166,6 +166,12 @@ describe('the Files API through the gateway', () => {
     expect(h.fake.files.uploads[0].complete).toBe(true);
   });
 
+  it('answers 502 when upstream fails an upload, without retrying a body already sent', async () => {
+    h.fake.enqueue({ path: '/v1/files', status: 500 }, { path: '/v1/files', status: 500 });
+    expect(await apiErrorOf(upload('x'.repeat(10_000)))).toMatchObject({ status: 502 });
+    expect(h.fake.requestsTo('/v1/files')).toHaveLength(1);
+  });
+
   it('refuses a body that is not multipart, and a client without the files family gets 404', async () => {
     const res = await h.post('/files', '{"purpose":"batch"}');
     expect(res.status).toBe(415);
