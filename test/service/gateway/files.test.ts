@@ -175,6 +175,12 @@ describe('the Files API through the gateway', () => {
   it('refuses a body that is not multipart, and a client without the files family gets 404', async () => {
     const res = await h.post('/files', '{"purpose":"batch"}');
     expect(res.status).toBe(415);
+    // Multipart goes to the upload routes only: elsewhere it is a type the route does not take.
+    const chat = await h.post('/chat/completions', '--x--\r\n', {
+      'content-type': 'multipart/form-data; boundary=x',
+    });
+    expect(chat.status).toBe(415);
+    expect(((await chat.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     const err = await apiErrorOf(upload('x', KEYS.limited));
     expect(err).toMatchObject({ status: 404 });
     expect(h.fake.files.uploads).toHaveLength(0);
