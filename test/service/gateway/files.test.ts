@@ -186,3 +186,37 @@ describe('the Files API through the gateway', () => {
     expect(h.fake.files.uploads).toHaveLength(0);
   });
 });
+
+describe('an upload that stalls', () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await GatewayHarness.start({ config: { upstream: { timeoutMs: 200 } } });
+  });
+  afterAll(() => h.stop());
+
+  it('is cut after upstream.timeoutMs without a byte (408), and creates nothing upstream', async () => {
+    const boundary = 'gwstallboundary';
+    let release!: () => void;
+    const never = new Promise<void>((resolve) => (release = resolve));
+    const chunks = async function* () {
+      yield Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\nabc`,
+      );
+      await never;
+    };
+    const res = await fetch(`${h.url}/files`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${KEYS.app}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+      body: Readable.toWeb(Readable.from(chunks())) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    release();
+    expect(res.status).toBe(408);
+    expect(h.fake.files.files.size).toBe(0);
+    expect(h.fake.files.uploads.every((u) => !u.complete)).toBe(true);
+  });
+});
