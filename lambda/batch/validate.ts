@@ -36,6 +36,8 @@ export interface LineError {
   readonly message: string;
   /** The body field at fault, as the gateway names it. */
   readonly param?: string;
+  /** The live path's error code for the line, when it has one (e.g. `unknown_parameter`). */
+  readonly code?: string;
 }
 
 export type BatchValidation =
@@ -144,8 +146,8 @@ function outcome(
 
 /** The line's envelope, then its body through the gateway's spec. */
 function checkLine(state: FileState, line: number, raw: string): CheckedLine | undefined {
-  const fail = (message: string, param?: string) => {
-    state.errors.push({ line, message, ...(param ? { param } : {}) });
+  const fail = (message: string, param?: string, code?: string) => {
+    state.errors.push({ line, message, ...(param ? { param } : {}), ...(code ? { code } : {}) });
     return undefined;
   };
   const maxBodyBytes = state.config.limits.maxBodyBytes;
@@ -171,7 +173,7 @@ function checkLine(state: FileState, line: number, raw: string): CheckedLine | u
     if (prepared.stream) return fail("'stream' is not allowed in a batch.", 'stream');
     return { customId, prepared };
   } catch (err) {
-    if (err instanceof GatewayError) return fail(err.message, err.param ?? undefined);
+    if (err instanceof GatewayError) return fail(err.message, err.param ?? undefined, err.code ?? undefined);
     throw err;
   }
 }

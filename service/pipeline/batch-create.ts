@@ -93,10 +93,10 @@ export async function runBatchCreate(deps: PipelineDeps, input: BatchCreateInput
   }
 }
 
-/** OpenAI's `Line N: ...` for the first refused line, naming its param. */
+/** `Line N of the input file: ...` for the first refused line, with the live path's param and code. */
 function lineRefusal(error: LineError) {
   const where = error.line === 0 ? 'The input file' : `Line ${error.line} of the input file`;
-  return invalidRequest(`${where}: ${error.message}`, error.param ?? 'input_file_id', 'invalid_batch_line');
+  return invalidRequest(`${where}: ${error.message}`, error.param ?? 'input_file_id', error.code ?? null);
 }
 
 /** The input file's text. @throws GatewayError 400 past MAX_BATCH_INPUT_BYTES, upstream's error otherwise */

@@ -23,14 +23,14 @@ import { MAX_JSON_ANSWER_BYTES, readCapped } from './relay-json';
 import type { StoredObjectKind } from '../endpoints/spec';
 
 /** Sees an object of its kind in an answer before the caller does, for the caller `clientId`. */
-export type AnswerObserver = (
+type AnswerObserver = (
   deps: PipelineDeps,
   clientId: string,
   object: Record<string, unknown>,
 ) => Promise<void>;
 
 /** The observers of each kind of object an answer may carry. */
-export const ANSWER_OBSERVERS: Partial<Record<StoredObjectKind, AnswerObserver>> = {
+const ANSWER_OBSERVERS: Partial<Record<StoredObjectKind, AnswerObserver>> = {
   batch: async (deps, clientId, object) => void (await observeBatch(deps, clientId, object)),
 };
 

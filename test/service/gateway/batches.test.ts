@@ -143,12 +143,12 @@ describe('the Batch API through the gateway', () => {
   });
 
   it('refuses with 400 naming the line a line the live path would refuse, and creates nothing', async () => {
-    for (const [lines, param] of [
-      [[line('a'), line('b', { frequency_penaltyy: 1 })], 'frequency_penaltyy'],
-      [[line('a'), line('b', { max_tokens: 5000 })], 'max_tokens'],
+    for (const [lines, param, code] of [
+      [[line('a'), line('b', { frequency_penaltyy: 1 })], 'frequency_penaltyy', 'unknown_parameter'],
+      [[line('a'), line('b', { max_tokens: 5000 })], 'max_tokens', null],
     ] as const) {
       const err = await apiErrorOf(create(lines));
-      expect(err).toMatchObject({ status: 400, param });
+      expect(err).toMatchObject({ status: 400, param, code });
       expect(err?.message).toMatch(/Line 2 of the input file: /);
     }
     expect(h.fake.requestsTo('/v1/batches')).toHaveLength(0);
