@@ -298,4 +298,33 @@ describe('batches settled exactly once across two replicas on one Redis', () => 
     const done = await b.client().batches.retrieve(batch.id);
     expect((await b.client().files.retrieve(done.output_file_id!)).purpose).toBe('batch_output');
   });
+
+  it('is settled by another replica when the one that created it has gone', async () => {
+    const config = {
+      clients: [
+        {
+          id: 'app',
+          keySha256: sha(KEYS.app),
+          rpm: 1000,
+          tpm: 1_000_000,
+          monthlyBudgetUsd: 10,
+          apiFamilies: ['chat', 'files', 'batches'],
+        },
+      ],
+    };
+    const gone = await GatewayHarness.start({ redisUrl: redis.url, fake, config });
+    fake.reset();
+    const before = await spend(a);
+    const fileId = await inputFile(gone.client(), [line('a')]);
+    const batch = await gone.client().batches.create({
+      input_file_id: fileId,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    await gone.stop();
+    await eventually(() => fake.batches.batches.get(batch.id)?.status === 'completed');
+    expect(await b.gateway.batches.pollNow()).toBe(1);
+    expect(await spend(a)).toBe(before + billedBatchNanos(fake));
+    expect((await a.client().batches.retrieve(batch.id)).status).toBe('completed');
+  });
 });
