@@ -247,22 +247,22 @@ describe('batches settled exactly once across two replicas on one Redis', () => 
   let fake: FakeOpenAI;
   let a: GatewayHarness;
   let b: GatewayHarness;
+  const config = {
+    clients: [
+      {
+        id: 'app',
+        keySha256: sha(KEYS.app),
+        rpm: 1000,
+        tpm: 1_000_000,
+        monthlyBudgetUsd: 10,
+        apiFamilies: ['chat', 'files', 'batches'],
+      },
+    ],
+  };
   beforeAll(async () => {
     redis = await RedisServer.start();
     fake = new FakeOpenAI();
     await fake.start();
-    const config = {
-      clients: [
-        {
-          id: 'app',
-          keySha256: sha(KEYS.app),
-          rpm: 1000,
-          tpm: 1_000_000,
-          monthlyBudgetUsd: 10,
-          apiFamilies: ['chat', 'files', 'batches'],
-        },
-      ],
-    };
     a = await GatewayHarness.start({ redisUrl: redis.url, fake, config });
     b = await GatewayHarness.start({ redisUrl: redis.url, fake, config });
   });
@@ -300,18 +300,6 @@ describe('batches settled exactly once across two replicas on one Redis', () => 
   });
 
   it('is settled by another replica when the one that created it has gone', async () => {
-    const config = {
-      clients: [
-        {
-          id: 'app',
-          keySha256: sha(KEYS.app),
-          rpm: 1000,
-          tpm: 1_000_000,
-          monthlyBudgetUsd: 10,
-          apiFamilies: ['chat', 'files', 'batches'],
-        },
-      ],
-    };
     const gone = await GatewayHarness.start({ redisUrl: redis.url, fake, config });
     fake.reset();
     const before = await spend(a);
