@@ -3,7 +3,8 @@
  * refuse is refused here with the same message (and the reverse), and returns the lines to submit as
  * the gateway would send them upstream: aliases resolved, the default output cap applied, the safety
  * identifier set. What is particular to a batch is checked here: the line's envelope, no streaming, one
- * model per file (OpenAI's rule), and the file's size.
+ * model per file (OpenAI's rule), and the file's size. The gateway's `POST /v1/batches` validates a
+ * caller's input file with this same function, for the endpoint the batch names and as that caller.
  */
 import { isJsonObject as isObject } from '../../runtime/json';
 import type { GatewayConfig } from '../../runtime/gateway-config';
@@ -11,6 +12,7 @@ import { worstCaseCostNanos } from '../../runtime/pricing';
 import {
   createRequestPolicy,
   specForRoute,
+  type EndpointSpec,
   type PreparedCall,
   type RequestPolicy,
 } from '../../service/endpoints';
@@ -19,7 +21,6 @@ import { GatewayError } from '../../service/errors';
 
 /** The endpoint batch files target: batches run chat completions, prepared exactly as the gateway does. */
 export const BATCH_ENDPOINT = '/v1/chat/completions';
-const BATCH_SPEC = specForRoute(BATCH_ENDPOINT)!;
 /** Whose work a batch line is: the safety identifier OpenAI sees, and no client's model list applies. */
 export const BATCH_CALLER: Caller = { id: 'batch' };
 /** OpenAI's limit on requests in one batch file. */
@@ -35,6 +36,8 @@ export interface LineError {
   readonly message: string;
   /** The body field at fault, as the gateway names it. */
   readonly param?: string;
+  /** The live path's error code for the line, when it has one (e.g. `unknown_parameter`). */
+  readonly code?: string;
 }
 
 export type BatchValidation =
@@ -55,16 +58,44 @@ interface CheckedLine {
   readonly prepared: PreparedCall;
 }
 
+/** Whose lines these are, and which endpoint they call. */
+export interface BatchInputOptions {
+  /** The endpoint every line must call, prepared by its spec. @default BATCH_ENDPOINT */
+  readonly endpoint?: string;
+  /** Whom the lines are prepared for (model access, tiers, safety identifier). @default BATCH_CALLER */
+  readonly caller?: Caller;
+  /** The policy to prepare against, when the caller has one built. @default built from `config` */
+  readonly policy?: RequestPolicy;
+}
+
 /** The file being read: its policy, what was found so far, and the custom ids seen. */
 interface FileState {
   readonly config: GatewayConfig;
   readonly policy: RequestPolicy;
+  readonly endpoint: string;
+  readonly spec: EndpointSpec;
+  readonly caller: Caller;
   readonly errors: LineError[];
   readonly customIds: Set<string>;
 }
 
-export function validateBatchInput(text: string, config: GatewayConfig): BatchValidation {
-  const state: FileState = { config, policy: createRequestPolicy(config), errors: [], customIds: new Set() };
+export function validateBatchInput(
+  text: string,
+  config: GatewayConfig,
+  options: BatchInputOptions = {},
+): BatchValidation {
+  const endpoint = options.endpoint ?? BATCH_ENDPOINT;
+  const spec = specForRoute(endpoint);
+  if (spec === undefined) return { ok: false, errors: [{ line: 0, message: `cannot batch ${endpoint}` }] };
+  const state: FileState = {
+    config,
+    policy: options.policy ?? createRequestPolicy(config),
+    endpoint,
+    spec,
+    caller: options.caller ?? BATCH_CALLER,
+    errors: [],
+    customIds: new Set(),
+  };
   const lines: string[] = [];
   let model: string | undefined;
   let worstCase = 0;
@@ -88,7 +119,7 @@ export function validateBatchInput(text: string, config: GatewayConfig): BatchVa
       JSON.stringify({
         custom_id: checked.customId,
         method: 'POST',
-        url: BATCH_ENDPOINT,
+        url: endpoint,
         body: prepared.body,
       }),
     );
@@ -115,8 +146,8 @@ function outcome(
 
 /** The line's envelope, then its body through the gateway's spec. */
 function checkLine(state: FileState, line: number, raw: string): CheckedLine | undefined {
-  const fail = (message: string, param?: string) => {
-    state.errors.push({ line, message, ...(param ? { param } : {}) });
+  const fail = (message: string, param?: string, code?: string) => {
+    state.errors.push({ line, message, ...(param ? { param } : {}), ...(code ? { code } : {}) });
     return undefined;
   };
   const maxBodyBytes = state.config.limits.maxBodyBytes;
@@ -136,13 +167,13 @@ function checkLine(state: FileState, line: number, raw: string): CheckedLine | u
   if (state.customIds.has(customId)) return fail(`custom_id "${customId}" repeats an earlier line`);
   state.customIds.add(customId);
   if (method !== 'POST') return fail('method must be "POST"');
-  if (url !== BATCH_ENDPOINT) return fail(`url must be "${BATCH_ENDPOINT}"`);
+  if (url !== state.endpoint) return fail(`url must be "${state.endpoint}"`);
   try {
-    const prepared = BATCH_SPEC.prepare({ policy: state.policy, client: BATCH_CALLER, body });
+    const prepared = state.spec.prepare({ policy: state.policy, client: state.caller, body });
     if (prepared.stream) return fail("'stream' is not allowed in a batch.", 'stream');
     return { customId, prepared };
   } catch (err) {
-    if (err instanceof GatewayError) return fail(err.message, err.param ?? undefined);
+    if (err instanceof GatewayError) return fail(err.message, err.param ?? undefined, err.code ?? undefined);
     throw err;
   }
 }

@@ -14,9 +14,10 @@ import Fastify, {
 import type { ApiFamily } from '../../runtime/gateway-config';
 import { GatewayPaths } from '../../runtime/gateway-env';
 import { ENDPOINT_SPECS, type EndpointSpec } from '../endpoints';
-import { invalidApiKey, notFound, tooDeeplyNested, type GatewayError } from '../errors';
+import { invalidApiKey, notFound, tooDeeplyNested, unsupportedMediaType, type GatewayError } from '../errors';
 import { createAuthenticator } from '../pipeline/authenticate';
 import { runModelCall, type CallResult, type PipelineDeps } from '../pipeline/model-call';
+import { runBatchCreate } from '../pipeline/batch-create';
 import { runFileUpload } from '../pipeline/file-upload';
 import { runObjectCall } from '../pipeline/object-call';
 import { allowsFamily } from '../endpoints/model-access';
@@ -26,6 +27,9 @@ import { toGatewayError } from './error-mapping';
 import { FastifyResponse } from './fastify-response';
 import { answerClientError, armRequestDeadline, jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol-errors';
 import { writeRecord, type RequestRecord } from './request-record';
+
+/** Routes whose multipart bodies go to their handler as the raw stream. */
+const UPLOAD_ROUTES: ReadonlySet<string> = new Set(['/v1/files']);
 
 export interface AppDeps {
   readonly pipeline: PipelineDeps;
@@ -89,8 +93,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(tooDeeplyNested(), undefined);
     parseJson(request, body as string, done);
   });
-  // Uploads are streamed through by their route (the multipart relay), never read here.
-  app.addContentTypeParser('multipart/form-data', (_request, payload, done) => done(null, payload));
+  // Uploads are streamed through by their route (the multipart relay), never read here; any other
+  // route answers multipart as it answers every type it does not take.
+  app.addContentTypeParser('multipart/form-data', (request, payload, done) =>
+    UPLOAD_ROUTES.has(request.routeOptions.url ?? '')
+      ? done(null, payload)
+      : done(unsupportedMediaType(), undefined),
+  );
   app.setErrorHandler((err, request, reply) => {
     const e = toGatewayError(err, maxBodyBytes);
     logServerError(request, err, e);
@@ -143,6 +152,11 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
   }));
   for (const spec of ENDPOINT_SPECS) v1.post(spec.route, modelRoute(spec, deps));
   v1.post('/v1/files', uploadRoute(deps));
+  v1.post('/v1/batches', (request, reply) =>
+    answerCall({ request, reply, deps, route: '/v1/batches', family: 'batches' }, (response) =>
+      runBatchCreate(deps.pipeline, { client: request.record!.client!, body: request.body, response }),
+    ),
+  );
   for (const route of OBJECT_ROUTES)
     v1.route({ method: route.method, url: route.route, handler: objectRoute(route, deps) });
 }

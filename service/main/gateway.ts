@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../http/app';
 import type { BackgroundSettler } from '../pipeline/background';
+import { BatchPoller } from '../pipeline/batch-settlement';
 import { createPipelineDeps, type PipelineDeps } from '../pipeline/model-call';
 import { createStore, ResilientStore } from '../store';
 import type { GatewayStore, StoreErrorListener } from '../store/types';
@@ -42,6 +43,7 @@ interface GatewayParts {
   readonly metrics: GatewayMetrics;
   readonly sink: LineSink;
   readonly background: BackgroundSettler;
+  readonly batches: BatchPoller;
 }
 
 export class Gateway {
@@ -56,6 +58,8 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   /** Settles background responses; polls upstream while the stage allows them. */
   readonly background: BackgroundSettler;
+  /** Settles the batches that ended; tests call `pollNow()`. */
+  readonly batches: BatchPoller;
   private readonly sink: LineSink;
 
   private constructor(
@@ -69,6 +73,7 @@ export class Gateway {
       metrics: this.metrics,
       sink: this.sink,
       background: this.background,
+      batches: this.batches,
     } = parts);
   }
 
@@ -100,6 +105,7 @@ export class Gateway {
         metrics,
         sink,
         background: pipeline.background,
+        batches: new BatchPoller(pipeline, options.batchPollMs),
       },
       options,
     );
@@ -130,6 +136,7 @@ export class Gateway {
     this.draining = true;
     for (const t of this.timers) clearInterval(t);
     this.background.stop();
+    await this.batches.stop();
     const timeoutMs = this.options.shutdownTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>(
@@ -162,6 +169,7 @@ export class Gateway {
     const flush = setInterval(() => void this.flushMetrics(), this.options.metricsFlushMs);
     flush.unref();
     this.timers.push(flush);
+    this.batches.start();
     void this.loadKey();
     void this.waitForStore();
     if (this.options.config.limits.backgroundResponses) this.background.start(this.options.backgroundPollMs);

@@ -48,6 +48,11 @@ export interface TunableOptions {
    * `limits.backgroundResponses` is on).
    */
   readonly backgroundPollMs: number;
+  /**
+   * How often the pending batches (their reservations held) are read from upstream to settle those
+   * that ended, ms. Every replica polls; the store's claim makes exactly one settle each batch.
+   */
+  readonly batchPollMs: number;
 }
 
 export const GATEWAY_DEFAULTS: TunableOptions = {
@@ -62,6 +67,7 @@ export const GATEWAY_DEFAULTS: TunableOptions = {
   keyRetryMs: 5_000,
   redisConnectWaitMs: 2_000,
   backgroundPollMs: 5_000,
+  batchPollMs: 60_000,
 };
 
 export interface GatewayOptions extends Partial<TunableOptions> {

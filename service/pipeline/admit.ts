@@ -11,7 +11,7 @@ import type { PreparedCall } from '../endpoints';
 import { GatewayError, quotaExceeded, rateLimited, tokensExceedLimit, unavailable } from '../errors';
 import { rateLimitHeaders } from '../http/rate-limit-headers';
 import type { GatewayStore, RejectReason, ScopeLimits } from '../store/types';
-import { priceOf } from './metering';
+import { NOTHING_METERED, priceOf } from './metering';
 import { Reservation } from './reservation';
 
 /** The limits of the stage and of each client, in the store's units, built once per config. */
@@ -134,4 +134,36 @@ export async function admitRequest(
   const headers = rateLimitHeaders(decision.rateLimit);
   if (!decision.ok) throw refusal(decision.reason, decision.retryAfterSeconds).withHeaders(headers);
   return headers;
+}
+
+/** A reservation of money only, and the answer's `x-ratelimit-*` headers. */
+export interface ReservedCost {
+  readonly reservation: Reservation;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * Admission of work that bills later and outside the live rate limits (a batch): one request against
+ * both RPM limits and `costNanos` against both budgets, no tokens. The reservation must outlive this
+ * replica, so a decision from the fallback (Redis unavailable) is given back and refused with 503.
+ * @throws GatewayError as `admit` does
+ */
+export async function reserveCost(
+  input: Pick<AdmitInput, 'limits' | 'store' | 'client'> & { readonly costNanos: number },
+): Promise<ReservedCost> {
+  const decision = await input.store.admit({
+    clientId: input.client.id,
+    client: input.limits.client(input.client.id),
+    stage: input.limits.stage,
+    tokens: 0,
+    costNanos: input.costNanos,
+  });
+  const headers = rateLimitHeaders(decision.rateLimit);
+  if (!decision.ok) throw refusal(decision.reason, decision.retryAfterSeconds).withHeaders(headers);
+  const reservation = new Reservation(input.store, decision.ticket);
+  if (decision.degraded) {
+    reservation.settle({ metered: NOTHING_METERED });
+    throw refusal('unavailable', 1).withHeaders(headers);
+  }
+  return { reservation, headers };
 }

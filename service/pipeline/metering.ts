@@ -57,7 +57,10 @@ const PRICE_FIELDS = [
 ] as const;
 
 /** The price a prepared call is reserved and metered at: its model's, times its tier's factor. */
-export function priceOf(models: GatewayConfig['models'], prepared: PreparedCall): ModelPrice {
+export function priceOf(
+  models: GatewayConfig['models'],
+  prepared: Pick<PreparedCall, 'model' | 'priceFactor'>,
+): ModelPrice {
   const price = models[prepared.model];
   const factor = prepared.priceFactor ?? 1;
   if (factor === 1) return price;

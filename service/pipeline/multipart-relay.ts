@@ -6,6 +6,7 @@
  * large, malformed, a bad field): the relay errors instead, and the upstream request is aborted
  * half-sent, so nothing is created. Reusable by any multipart endpoint (files, audio, image edits).
  */
+import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { bodyTooLarge, GatewayError, invalidRequest } from '../errors';
 
@@ -334,4 +335,32 @@ export class MultipartRelay extends Transform {
     this.failure ??= e;
     return this.failure;
   }
+}
+
+/** A whole multipart body the gateway builds itself (a file it uploads), and its content type. */
+export function multipartBody(
+  fields: Readonly<Record<string, string>>,
+  file: {
+    readonly field: string;
+    readonly filename: string;
+    readonly contentType: string;
+    readonly content: Buffer;
+  },
+): { readonly body: Buffer; readonly contentType: string } {
+  const boundary = `----gateway${randomBytes(12).toString('hex')}`;
+  const pieces: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    pieces.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+    );
+  }
+  pieces.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\n` +
+        `Content-Type: ${file.contentType}\r\n\r\n`,
+    ),
+    file.content,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  );
+  return { body: Buffer.concat(pieces), contentType: `multipart/form-data; boundary=${boundary}` };
 }

@@ -15,6 +15,7 @@ import { objectNotFound } from '../errors';
 import { noAttempts, type UpstreamResponse } from '../upstream/client';
 import { mapUpstreamError } from '../upstream/errors';
 import { admitRequest } from './admit';
+import { observeBatch } from './batch-settlement';
 import type { CallerResponse } from './caller-response';
 import { NOTHING_METERED } from './metering';
 import type { CallResult, PipelineDeps } from './model-call';
@@ -24,14 +25,16 @@ import { MAX_JSON_ANSWER_BYTES, readCapped } from './relay-json';
 import type { StoredObjectKind } from '../endpoints/spec';
 
 /** Sees an object of its kind in an answer before the caller does, for the caller `clientId`. */
-export type AnswerObserver = (
+type AnswerObserver = (
   deps: PipelineDeps,
   clientId: string,
   object: Record<string, unknown>,
 ) => Promise<void>;
 
-/** The observers of each kind, set by the modules that track one (`batch-settlement.ts`). */
-export const ANSWER_OBSERVERS: Partial<Record<StoredObjectKind, AnswerObserver>> = {};
+/** The observers of each kind of object an answer may carry. */
+const ANSWER_OBSERVERS: Partial<Record<StoredObjectKind, AnswerObserver>> = {
+  batch: async (deps, clientId, object) => void (await observeBatch(deps, clientId, object)),
+};
 
 export interface ObjectCallInput {
   readonly route: ObjectRoute;

@@ -6,7 +6,7 @@
 import { isJsonObject } from '../../runtime/json';
 import type { StoredObjectKind } from '../endpoints/spec';
 import { OBJECT_ID } from '../endpoints/object-routes';
-import { unavailable } from '../errors';
+import { invalidRequest, unavailable } from '../errors';
 import type { UpstreamResponse } from '../upstream/client';
 import { upstreamStatusError } from '../upstream/errors';
 import type { PipelineDeps } from './model-call';
@@ -99,16 +99,10 @@ function pageLimit(input: OwnedListInput): number {
   if (text === null) return input.limits.default;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > input.limits.max) {
-    throw upstreamStatusError(
-      400,
-      JSON.stringify({
-        error: {
-          message: `Invalid 'limit': expected an integer between 1 and ${input.limits.max}, but got ${text} instead.`,
-          type: 'invalid_request_error',
-          param: 'limit',
-          code: 'integer_out_of_range',
-        },
-      }),
+    throw invalidRequest(
+      `Invalid 'limit': expected an integer between 1 and ${input.limits.max}, but got ${text} instead.`,
+      'limit',
+      'integer_out_of_range',
     );
   }
   return n;

@@ -2,12 +2,14 @@ import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs, type GcraOutcome }
 import { LruCache, type LruCacheOptions } from './lru-cache';
 import { MemoryObjectOwners } from './object-owners';
 import { MemoryPendingResponses } from './pending-responses';
+import { MemoryPendingBatches } from './pending-batches';
 import { systemClock, utcMonthStart, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
 import { pickRefusal, ticketFor } from './snapshot';
 import type {
   ObjectOwners,
   PendingResponses,
+  PendingBatches,
   AdmissionDecision,
   AdmissionRequest,
   CacheEntry,
@@ -59,6 +61,7 @@ export class MemoryStore implements GatewayStore {
   private readonly months = new MonthCache();
   readonly owners: ObjectOwners;
   readonly pending: PendingResponses = new MemoryPendingResponses();
+  readonly batches: PendingBatches = new MemoryPendingBatches();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? systemClock;

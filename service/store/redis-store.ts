@@ -6,6 +6,7 @@ import { pickRefusal, ticketFor } from './snapshot';
 import type { AdmissionDecision, AdmissionRequest, CacheEntry, Ticket } from './types';
 import { RATE_PERIOD_MS } from './gcra';
 import { RedisObjectOwners, type OwnerCommands } from './object-owners';
+import { RedisPendingBatches } from './pending-batches';
 import { RedisPendingResponses } from './pending-responses';
 
 /** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
@@ -67,6 +68,7 @@ export class RedisStore {
   private readonly months = new MonthCache();
   readonly owners: RedisObjectOwners;
   readonly pending: RedisPendingResponses;
+  readonly batches: RedisPendingBatches;
 
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis as Redis & ScriptCommands;
@@ -76,6 +78,7 @@ export class RedisStore {
     this.prefix = `oai:${options.stage}:`;
     this.owners = new RedisObjectOwners(this.redis, this.prefix);
     this.pending = new RedisPendingResponses(this.redis, this.prefix);
+    this.batches = new RedisPendingBatches(this.redis, this.prefix);
     this.stageRequestsKey = `${this.prefix}rpm:s`;
     this.stageTokensKey = `${this.prefix}tpm:s`;
     this.clock = options.now;

@@ -5,6 +5,7 @@ import { CircuitOpenError, StoreOperationError } from './errors';
 import type { MemoryStore } from './memory-store';
 import { GuardedObjectOwners } from './object-owners';
 import { GuardedPendingResponses } from './pending-responses';
+import { GuardedPendingBatches } from './pending-batches';
 import { retryAfterSeconds, utcMonth } from './month';
 import type { RedisStore } from './redis-store';
 import { fullSnapshot, ticketFor } from './snapshot';
@@ -15,6 +16,7 @@ import type {
   GatewayStore,
   ObjectOwners,
   PendingResponses,
+  PendingBatches,
   StoreErrorListener,
   Ticket,
 } from './types';
@@ -59,12 +61,15 @@ export class ResilientStore implements GatewayStore {
   readonly owners: ObjectOwners;
   /** Pending background responses have no fallback either: another replica may have to settle them. */
   readonly pending: PendingResponses;
+  /** Nor do pending batches: a reservation held in Redis is settled in Redis, by whichever replica. */
+  readonly batches: PendingBatches;
 
   constructor(options: ResilientStoreOptions) {
     this.primary = options.primary;
     this.breaker = options.breaker;
     this.owners = new GuardedObjectOwners(options.primary.owners, options.breaker, options.onError);
     this.pending = new GuardedPendingResponses(options.primary.pending, options.breaker, options.onError);
+    this.batches = new GuardedPendingBatches(options.primary.batches, options.breaker, options.onError);
     this.cacheBreaker = options.cacheBreaker;
     this.fallback = options.fallback;
     this.local = options.local;

@@ -122,6 +122,8 @@ export interface GatewayStore {
   readonly owners: ObjectOwners;
   /** Background responses whose reservation is held until their final status is seen. */
   readonly pending: PendingResponses;
+  /** Batches whose reservation waits for their terminal status, shared by every replica. */
+  readonly batches: PendingBatches;
   close(): Promise<void>;
 }
 
@@ -212,4 +214,26 @@ export interface PendingResponses {
   list(limit: number): Promise<PendingResponse[]>;
   /** Removes and returns the entry of `id`; undefined when there is none (never held, or claimed). */
   claim(id: string): Promise<PendingResponse | undefined>;
+}
+
+/** A batch created through the gateway whose budget reservation is still held. */
+export interface PendingBatch {
+  readonly clientId: string;
+  /** The real model its lines call, priced at the batch price at settlement. */
+  readonly model: string;
+  /** The reservation of the batch's worst case, settled once at its terminal status. */
+  readonly ticket: Ticket;
+}
+
+/**
+ * The pending batches, by batch id. Like ownership these reject when the store cannot answer; a
+ * batch whose record is lost keeps its reservation (over-counted, never under).
+ */
+export interface PendingBatches {
+  add(id: string, batch: PendingBatch): Promise<void>;
+  /** Every pending batch id (the poller's work list). */
+  ids(): Promise<readonly string[]>;
+  get(id: string): Promise<PendingBatch | undefined>;
+  /** Removes and returns the record; of concurrent claims of one id exactly one gets it. */
+  claim(id: string): Promise<PendingBatch | undefined>;
 }

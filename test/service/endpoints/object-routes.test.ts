@@ -32,6 +32,9 @@ describe('OBJECT_ROUTES', () => {
       'DELETE /v1/files/:id',
       'GET /v1/files/:id/content',
       'POST /v1/traces/ingest',
+      'GET /v1/batches',
+      'GET /v1/batches/:id',
+      'POST /v1/batches/:id/cancel',
     ]);
     const keys = OBJECT_ROUTES.map((r) => `${r.method} ${r.route}`);
     expect(new Set(keys).size).toBe(keys.length);
@@ -46,7 +49,7 @@ describe('OBJECT_ROUTES', () => {
   });
 
   it("names its family's object by :id on every route with an id, and none on the token count or a list", () => {
-    const kinds = { responses: 'response', files: 'file' } as const;
+    const kinds = { responses: 'response', files: 'file', batches: 'batch' } as const;
     for (const r of ROUTES_HERE) {
       expect({ route: r.route, kind: r.kind }).toEqual({
         route: r.route,
@@ -55,14 +58,21 @@ describe('OBJECT_ROUTES', () => {
     }
   });
 
-  it("lists only the caller's files, with OpenAI's page bounds, and streams only a file's content", () => {
+  it("lists only the caller's files and batches, with OpenAI's page bounds, and streams only a file's content", () => {
     expect(OBJECT_ROUTES.filter((r) => r.lists).map((r) => [r.route, r.lists])).toEqual([
       [
         '/v1/files',
         { kind: 'file', forwarded: ['order', 'purpose'], limits: { default: 10_000, max: 10_000 } },
       ],
+      ['/v1/batches', { kind: 'batch', forwarded: [], limits: { default: 20, max: 100 } }],
     ]);
     expect(OBJECT_ROUTES.filter((r) => r.bytes).map((r) => r.route)).toEqual(['/v1/files/:id/content']);
+    // Every answer that carries a batch is seen by its settlement first.
+    expect(OBJECT_ROUTES.filter((r) => r.answers === 'batch').map((r) => `${r.method} ${r.route}`)).toEqual([
+      'GET /v1/batches',
+      'GET /v1/batches/:id',
+      'POST /v1/batches/:id/cancel',
+    ]);
   });
 
   it.each<[ObjectRoute['method'], string, string]>([
@@ -90,6 +100,9 @@ describe('OBJECT_ROUTES', () => {
       'DELETE /v1/files/:id': [],
       'GET /v1/files/:id/content': [],
       'POST /v1/traces/ingest': [],
+      'GET /v1/batches': [],
+      'GET /v1/batches/:id': [],
+      'POST /v1/batches/:id/cancel': [],
     });
   });
 

@@ -166,11 +166,57 @@ describe('the Files API through the gateway', () => {
     expect(h.fake.files.uploads[0].complete).toBe(true);
   });
 
+  it('answers 502 when upstream fails an upload, without retrying a body already sent', async () => {
+    h.fake.enqueue({ path: '/v1/files', status: 500 }, { path: '/v1/files', status: 500 });
+    expect(await apiErrorOf(upload('x'.repeat(10_000)))).toMatchObject({ status: 502 });
+    expect(h.fake.requestsTo('/v1/files')).toHaveLength(1);
+  });
+
   it('refuses a body that is not multipart, and a client without the files family gets 404', async () => {
     const res = await h.post('/files', '{"purpose":"batch"}');
     expect(res.status).toBe(415);
+    // Multipart goes to the upload routes only: elsewhere it is a type the route does not take.
+    const chat = await h.post('/chat/completions', '--x--\r\n', {
+      'content-type': 'multipart/form-data; boundary=x',
+    });
+    expect(chat.status).toBe(415);
+    expect(((await chat.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     const err = await apiErrorOf(upload('x', KEYS.limited));
     expect(err).toMatchObject({ status: 404 });
     expect(h.fake.files.uploads).toHaveLength(0);
+  });
+});
+
+describe('an upload that stalls', () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await GatewayHarness.start({ config: { upstream: { timeoutMs: 200 } } });
+  });
+  afterAll(() => h.stop());
+
+  it('is cut after upstream.timeoutMs without a byte (408), and creates nothing upstream', async () => {
+    const boundary = 'gwstallboundary';
+    let release!: () => void;
+    const never = new Promise<void>((resolve) => (release = resolve));
+    const chunks = async function* () {
+      yield Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\nabc`,
+      );
+      await never;
+    };
+    const res = await fetch(`${h.url}/files`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${KEYS.app}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+      body: Readable.toWeb(Readable.from(chunks())) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    release();
+    expect(res.status).toBe(408);
+    expect(h.fake.files.files.size).toBe(0);
+    expect(h.fake.files.uploads.every((u) => !u.complete)).toBe(true);
   });
 });

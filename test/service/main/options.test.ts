@@ -29,6 +29,7 @@ const TUNABLE_NAMES: ReadonlyArray<keyof TunableOptions> = [
   'requestTimeoutMs',
   'writeStallTimeoutMs',
   'backgroundPollMs',
+  'batchPollMs',
 ];
 
 /** Values different from every default. */
@@ -44,6 +45,7 @@ const GIVEN: TunableOptions = {
   requestTimeoutMs: 5_000,
   writeStallTimeoutMs: 7_000,
   backgroundPollMs: 250,
+  batchPollMs: 1_000,
 };
 
 function baseOptions(): GatewayOptions {
@@ -68,6 +70,7 @@ describe('GATEWAY_DEFAULTS', () => {
       requestTimeoutMs: 30_000,
       writeStallTimeoutMs: 30_000,
       backgroundPollMs: 5_000,
+      batchPollMs: 60_000,
     });
   });
 

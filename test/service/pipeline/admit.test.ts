@@ -1,5 +1,6 @@
 import { MemoryObjectOwners } from '../../../service/store/object-owners';
 import { MemoryPendingResponses } from '../../../service/store/pending-responses';
+import { MemoryPendingBatches } from '../../../service/store/pending-batches';
 import { parseGatewayConfig, type GatewayConfig } from '../../../runtime/gateway-config';
 import { createRequestPolicy, type PreparedCall } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
@@ -21,6 +22,7 @@ import { chatBody, testConfigDocument } from '../../support/gateway-harness';
 class StubStore implements GatewayStore {
   readonly owners = new MemoryObjectOwners();
   readonly pending = new MemoryPendingResponses();
+  readonly batches = new MemoryPendingBatches();
   readonly admissions: AdmissionRequest[] = [];
   constructor(public decision: AdmissionDecision) {}
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {

@@ -1,5 +1,6 @@
 import { MemoryObjectOwners } from '../../../service/store/object-owners';
 import { MemoryPendingResponses } from '../../../service/store/pending-responses';
+import { MemoryPendingBatches } from '../../../service/store/pending-batches';
 import { Reservation, type Charge } from '../../../service/pipeline/reservation';
 import type { AdmissionDecision, CacheEntry, GatewayStore, Ticket } from '../../../service/store/types';
 
@@ -13,6 +14,7 @@ interface Settlement {
 class RecordingStore implements GatewayStore {
   readonly owners = new MemoryObjectOwners();
   readonly pending = new MemoryPendingResponses();
+  readonly batches = new MemoryPendingBatches();
   readonly settlements: Settlement[] = [];
   /** The promise of the last settlement: left pending until `finish()`. */
   private finish: (() => void) | undefined;

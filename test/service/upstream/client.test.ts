@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { chatBody, GatewayHarness, UPSTREAM_KEY } from '../../support/gateway-harness';
 import type { UpstreamKeyProvider } from '../../../service/upstream/key';
 import { SecretUnavailableError } from '../../../runtime/secrets';
+import { Readable } from 'node:stream';
 import { parseRetryAfterMs, UpstreamClient } from '../../../service/upstream/client';
 import { FakeOpenAI } from '../../support/fake-openai';
 
@@ -326,5 +327,60 @@ describe('UpstreamClient extra headers', () => {
       await client.close();
       await fake.stop();
     }
+  });
+});
+
+describe('UpstreamClient: a streamed body', () => {
+  const fake = new FakeOpenAI();
+  beforeAll(() => fake.start());
+  afterEach(() => fake.reset());
+  afterAll(() => fake.stop());
+
+  const client = () =>
+    new UpstreamClient({
+      baseUrl: fake.url,
+      key: { get: async () => UPSTREAM_KEY, refresh: async () => UPSTREAM_KEY },
+      timeoutMs: 1_000,
+      maxRetries: 2,
+      maxRetryAfterSeconds: 1,
+      retryBaseDelayMs: 1,
+    });
+
+  it('is sent with its own content type and length, and is not retried once a byte has gone', async () => {
+    fake.enqueue({ path: '/v1/moderations', status: 500 }, { path: '/v1/moderations', status: 500 });
+    const upstream = client();
+    const body = Buffer.from('{"input":"x"}');
+    const err = await upstream
+      .send({
+        path: '/moderations',
+        streamed: {
+          body: Readable.from([body]),
+          contentType: 'application/json; charset=utf-8',
+          contentLength: body.length,
+          started: () => true,
+        },
+        signal: new AbortController().signal,
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502 });
+    expect(fake.requestsTo('/v1/moderations')).toHaveLength(1);
+    expect(fake.requests[0].headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(body.length),
+    });
+    await upstream.close();
+  });
+
+  it('is retried while none of it has gone', async () => {
+    fake.enqueue({ path: '/v1/moderations', status: 500 });
+    const upstream = client();
+    const up = await upstream.send({
+      path: '/moderations',
+      streamed: { body: Readable.from([]), contentType: 'application/json', started: () => false },
+      signal: new AbortController().signal,
+    });
+    await up.body.dump();
+    expect(fake.requestsTo('/v1/moderations')).toHaveLength(2);
+    await upstream.close();
   });
 });

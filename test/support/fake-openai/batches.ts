@@ -1,7 +1,8 @@
 /**
  * The Batch API (`openai/resources/batches.ts`): `POST /v1/batches` (`input_file_id` of a `batch` file,
  * `endpoint`, `completion_window` `24h`, `metadata`, `output_expires_after`), `GET /v1/batches` (`after`,
- * `limit` 1 to 100, newest first), `GET /v1/batches/{id}` and `POST /v1/batches/{id}/cancel`. A batch
+ * `limit` 1 to 100, newest first), `GET /v1/batches/{id}` and `POST /v1/batches/{id}/cancel` (`cancelling`,
+ * then `cancelled` after `behaviour.backgroundMs`, nothing billed). A batch
  * stays `validating`, then `in_progress`, `behaviour.batchMs` each, then runs its chat completion lines:
  * each is billed (endpoint `batch`, at the model's full usage: the batch price is the caller's to
  * apply), answered in the output file or, when refused, the error file, and summed in the batch's
@@ -131,19 +132,20 @@ export class BatchStore {
     }
     batch.status = 'cancelling';
     batch.cancelling_at = nowSeconds();
+    // OpenAI takes up to 10 minutes; the fake as long as it takes a background response to finish.
     this.later(() => {
       batch.status = 'cancelled';
       batch.cancelled_at = nowSeconds();
-    });
+    }, this.behaviour().backgroundMs);
     sendJson(ctx.res, 200, batch);
   }
 
-  /** Runs `step` after `batchMs`, unless the batch was cancelled meanwhile. */
-  private later(step: () => void): void {
+  /** Runs `step` after `ms` (each step checks the batch is still where it left it). */
+  private later(step: () => void, ms = this.behaviour().batchMs): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       step();
-    }, this.behaviour().batchMs);
+    }, ms);
     this.timers.add(timer);
   }
 

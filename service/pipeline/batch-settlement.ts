@@ -1,0 +1,124 @@
+/**
+ * A batch's reservation is held from its create until the gateway sees it reach a terminal status
+ * (completed, failed, expired, cancelled), then settled exactly once to the `usage` the batch reports,
+ * at the batch price. The gateway sees a batch in every answer that carries one (a retrieve, a list,
+ * a cancel: the observer below) and in a poller over the pending batches in the store, so a batch is
+ * settled even when nobody asks for it, by any replica, after a restart too. The store's atomic claim
+ * makes one of them the settler. The batch's output and error files become its owner's.
+ */
+import { BATCH_PRICE_FACTOR } from '../../lambda/batch/validate';
+import { costNanos, readResponsesUsage } from '../../runtime/pricing';
+import type { PendingBatch } from '../store/types';
+import { priceOf } from './metering';
+import type { PipelineDeps } from './model-call';
+import { jsonObjectOf, recordOwner } from './owned-answers';
+import { readCapped, MAX_JSON_ANSWER_BYTES } from './relay-json';
+
+/** The statuses after which a batch bills nothing more. */
+export const TERMINAL_BATCH_STATUSES: ReadonlySet<string> = new Set([
+  'completed',
+  'failed',
+  'expired',
+  'cancelled',
+]);
+
+/**
+ * What a terminal batch cost, nano-dollars, at the batch price: its reported usage; nothing when no
+ * request of it completed and it reports none; else (usage missing or unreadable) the worst case reserved.
+ */
+export function batchCostNanos(
+  models: PipelineDeps['config']['models'],
+  pending: PendingBatch,
+  batch: Record<string, unknown>,
+): number {
+  const usage = readResponsesUsage(batch.usage);
+  if (usage !== undefined) {
+    return costNanos(priceOf(models, { model: pending.model, priceFactor: BATCH_PRICE_FACTOR }), usage);
+  }
+  const counts = batch.request_counts as { completed?: unknown } | undefined;
+  return counts?.completed === 0 || counts?.completed === undefined ? 0 : pending.ticket.costNanos;
+}
+
+/**
+ * Sees one batch as `clientId`'s (who passed the ownership check, or the poller for its owner): its
+ * files become the owner's, and a terminal batch is settled if this replica wins its claim.
+ * @returns true when this call settled it
+ */
+export async function observeBatch(
+  deps: PipelineDeps,
+  clientId: string,
+  batch: Record<string, unknown>,
+): Promise<boolean> {
+  if (typeof batch.id !== 'string') return false;
+  // Before the answer that names them reaches the caller.
+  await recordOwner(deps, clientId, 'file', batch.output_file_id);
+  await recordOwner(deps, clientId, 'file', batch.error_file_id);
+  if (!TERMINAL_BATCH_STATUSES.has(String(batch.status))) return false;
+  // A claim the store cannot make now is made by the next retrieve or poll.
+  const pending = await deps.store.batches.claim(batch.id).catch(() => undefined);
+  if (pending === undefined) return false;
+  await deps.store.settle(pending.ticket, {
+    tokens: 0,
+    costNanos: batchCostNanos(deps.config.models, pending, batch),
+  });
+  return true;
+}
+
+/** Pending batches one poll reads at most: the rest wait for the next poll. */
+export const MAX_POLLED_BATCHES = 100;
+
+/** Reads each pending batch from upstream and settles the terminal ones. @returns how many it settled */
+export async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal): Promise<number> {
+  let ids: readonly string[];
+  try {
+    ids = await deps.store.batches.ids();
+  } catch {
+    return 0;
+  }
+  let settled = 0;
+  for (const id of ids.slice(0, MAX_POLLED_BATCHES)) {
+    if (signal.aborted) break;
+    try {
+      const pending = await deps.store.batches.get(id);
+      if (pending === undefined) continue;
+      const up = await deps.upstream.send({ method: 'GET', path: `/batches/${id}`, signal });
+      const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
+      const batch = up.status === 200 ? jsonObjectOf(text) : undefined;
+      if (batch !== undefined && (await observeBatch(deps, pending.clientId, batch))) settled++;
+    } catch {
+      // Upstream or the store failed for this one: the next poll tries again.
+    }
+  }
+  return settled;
+}
+
+/** Polls the pending batches every `intervalMs` until stopped; one poll at a time. */
+export class BatchPoller {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.pollNow(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One poll now (or the one already running). @returns how many batches it settled */
+  pollNow(): Promise<number> {
+    this.running ??= pollPendingBatches(this.deps, this.abort.signal).finally(
+      () => (this.running = undefined),
+    );
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.abort.abort();
+    await this.running?.catch(() => undefined);
+  }
+}
