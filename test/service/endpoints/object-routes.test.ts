@@ -39,7 +39,7 @@ describe('OBJECT_ROUTES', () => {
     const keys = OBJECT_ROUTES.map((r) => `${r.method} ${r.route}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(new Set(OBJECT_ROUTES.map((r) => r.family))).toEqual(
-      new Set(['responses', 'conversations', 'files', 'traces']),
+      new Set(['responses', 'conversations', 'files', 'traces', 'batches']),
     );
   });
 
