@@ -64,11 +64,21 @@ export async function observeBatch(
   return true;
 }
 
-/** Pending batches one poll reads at most: the rest wait for the next poll. */
+/** Pending batches one poll reads at most: the rest wait for the next polls, which go on from there. */
 export const MAX_POLLED_BATCHES = 100;
 
-/** Reads each pending batch from upstream and settles the terminal ones. @returns how many it settled */
-export async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal): Promise<number> {
+/** The ids one poll reads: up to MAX_POLLED_BATCHES from position `from`, wrapping around. */
+export function pollWindow(ids: readonly string[], from: number): readonly string[] {
+  if (ids.length <= MAX_POLLED_BATCHES) return ids;
+  const start = from % ids.length;
+  return [...ids.slice(start), ...ids.slice(0, start)].slice(0, MAX_POLLED_BATCHES);
+}
+
+/**
+ * Reads pending batches from upstream (a window of them, from `from`) and settles the terminal ones.
+ * @returns how many it settled
+ */
+export async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal, from = 0): Promise<number> {
   let ids: readonly string[];
   try {
     ids = await deps.store.batches.ids();
@@ -76,7 +86,7 @@ export async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal
     return 0;
   }
   let settled = 0;
-  for (const id of ids.slice(0, MAX_POLLED_BATCHES)) {
+  for (const id of pollWindow(ids, from)) {
     if (signal.aborted) break;
     try {
       const pending = await deps.store.batches.get(id);
@@ -97,6 +107,8 @@ export class BatchPoller {
   private timer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private running: Promise<number> | undefined;
+  /** Where the next poll's window starts, so a long list is read in turns. */
+  private next = 0;
 
   constructor(
     private readonly deps: PipelineDeps,
@@ -110,9 +122,13 @@ export class BatchPoller {
 
   /** One poll now (or the one already running). @returns how many batches it settled */
   pollNow(): Promise<number> {
-    this.running ??= pollPendingBatches(this.deps, this.abort.signal).finally(
-      () => (this.running = undefined),
-    );
+    if (this.running === undefined) {
+      const from = this.next;
+      this.next += MAX_POLLED_BATCHES;
+      this.running = pollPendingBatches(this.deps, this.abort.signal, from).finally(
+        () => (this.running = undefined),
+      );
+    }
     return this.running;
   }
 

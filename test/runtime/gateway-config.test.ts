@@ -167,6 +167,12 @@ describe('parseGatewayConfig', () => {
       'gateway config: limits.maxStopSequences must be an integer from 0 to 4',
     ],
     [
+      "an upload cap above OpenAI's 512 MB",
+      { ...sample(), limits: { ...sample().limits, maxUploadBytes: 512 * 1024 * 1024 + 1 } },
+      'limits.maxUploadBytes',
+      'gateway config: limits.maxUploadBytes must be an integer from 1024 to 536870912',
+    ],
+    [
       'an audio input price without an audio output price',
       {
         ...sample(),
@@ -242,5 +248,13 @@ describe('resolveModel', () => {
     expect(resolveModel(config, 'gpt-4o-mini')).toBe('gpt-4o-mini');
     expect(resolveModel(config, 'gpt-5')).toBeUndefined();
     expect(resolveModel(config, 'toString')).toBeUndefined();
+  });
+});
+
+describe('limits.maxUploadBytes', () => {
+  it("is absent by default (the gateway uses OpenAI's 512 MB), and kept when set", () => {
+    expect(parseGatewayConfig(sample()).limits.maxUploadBytes).toBeUndefined();
+    const limits = { ...sample().limits, maxUploadBytes: 1 << 20 };
+    expect(parseGatewayConfig({ ...sample(), limits }).limits.maxUploadBytes).toBe(1 << 20);
   });
 });
