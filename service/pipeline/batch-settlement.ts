@@ -116,20 +116,28 @@ export class BatchPoller {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.pollNow(), this.intervalMs);
+    // A tick while a poll runs is skipped: the running one reads every pending batch anyway.
+    this.timer = setInterval(() => {
+      if (this.running === undefined) void this.pollNow();
+    }, this.intervalMs);
     this.timer.unref();
   }
 
-  /** One poll now (or the one already running). @returns how many batches it settled */
+  /**
+   * One poll, started once any running poll ends, so it sees everything that happened before the call
+   * (a running poll may have read a batch before it ended). @returns how many batches it settled
+   */
   pollNow(): Promise<number> {
-    if (this.running === undefined) {
-      const from = this.next;
-      this.next += MAX_POLLED_BATCHES;
-      this.running = pollPendingBatches(this.deps, this.abort.signal, from).finally(
-        () => (this.running = undefined),
-      );
-    }
-    return this.running;
+    const from = this.next;
+    this.next += MAX_POLLED_BATCHES;
+    const previous = this.running ?? Promise.resolve(0);
+    const poll = previous.then(() => pollPendingBatches(this.deps, this.abort.signal, from));
+    this.running = poll;
+    const clear = () => {
+      if (this.running === poll) this.running = undefined;
+    };
+    poll.then(clear, clear);
+    return poll;
   }
 
   async stop(): Promise<void> {
