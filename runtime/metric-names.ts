@@ -51,9 +51,16 @@ export const GatewayMetric = {
 
 /** Canary handler metrics. */
 export const CanaryMetric = {
+  /** 1 when both the chat and the Responses calls worked, else 0. */
   success: 'CanarySuccess',
+  /** The streamed chat completion, request to end of stream, ms. */
   latency: 'CanaryLatency',
+  /** The streamed chat completion, request to first content delta, ms. */
   timeToFirstToken: 'CanaryTimeToFirstToken',
+  /** The streamed Responses call, request to terminal event, ms. */
+  responsesLatency: 'CanaryResponsesLatency',
+  /** The streamed Responses call, request to first `response.output_text.delta`, ms. */
+  responsesTimeToFirstToken: 'CanaryResponsesTimeToFirstToken',
 } as const;
 
 /** Spend reconciliation handler metrics. */

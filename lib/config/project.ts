@@ -38,7 +38,8 @@ const LONG_CONTEXT = { aboveInputTokens: 272_000, inputFactor: 2, outputFactor: 
  *   12-hour retention (2x the 30-minute write) is refused (`prompt_cache_options.ttl` other than `30m`).
  * - `serviceTierFactors`: priority ("Fast mode") and flex as OpenAI prices them per model (priority
  *   from https://openai.com/api-priority-processing/ for the gpt-5 and gpt-4.1 lines, 2x on the gpt-6
- *   model pages; flex 0.5x where the model page lists Flex). A model without one is reserved and
+ *   model pages; flex 0.5x, OpenAI's Flex being priced at the Batch rates, half of Standard, on the
+ *   gpt-6 model pages and on the gpt-5 line and o3/o4-mini). A model without one is reserved and
  *   metered at PRIORITY_PRICE_FACTOR for priority and at standard for flex, never below its bill.
  * - Reasoning models (gpt-5.x, gpt-6.x, o3, o4-mini) bill reasoning tokens as output: they are part of
  *   `max_output_tokens` / `max_completion_tokens`, which the gateway caps, so the reservation holds.

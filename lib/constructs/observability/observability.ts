@@ -166,6 +166,15 @@ export class Observability extends Construct {
       why: 'OpenAI is slow from this region even for a tiny request, independent of gateway load.',
       section: 'canaryTimeToFirstToken',
     });
+    this.addAlarm('CanaryResponsesTimeToFirstToken', {
+      metric: this.stageMetric(CanaryMetric.responsesTimeToFirstToken, 'p90', FIVE_MINUTES),
+      threshold: t.canaryResponsesTimeToFirstTokenMs,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      what: `The canary's Responses time to first token is above ${t.canaryResponsesTimeToFirstTokenMs} ms.`,
+      why: 'The Responses API, which the Agents SDK, the Vercel AI SDK and Codex call by default, is slow from this region even for a tiny request.',
+      section: 'canaryResponsesTimeToFirstToken',
+    });
     this.addAlarm('Upstream429', {
       metric: new cloudwatch.MathExpression({
         expression: 'IF(requests > 0, 100 * throttled / requests, 0)',
@@ -436,7 +445,10 @@ export class Observability extends Construct {
       graph(
         'Canary',
         [this.stageMetric(CanaryMetric.success, 'Average')],
-        [this.stageMetric(CanaryMetric.timeToFirstToken, 'p90')],
+        [
+          this.stageMetric(CanaryMetric.timeToFirstToken, 'p90'),
+          this.stageMetric(CanaryMetric.responsesTimeToFirstToken, 'p90'),
+        ],
       ),
     );
     dashboard.addWidgets(...this.promptCacheWidgets());

@@ -14,6 +14,8 @@ export interface AlarmThresholds {
   readonly canaryFailedMinutesOf5: number;
   /** Canary time to first token (p90 over 5 minutes), ms. */
   readonly canaryTimeToFirstTokenMs: number;
+  /** Canary Responses time to first `response.output_text.delta` (p90 over 5 minutes), ms. */
+  readonly canaryResponsesTimeToFirstTokenMs: number;
   /** Upstream 429s as a percent of gateway requests over 5 minutes. */
   readonly upstream429Percent: number;
   /** Redis command failures and circuit-open requests in 5 minutes. */
@@ -40,6 +42,8 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   timeToFirstTokenP99Ms: 5_000,
   canaryFailedMinutesOf5: 3,
   canaryTimeToFirstTokenMs: 3_000,
+  // The Responses call streams its text after response.created and in_progress: the same bound.
+  canaryResponsesTimeToFirstTokenMs: 3_000,
   upstream429Percent: 5,
   cacheErrorsPer5Min: 10,
   cacheEvictionsPer5Min: 100,
@@ -62,6 +66,7 @@ export const RUNBOOK_SECTIONS = {
   timeToFirstToken: 'time-to-first-token',
   canaryFailure: 'canary-failure',
   canaryTimeToFirstToken: 'canary-time-to-first-token',
+  canaryResponsesTimeToFirstToken: 'canary-responses-time-to-first-token',
   upstream429: 'upstream-429',
   spend: 'spend-threshold',
   cacheErrors: 'cache-errors',

@@ -1,6 +1,6 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { APPLICATION, productionConfig, RUNBOOK_URL, stagingConfig, StageConfig } from '../../../lib/config';
-import { RUNBOOK_SECTIONS } from '../../../lib/constructs/observability/thresholds';
+import { DEFAULT_ALARM_THRESHOLDS, RUNBOOK_SECTIONS } from '../../../lib/constructs/observability/thresholds';
 import { COMMON_RULES_COUNTED_FOR_PROMPTS } from '../../../lib/constructs/gateway-service/waf';
 import { GATEWAY_CONTAINER_PORT, GatewayEnv, GatewayPaths } from '../../../runtime/gateway-env';
 import { HandlerEnv } from '../../../runtime/handler-env';
@@ -645,7 +645,7 @@ describe.each([
     it('sends every alarm, and its recovery, to the on-call topic', () => {
       const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
       const alarms = resourcesOf(s, 'AWS::CloudWatch::Alarm');
-      expect(alarms.length).toBe(14 + 2 * 4);
+      expect(alarms.length).toBe(15 + 2 * 4);
       for (const [, alarm] of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([topic]);
         expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -677,6 +677,7 @@ describe.each([
           'TimeToFirstToken',
           'CanaryFailure',
           'CanaryTimeToFirstToken',
+          'CanaryResponsesTimeToFirstToken',
           'Upstream429',
           'SpendThreshold',
           'CacheErrors',
@@ -713,6 +714,32 @@ describe.each([
           ExtendedStatistic: 'p99',
         });
       }
+    });
+
+    it("alarms on the canary's Responses time to first token beside its chat one, paging on-call", () => {
+      const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
+      for (const [metricName, threshold] of [
+        ['CanaryTimeToFirstToken', DEFAULT_ALARM_THRESHOLDS.canaryTimeToFirstTokenMs],
+        ['CanaryResponsesTimeToFirstToken', DEFAULT_ALARM_THRESHOLDS.canaryResponsesTimeToFirstTokenMs],
+      ] as const) {
+        s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: METRIC_NAMESPACE,
+          MetricName: metricName,
+          Dimensions: [{ Name: 'Stage', Value: config.name }],
+          ExtendedStatistic: 'p90',
+          Threshold: threshold,
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 2,
+          AlarmActions: [topic],
+          OKActions: [topic],
+        });
+      }
+      const alarm = resourcesOf(s, 'AWS::CloudWatch::Alarm').find(([, r]) =>
+        r.Properties.AlarmName.endsWith('-CanaryResponsesTimeToFirstToken'),
+      )![1];
+      expect(alarm.Properties.AlarmDescription).toContain(
+        `${RUNBOOK_URL}#${RUNBOOK_SECTIONS.canaryResponsesTimeToFirstToken}`,
+      );
     });
 
     it('counts a silent canary as a failing one', () => {

@@ -283,6 +283,36 @@ describe.each([
     }
   });
 
+  it('keeps reasoning tokens inside the output cap: a reasoning model never bills past its reservation', async () => {
+    const mini5 = { inputUsdPer1M: 0.25, cachedInputUsdPer1M: 0.025, outputUsdPer1M: 2 };
+    const h = await GatewayHarness.start({
+      ...storeOptions(),
+      config: { stage: `spend-${process.pid}-${++stages}`, models: { 'gpt-5-mini': mini5 } },
+    });
+    try {
+      const sdk = h.client();
+      const roomy = await sdk.responses.create({
+        model: 'gpt-5-mini',
+        input: 'hi',
+        reasoning: { effort: 'high' },
+      });
+      const tight = await sdk.responses.create({ model: 'gpt-5-mini', input: 'hi', max_output_tokens: 16 });
+      const sent = h.fake.requestsTo('/v1/responses').map((r) => r.body.max_output_tokens);
+      // The default cap is applied when absent, since reasoning tokens count against it.
+      expect(sent).toEqual([h.config.limits.defaultMaxTokens, 16]);
+      expect(tight.status).toBe('incomplete');
+      expect(roomy.usage!.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+      h.fake.billed.forEach((b, i) => {
+        expect(b.usage.completion_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+        expect(b.usage.completion_tokens).toBeLessThanOrEqual(sent[i]);
+      });
+      const billed = h.fake.billed.reduce((n, b) => n + costNanos(mini5, b.usage), 0);
+      await eventually(async () => (await spent(h.store)) === billed);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('charges every attempt that timed out and was retried', async () => {
     // undici's timeouts tick coarsely (about 0.5 s): the delay is far beyond the 300 ms timeout.
     const h = await start({ upstream: { timeoutMs: 300, maxRetries: 2, maxRetryAfterSeconds: 2 } });
