@@ -361,12 +361,14 @@ describe.each([
 
   it('charges a stream the caller left before upstream answered', async () => {
     const h = await start({}, budgetFor(100));
-    h.fake.enqueue({ delayMs: 300 });
+    h.fake.enqueue({ delayMs: 1_000 });
     const controller = new AbortController();
     const stream = h
       .client()
       .chat.completions.create({ ...chatBody(), stream: true }, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    // Left once upstream has the call and before it answers, however slow the machine is.
+    await h.fake.waitFor(() => h.fake.received === 1);
+    controller.abort();
     await expect(stream).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
     await h.fake.waitFor(() => h.fake.billed.length === 1);
     await eventually(async () => (await spent(h.store)) > 0);
