@@ -42,6 +42,31 @@ export interface ModelPrice {
    * @default none (audio refused)
    */
   readonly audioOutputUsdPer1M?: number;
+  /**
+   * Price of one million image input tokens of an image model (`input_tokens_details.image_tokens`:
+   * the images given to an edit).
+   * @default inputUsdPer1M
+   */
+  readonly imageInputUsdPer1M?: number;
+  /**
+   * Price of one million image output tokens of an image model (`output_tokens_details.image_tokens`,
+   * or all of `output_tokens` when upstream reports no details).
+   * @default outputUsdPer1M
+   */
+  readonly imageOutputUsdPer1M?: number;
+  /**
+   * Most output tokens one generated image of this model bills, at its largest size and highest
+   * quality (gpt-image-1: 6,240 at `high` 1024x1536). Set on the models billed by tokens that may
+   * generate images: `n` images reserve `n` times this, plus PARTIAL_IMAGE_TOKENS per partial image.
+   * @default none (the model does not generate images on this gateway unless it has `imageUsd`)
+   */
+  readonly imageOutputTokens?: number;
+  /**
+   * Price of one image by `quality:size` (e.g. `hd:1024x1792`), for models billed by the image
+   * (dall-e-2, dall-e-3). A size and quality not listed is refused with 400 naming the param.
+   * @default none (the model is billed by tokens)
+   */
+  readonly imageUsd?: Readonly<Record<string, number>>;
 }
 
 export const SERVICE_TIERS = ['auto', 'default', 'flex', 'priority', 'scale'] as const;
@@ -50,6 +75,11 @@ export type ServiceTier = (typeof SERVICE_TIERS)[number];
 export const DEFAULT_SERVICE_TIERS: readonly ServiceTier[] = ['auto', 'default', 'flex'];
 /** What the priority tier costs against standard, at most, across current models (reserved and metered). */
 export const PRIORITY_PRICE_FACTOR = 2;
+
+/** Multipart bodies accepted by default: OpenAI's 25 MB audio file limit plus 1 MiB for the form's other parts. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 26 * 1024 * 1024;
+/** The largest multipart body a stage may allow: each is buffered whole in the replica's memory. */
+export const MAX_UPLOAD_BYTES = 128 * 1024 * 1024;
 
 /** Calls one client may have in flight per replica by default: a quarter of the upstream pool (256). */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 64;
@@ -153,6 +183,12 @@ export interface RequestLimits {
   readonly maxStopSequences: number;
   /** Largest request body in bytes. */
   readonly maxBodyBytes: number;
+  /**
+   * Largest `multipart/form-data` body in bytes (audio transcriptions and translations, image edits),
+   * buffered whole before it is forwarded.
+   * @default DEFAULT_MAX_UPLOAD_BYTES (OpenAI's 25 MB audio file limit, plus room for the form)
+   */
+  readonly maxUploadBytes?: number;
   /**
    * Refuse a body parameter its endpoint spec does not know with OpenAI's 400 `unknown_parameter`,
    * instead of forwarding it (an unknown parameter may be billed in ways the budgets do not see).
@@ -319,6 +355,10 @@ function parseModels(v: unknown): Record<string, ModelPrice> {
       ...optionalNum(m, field, 'fileTokens', { integer: true, min: 1 }),
       ...optionalNum(m, field, 'audioInputUsdPer1M'),
       ...optionalNum(m, field, 'audioOutputUsdPer1M'),
+      ...optionalNum(m, field, 'imageInputUsdPer1M'),
+      ...optionalNum(m, field, 'imageOutputUsdPer1M'),
+      ...optionalNum(m, field, 'imageOutputTokens', { integer: true, min: 1 }),
+      ...(m.imageUsd === undefined ? {} : { imageUsd: parseImageUsd(m.imageUsd, `${field}.imageUsd`) }),
     };
     if ((out[name].audioInputUsdPer1M === undefined) !== (out[name].audioOutputUsdPer1M === undefined)) {
       throw new GatewayConfigError(
@@ -326,6 +366,22 @@ function parseModels(v: unknown): Record<string, ModelPrice> {
         'must set both audioInputUsdPer1M and audioOutputUsdPer1M, or neither',
       );
     }
+  }
+  return out;
+}
+
+/** `quality:size`, e.g. `standard:1024x1024`. */
+const IMAGE_VARIANT = /^[a-z]+:\d+x\d+$/;
+
+function parseImageUsd(v: unknown, field: string): Record<string, number> {
+  const prices = object(v, field);
+  const variants = Object.keys(prices);
+  if (variants.length === 0) throw new GatewayConfigError(field, 'must price at least one quality:size');
+  const out: Record<string, number> = {};
+  for (const variant of variants) {
+    if (!IMAGE_VARIANT.test(variant))
+      throw new GatewayConfigError(`${field}.${variant}`, 'must be named quality:size, e.g. hd:1024x1792');
+    out[variant] = num(prices[variant], `${field}.${variant}`);
   }
   return out;
 }
@@ -356,6 +412,7 @@ function parseLimits(v: unknown): RequestLimits {
       min: 1024,
       max: 64 * 1024 * 1024,
     }),
+    ...optionalNum(l, 'limits', 'maxUploadBytes', { integer: true, min: 1024, max: MAX_UPLOAD_BYTES }),
     ...(l.strictParameters === undefined
       ? {}
       : { strictParameters: bool(l.strictParameters, 'limits.strictParameters') }),

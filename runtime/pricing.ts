@@ -1,5 +1,8 @@
 import type { ModelPrice } from './gateway-config';
 
+/** Output tokens each partial image of a streamed image generation bills (OpenAI's image guide). */
+export const PARTIAL_IMAGE_TOKENS = 100;
+
 /**
  * Money is counted in integer nano-dollars (1e-9 USD) so that Redis can add it atomically with
  * INCRBY and a 10-token call to a cheap model still costs something. 2^53 nano-dollars is about
@@ -14,10 +17,28 @@ export const nanosToUsd = (nanos: number): number => nanos / NANOS_PER_USD;
 export interface TokenUsage {
   readonly prompt_tokens: number;
   readonly completion_tokens?: number;
-  /** The cached share of the prompt, and its audio share (both included in `prompt_tokens`). */
-  readonly prompt_tokens_details?: { readonly cached_tokens?: number; readonly audio_tokens?: number } | null;
-  /** The audio share of the completion (included in `completion_tokens`). */
-  readonly completion_tokens_details?: { readonly audio_tokens?: number } | null;
+  /** The cached, audio and image shares of the prompt (each included in `prompt_tokens`). */
+  readonly prompt_tokens_details?: {
+    readonly cached_tokens?: number;
+    readonly audio_tokens?: number;
+    readonly image_tokens?: number;
+  } | null;
+  /** The audio and image shares of the completion (each included in `completion_tokens`). */
+  readonly completion_tokens_details?: {
+    readonly audio_tokens?: number;
+    readonly image_tokens?: number;
+  } | null;
+  /** Images billed by the image, at the call's `usdPerImage` (dall-e-2, dall-e-3). @default 0 */
+  readonly images?: number;
+}
+
+/**
+ * The price one call is metered at: its model's, with the per-image price of the call's size and
+ * quality picked out of `imageUsd` for models that bill by the image.
+ */
+export interface CallPrice extends ModelPrice {
+  /** Price of one image of this call. @default none (the model bills tokens) */
+  readonly usdPerImage?: number;
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -43,10 +64,11 @@ export function readUsage(value: unknown): TokenUsage | undefined {
   const u = value as Record<string, unknown>;
   if (!isCount(u.prompt_tokens)) return undefined;
   if (isSet(u.completion_tokens) && !isCount(u.completion_tokens)) return undefined;
-  if (!detailsOk(u.prompt_tokens_details, ['cached_tokens', 'audio_tokens'], u.prompt_tokens))
+  if (!detailsOk(u.prompt_tokens_details, ['cached_tokens', 'audio_tokens', 'image_tokens'], u.prompt_tokens))
     return undefined;
   const completion = (u.completion_tokens as number | undefined) ?? 0;
-  if (!detailsOk(u.completion_tokens_details, ['audio_tokens'], completion)) return undefined;
+  if (!detailsOk(u.completion_tokens_details, ['audio_tokens', 'image_tokens'], completion)) return undefined;
+  if (isSet(u.images) && !isCount(u.images)) return undefined;
   return value as TokenUsage;
 }
 
@@ -70,49 +92,107 @@ export function readResponsesUsage(value: unknown): TokenUsage | undefined {
   });
 }
 
-/** Cost in nano-dollars of the tokens a response reports, rounded up. */
-export function costNanos(price: ModelPrice, usage: TokenUsage): number {
+/**
+ * An image-generation `usage` (`input_tokens` with `input_tokens_details.image_tokens`, `output_tokens`
+ * with `output_tokens_details.image_tokens`, all of the output image tokens when the details are
+ * absent, as gpt-image-1 reports it) in the chat names the meter reads, validated as `readUsage` does.
+ */
+export function readImageUsage(value: unknown): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const u = value as Record<string, unknown>;
+  const member = (details: unknown, key: string): unknown =>
+    typeof details === 'object' && details !== null ? (details as Record<string, unknown>)[key] : undefined;
+  const imageIn = member(u.input_tokens_details, 'image_tokens') ?? 0;
+  const imageOut = isSet(u.output_tokens_details)
+    ? (member(u.output_tokens_details, 'image_tokens') ?? 0)
+    : u.output_tokens;
+  return readUsage({
+    prompt_tokens: u.input_tokens,
+    completion_tokens: u.output_tokens ?? 0,
+    prompt_tokens_details: { image_tokens: imageIn },
+    completion_tokens_details: { image_tokens: imageOut },
+  });
+}
+
+/** Cost in nano-dollars of the tokens (and images) a response reports, rounded up. */
+export function costNanos(price: CallPrice, usage: TokenUsage): number {
   const prompt = usage.prompt_tokens;
   const completion = usage.completion_tokens ?? 0;
   const audioIn = Math.min(usage.prompt_tokens_details?.audio_tokens ?? 0, prompt);
-  const cached = Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, prompt - audioIn);
+  const imageIn = Math.min(usage.prompt_tokens_details?.image_tokens ?? 0, prompt - audioIn);
+  const cached = Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, prompt - audioIn - imageIn);
   const audioOut = Math.min(usage.completion_tokens_details?.audio_tokens ?? 0, completion);
+  const imageOut = Math.min(usage.completion_tokens_details?.image_tokens ?? 0, completion - audioOut);
   // USD per 1M tokens is exactly nano-dollars per 1e-3 token: 1e9 nanos / 1e6 tokens = 1e3.
   const nanos =
-    ((prompt - audioIn - cached) * price.inputUsdPer1M +
+    ((prompt - audioIn - imageIn - cached) * price.inputUsdPer1M +
       cached * (price.cachedInputUsdPer1M ?? price.inputUsdPer1M) +
       audioIn * (price.audioInputUsdPer1M ?? price.inputUsdPer1M) +
-      (completion - audioOut) * price.outputUsdPer1M +
-      audioOut * (price.audioOutputUsdPer1M ?? price.outputUsdPer1M)) *
-    1_000;
+      imageIn * (price.imageInputUsdPer1M ?? price.inputUsdPer1M) +
+      (completion - audioOut - imageOut) * price.outputUsdPer1M +
+      audioOut * (price.audioOutputUsdPer1M ?? price.outputUsdPer1M) +
+      imageOut * (price.imageOutputUsdPer1M ?? price.outputUsdPer1M)) *
+      1_000 +
+    (usage.images ?? 0) * (price.usdPerImage ?? 0) * NANOS_PER_USD;
   return Math.ceil(nanos);
 }
 
-/** The tokens a call may bill at most, and whether any of them may be audio (priced apart). */
+/** The tokens a call may bill at most, and whether any of them may be audio or image tokens (priced apart). */
 export interface WorstCase {
   readonly promptTokens: number;
   readonly completionTokens: number;
   /** @default false */
   readonly audio?: boolean;
+  /** Image tokens in or out (image generation and edits). @default false */
+  readonly images?: boolean;
+  /** Images billed by the image at most (models priced per image). @default 0 */
+  readonly billedImages?: number;
+}
+
+type TokenKind = 'text' | 'audio' | 'image';
+
+/** The dearest kind of token a side may bill at, of text and the kinds the call carries. */
+function dearest(rates: Readonly<Record<TokenKind, number | undefined>>, worst: WorstCase): TokenKind {
+  let kind: TokenKind = 'text';
+  if (worst.audio && (rates.audio ?? 0) > rates[kind]!) kind = 'audio';
+  if (worst.images && (rates.image ?? 0) > rates[kind]!) kind = 'image';
+  return kind;
 }
 
 /**
- * The usage of a call's worst case: every prompt token uncached, every completion token used, and,
- * when the call carries audio, each side priced at the dearer of text and audio.
+ * The usage of a call's worst case: every prompt token uncached, every completion token used, each
+ * side priced at the dearest of text and the kinds the call carries (audio, image), every image billed.
  */
-export function worstCaseUsage(price: ModelPrice, worst: WorstCase): TokenUsage {
-  const base = { prompt_tokens: worst.promptTokens, completion_tokens: worst.completionTokens };
-  if (!worst.audio) return base;
-  const audioIn = (price.audioInputUsdPer1M ?? 0) > price.inputUsdPer1M;
-  const audioOut = (price.audioOutputUsdPer1M ?? 0) > price.outputUsdPer1M;
+export function worstCaseUsage(price: CallPrice, worst: WorstCase): TokenUsage {
+  const base = {
+    prompt_tokens: worst.promptTokens,
+    completion_tokens: worst.completionTokens,
+    ...(worst.billedImages ? { images: worst.billedImages } : {}),
+  };
+  if (!worst.audio && !worst.images) return base;
+  const input = dearest(
+    { text: price.inputUsdPer1M, audio: price.audioInputUsdPer1M, image: price.imageInputUsdPer1M },
+    worst,
+  );
+  const output = dearest(
+    { text: price.outputUsdPer1M, audio: price.audioOutputUsdPer1M, image: price.imageOutputUsdPer1M },
+    worst,
+  );
+  const share = (kind: TokenKind, of: TokenKind, tokens: number) => (kind === of ? tokens : 0);
   return {
     ...base,
-    prompt_tokens_details: { audio_tokens: audioIn ? worst.promptTokens : 0 },
-    completion_tokens_details: { audio_tokens: audioOut ? worst.completionTokens : 0 },
+    prompt_tokens_details: {
+      audio_tokens: share(input, 'audio', worst.promptTokens),
+      image_tokens: share(input, 'image', worst.promptTokens),
+    },
+    completion_tokens_details: {
+      audio_tokens: share(output, 'audio', worst.completionTokens),
+      image_tokens: share(output, 'image', worst.completionTokens),
+    },
   };
 }
 
 /** Worst-case cost in nano-dollars of a request before it runs (see `worstCaseUsage`). */
-export function worstCaseCostNanos(price: ModelPrice, worst: WorstCase): number {
+export function worstCaseCostNanos(price: CallPrice, worst: WorstCase): number {
   return costNanos(price, worstCaseUsage(price, worst));
 }

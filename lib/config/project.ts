@@ -44,4 +44,43 @@ export const OPENAI_PRICES = {
 export const OPENAI_MEDIA_PRICES = {
   'omni-moderation-latest': { inputUsdPer1M: 0, outputUsdPer1M: 0 },
   'text-moderation-latest': { inputUsdPer1M: 0, outputUsdPer1M: 0 },
+  // GPT image models bill tokens: text in, image in (edits), image out. imageOutputTokens is the most
+  // one image bills (high quality, 1024x1536: 6,240); imageTokens bounds an input image (up to 6,240
+  // more at input_fidelity high, plus its tiles), rounded up.
+  'gpt-image-1': {
+    inputUsdPer1M: 5,
+    cachedInputUsdPer1M: 1.25,
+    outputUsdPer1M: 40,
+    imageInputUsdPer1M: 10,
+    imageOutputUsdPer1M: 40,
+    imageOutputTokens: 6_240,
+    imageTokens: 10_000,
+  },
+  'gpt-image-1-mini': {
+    inputUsdPer1M: 2,
+    cachedInputUsdPer1M: 0.2,
+    outputUsdPer1M: 8,
+    imageInputUsdPer1M: 2.5,
+    imageOutputUsdPer1M: 8,
+    imageOutputTokens: 6_240,
+    imageTokens: 10_000,
+  },
+  // DALL·E bills by the image, by quality:size.
+  'dall-e-2': {
+    inputUsdPer1M: 0,
+    outputUsdPer1M: 0,
+    imageUsd: { 'standard:256x256': 0.016, 'standard:512x512': 0.018, 'standard:1024x1024': 0.02 },
+  },
+  'dall-e-3': {
+    inputUsdPer1M: 0,
+    outputUsdPer1M: 0,
+    imageUsd: {
+      'standard:1024x1024': 0.04,
+      'standard:1024x1792': 0.08,
+      'standard:1792x1024': 0.08,
+      'hd:1024x1024': 0.08,
+      'hd:1024x1792': 0.12,
+      'hd:1792x1024': 0.12,
+    },
+  },
 } as const satisfies Record<string, ModelPrice>;

@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../../runtime/gateway-config';
 import { chatCompletions } from './chat-completions';
 import { completions } from './completions';
 import { embeddings } from './embeddings';
+import { imageEdits, imageGenerations } from './images';
 import { moderations } from './moderations';
 import { responses } from './responses';
 import { ModelAccess } from './model-access';
@@ -17,6 +18,8 @@ export const ENDPOINT_SPECS: readonly EndpointSpec[] = [
   responses,
   completions,
   moderations,
+  imageGenerations,
+  imageEdits,
 ];
 
 /** The spec that serves `route`, if any. */

@@ -3,7 +3,8 @@
  * text to check, then the call itself, relayed as JSON or SSE by the endpoint's spec. It never throws:
  * it returns what the call is charged, and the error the caller gets when nothing was sent yet.
  */
-import type { GatewayConfig, ModelPrice } from '../../runtime/gateway-config';
+import type { GatewayConfig } from '../../runtime/gateway-config';
+import type { CallPrice } from '../../runtime/pricing';
 import type { PreparedCall } from '../endpoints';
 import { noAttempts, type AttemptCounts, type UpstreamClient } from '../upstream/client';
 import { mapUpstreamError } from '../upstream/errors';
@@ -28,9 +29,11 @@ export interface UpstreamDeps {
 /** One admitted call on its way upstream. */
 export interface ForwardInput {
   readonly prepared: PreparedCall;
-  readonly price: ModelPrice;
-  /** The body to send (serialised once, canonical when cacheable). */
-  readonly payload: string;
+  readonly price: CallPrice;
+  /** The body to send (serialised once, canonical when cacheable), or an encoded multipart form. */
+  readonly payload: string | Buffer;
+  /** The payload's content type when it is not JSON. @default JSON */
+  readonly contentType?: string;
   /** Write the complete answer to the cache under this key (a miss). */
   readonly cacheKey?: string;
   /** Rate-limit and cache headers of the answer. */

@@ -1,5 +1,5 @@
 /** Token and cost accounting of one call, from upstream `usage` or from the prepared estimate. */
-import { costNanos, worstCaseUsage, type TokenUsage } from '../../runtime/pricing';
+import { costNanos, worstCaseUsage, type CallPrice, type TokenUsage } from '../../runtime/pricing';
 import type { GatewayConfig, ModelPrice } from '../../runtime/gateway-config';
 import type { PreparedCall } from '../endpoints';
 
@@ -11,7 +11,7 @@ export interface Metered {
 
 export const NOTHING_METERED: Metered = { promptTokens: 0, completionTokens: 0, costNanos: 0 };
 
-export function meter(price: ModelPrice, usage: TokenUsage): Metered {
+export function meter(price: CallPrice, usage: TokenUsage): Metered {
   return {
     promptTokens: usage.prompt_tokens,
     completionTokens: usage.completion_tokens ?? 0,
@@ -23,7 +23,7 @@ export function meter(price: ModelPrice, usage: TokenUsage): Metered {
  * What a call upstream may have billed without reporting usage (no usage, unreadable usage, cut off,
  * abandoned, timed out): its worst case, the same figure admission reserved.
  */
-export function meterWorstCase(price: ModelPrice, prepared: PreparedCall): Metered {
+export function meterWorstCase(price: CallPrice, prepared: PreparedCall): Metered {
   return meter(price, worstCaseUsage(price, prepared));
 }
 
@@ -44,17 +44,26 @@ const PRICE_FIELDS = [
   'cachedInputUsdPer1M',
   'audioInputUsdPer1M',
   'audioOutputUsdPer1M',
+  'imageInputUsdPer1M',
+  'imageOutputUsdPer1M',
+  'usdPerImage',
 ] as const;
 
-/** The price a prepared call is reserved and metered at: its model's, times its tier's factor. */
-export function priceOf(models: GatewayConfig['models'], prepared: PreparedCall): ModelPrice {
-  const price = models[prepared.model];
+/**
+ * The price a prepared call is reserved and metered at: its model's (with the per-image price of its
+ * size and quality, for models billed by the image), times its tier's factor.
+ */
+export function priceOf(models: GatewayConfig['models'], prepared: PreparedCall): CallPrice {
+  const model: ModelPrice = models[prepared.model];
+  const variant = prepared.imageVariant;
+  const price: CallPrice =
+    variant === undefined ? model : { ...model, usdPerImage: model.imageUsd?.[variant] ?? 0 };
   const factor = prepared.priceFactor ?? 1;
   if (factor === 1) return price;
-  const scaled: Record<string, number | undefined> = { ...price };
+  const scaled: Record<string, unknown> = { ...price };
   for (const field of PRICE_FIELDS) {
     const usd = price[field];
     if (usd !== undefined) scaled[field] = usd * factor;
   }
-  return scaled as unknown as ModelPrice;
+  return scaled as unknown as CallPrice;
 }

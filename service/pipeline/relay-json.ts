@@ -41,6 +41,7 @@ async function callUpstream(upstream: UpstreamClient, input: ForwardInput): Prom
   const up = await upstream.send({
     path: input.prepared.spec.upstreamPath,
     payload: input.payload,
+    ...(input.contentType === undefined ? {} : { contentType: input.contentType }),
     signal: input.response.signal,
     attempts: input.attempts,
   });
@@ -75,7 +76,7 @@ export async function relayJson(deps: UpstreamDeps, input: ForwardInput): Promis
   const answer = (await (cacheKey === undefined
     ? call
     : deps.flights.lead(cacheKey, call))) as UpstreamAnswer;
-  const usage = answer.status === 200 ? prepared.spec.usageOfJson(answer.text) : undefined;
+  const usage = answer.status === 200 ? prepared.spec.usageOfJson(answer.text, prepared) : undefined;
   const createdId = answer.status === 200 ? prepared.spec.createdIdOfJson?.(answer.text) : undefined;
   // The owner is on record before the caller can name the object in its next call.
   if (createdId !== undefined) await input.onCreated?.(createdId, usage);

@@ -67,8 +67,10 @@ export interface UpstreamRequest {
   readonly method?: 'GET' | 'POST' | 'DELETE';
   /** Relative to the base URL, with any query, e.g. `/chat/completions`. */
   readonly path: string;
-  /** The JSON body. @default none */
-  readonly payload?: string;
+  /** The JSON body, or an encoded multipart form. @default none */
+  readonly payload?: string | Buffer;
+  /** The payload's content type when it is not JSON (a multipart form's). @default JSON */
+  readonly contentType?: string;
   /** The caller's: aborts the attempt in flight and any wait between attempts. */
   readonly signal: AbortSignal;
   /** Counts the failed attempts, for metrics. @default not counted */
@@ -137,7 +139,7 @@ export class UpstreamClient {
 
   /** Sends `payload` (JSON text) to `path` (e.g. `/chat/completions`) with retries. */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const { method = 'POST', path, payload, signal, attempts } = request;
+    const { method = 'POST', path, payload, contentType, signal, attempts } = request;
     const { maxRetries, maxRetryAfterSeconds } = this.options;
     let key = await this.options.key.get();
     let refreshedKey = false;
@@ -148,7 +150,10 @@ export class UpstreamClient {
         res = await this.pool.request({
           method,
           path: this.basePath + path,
-          headers: this.headersFor(key),
+          headers:
+            contentType === undefined
+              ? this.headersFor(key)
+              : { ...this.headersFor(key), 'content-type': contentType },
           body: payload ?? null,
           signal,
         });

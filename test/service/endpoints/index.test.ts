@@ -3,12 +3,15 @@ import { ENDPOINT_SPECS, createRequestPolicy, specForRoute } from '../../../serv
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
+import { imageEdits, imageGenerations } from '../../../service/endpoints/images';
 import { moderations } from '../../../service/endpoints/moderations';
+import { MultipartBody } from '../../../service/http/multipart';
+import { MEDIA_MODELS } from '../../support/media-config';
 import { responses } from '../../../service/endpoints/responses';
 import { ModelAccess } from '../../../service/endpoints/model-access';
 import { testConfigDocument } from '../../support/gateway-harness';
 
-const config = parseGatewayConfig(testConfigDocument());
+const config = parseGatewayConfig(testConfigDocument({ models: MEDIA_MODELS }));
 const policy = createRequestPolicy(config);
 
 /** A valid body per spec that asks to stream; a new spec must add one here. */
@@ -18,25 +21,48 @@ const STREAMING_BODY: Record<string, Record<string, unknown>> = {
   responses: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
   completions: { model: 'gpt-4o-mini', prompt: 'Hi', stream: true },
   moderations: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
+  'images.generations': { model: 'gpt-image-1', prompt: 'Hi', stream: true },
+  'images.edits': new MultipartBody(
+    new Map([
+      ['model', ['gpt-image-1']],
+      ['prompt', ['Hi']],
+      ['stream', ['true']],
+    ]),
+    [{ field: 'image', filename: 'a.png', contentType: 'image/png', data: Buffer.from('png') }],
+  ) as unknown as Record<string, unknown>,
 };
 
 /** A frame that ends each spec's stream. */
 const TERMINAL_FRAME: Record<string, string> = {
   chat: 'data: [DONE]',
   completions: 'data: [DONE]',
+  'images.generations':
+    'event: image_generation.completed\ndata: {"type":"image_generation.completed","b64_json":"","usage":{"input_tokens":3,"output_tokens":2}}',
+  'images.edits':
+    'event: image_edit.completed\ndata: {"type":"image_edit.completed","b64_json":"","usage":{"input_tokens":3,"output_tokens":2}}',
   responses:
     'event: response.completed\ndata: {"type":"response.completed","sequence_number":9,"response":{"id":"resp_1","usage":{"input_tokens":3,"output_tokens":2}}}',
 };
 
 describe('ENDPOINT_SPECS', () => {
-  it('serves chat completions, embeddings, responses, legacy completions and moderations', () => {
-    expect(ENDPOINT_SPECS).toEqual([chatCompletions, embeddings, responses, completions, moderations]);
+  it('serves chat completions, embeddings, responses, legacy completions, moderations and images', () => {
+    expect(ENDPOINT_SPECS).toEqual([
+      chatCompletions,
+      embeddings,
+      responses,
+      completions,
+      moderations,
+      imageGenerations,
+      imageEdits,
+    ]);
     expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual([
       '/v1/chat/completions',
       '/v1/embeddings',
       '/v1/responses',
       '/v1/completions',
       '/v1/moderations',
+      '/v1/images/generations',
+      '/v1/images/edits',
     ]);
   });
 

@@ -18,7 +18,8 @@ import { chatEndpoints } from './chat';
 import { completionEndpoints } from './completions';
 import { ConversationStore } from './conversations';
 import { embeddingEndpoints } from './embeddings';
-import { parseBody, readBody, sendJson, sleep } from './http';
+import { imageEndpoints } from './images';
+import { isMultipart, parseBody, parseForm, readBody, sendJson, sleep } from './http';
 import { ResponsesStore } from './responses';
 import type {
   BilledCall,
@@ -62,6 +63,7 @@ export const DEFAULT_BEHAVIOUR: FakeBehaviour = {
   record: true,
   backgroundMs: 50,
   reasoningTokens: 64,
+  imageBytes: 68,
 };
 
 export class FakeOpenAI {
@@ -96,6 +98,7 @@ export class FakeOpenAI {
     ...this.conversations.endpoints,
     ...completionEndpoints,
     ...embeddingEndpoints,
+    ...imageEndpoints,
   ];
 
   constructor(behaviour: Partial<FakeBehaviour> = {}) {
@@ -234,7 +237,10 @@ export class FakeOpenAI {
       path: url.pathname,
       query: url.searchParams,
       headers: { ...req.headers },
-      body: parseBody(raw),
+      body: isMultipart(req)
+        ? await parseForm(raw, String(req.headers['content-type']))
+        : parseBody(raw.toString('utf8')),
+      raw,
       ...(apiKey === undefined ? {} : { apiKey }),
     };
     if (this.behaviour.record) this.requests.push(request);

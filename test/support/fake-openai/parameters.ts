@@ -17,6 +17,7 @@ import type {
 } from 'openai/resources/conversations/conversations';
 import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { ImageEditParamsBase, ImageGenerateParamsBase } from 'openai/resources/images';
 import type { ModerationCreateParams } from 'openai/resources/moderations';
 import type { InputTokenCountParams } from 'openai/resources/responses/input-tokens';
 import type { ResponseCompactParams, ResponseCreateParamsBase } from 'openai/resources/responses/responses';
@@ -172,6 +173,46 @@ const EMBEDDINGS = keysOf<EmbeddingCreateParams>()(
   ...(['dimensions', 'encoding_format', 'input', 'model', 'user'] as const),
 );
 
+const IMAGES_GENERATE = keysOf<ImageGenerateParamsBase>()(
+  ...([
+    'background',
+    'model',
+    'moderation',
+    'n',
+    'output_compression',
+    'output_format',
+    'partial_images',
+    'prompt',
+    'quality',
+    'response_format',
+    'size',
+    'stream',
+    'style',
+    'user',
+  ] as const),
+);
+
+/** Form fields of an edit (an array such as `image[]` is named without its brackets here). */
+const IMAGES_EDIT = keysOf<ImageEditParamsBase>()(
+  ...([
+    'background',
+    'image',
+    'input_fidelity',
+    'mask',
+    'model',
+    'n',
+    'output_compression',
+    'output_format',
+    'partial_images',
+    'prompt',
+    'quality',
+    'response_format',
+    'size',
+    'stream',
+    'user',
+  ] as const),
+);
+
 const MODERATIONS = keysOf<ModerationCreateParams>()(...(['input', 'model'] as const));
 
 const CONVERSATIONS_CREATE = keysOf<ConversationCreateParams>()(...(['items', 'metadata'] as const));
@@ -187,6 +228,8 @@ export const ACCEPTED_PARAMETERS = {
   'completions.create': COMPLETIONS,
   'embeddings.create': EMBEDDINGS,
   'moderations.create': MODERATIONS,
+  'images.generate': IMAGES_GENERATE,
+  'images.edit': IMAGES_EDIT,
   'conversations.create': CONVERSATIONS_CREATE,
   'conversations.update': CONVERSATIONS_UPDATE,
   'conversations.items.create': CONVERSATION_ITEMS_CREATE,

@@ -27,6 +27,8 @@ export interface FakeBehaviour {
    * counted in its output tokens and capped by `max_output_tokens`. @default 64
    */
   readonly reasoningTokens: number;
+  /** Bytes of every generated image (before base64). @default 68 (a 1x1 PNG) */
+  readonly imageBytes: number;
 }
 
 /** A function call a scripted Responses answer makes. */
@@ -92,16 +94,21 @@ export interface RecordedRequest {
   readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The bearer token sent, if any. */
   readonly apiKey?: string;
+  /** The body's bytes as received (a multipart form is read from them). */
+  readonly raw: Buffer;
 }
 
 /** Which API billed a call. */
-export type BilledEndpoint = 'chat' | 'completions' | 'responses' | 'responses.compact';
+export type BilledEndpoint =
+  'chat' | 'completions' | 'responses' | 'responses.compact' | 'images.generations' | 'images.edits';
 
 /** One call OpenAI bills, in chat usage names whatever the API (so one cost function sums them all). */
 export interface BilledCall {
   readonly model: string;
   readonly usage: Usage;
   readonly endpoint: BilledEndpoint;
+  /** Images billed by the image (dall-e-2, dall-e-3), and their `quality:size`. @default none */
+  readonly images?: { readonly count: number; readonly variant: string };
 }
 
 /** What a custom route handler gets. */
