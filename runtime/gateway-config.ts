@@ -67,6 +67,21 @@ export interface ModelPrice {
    * @default none (the model is billed by tokens)
    */
   readonly imageUsd?: Readonly<Record<string, number>>;
+  /** Price of one million input characters, for speech models billed by the character (tts-1). @default none */
+  readonly usdPer1MCharacters?: number;
+  /** Price of one minute of audio, for transcription models billed by the minute (whisper-1). @default none */
+  readonly usdPerMinute?: number;
+  /**
+   * Most audio input tokens one second of audio bills on a token-billed transcription model: the
+   * worst case of a transcription is its longest possible duration (see
+   * `limits.minAudioBytesPerSecond`) times this. @default none (the model does not transcribe here)
+   */
+  readonly audioTokensPerSecond?: number;
+  /**
+   * Most audio output tokens one input character bills at speed 1 on a token-billed speech model
+   * (gpt-4o-mini-tts); a slower `speed` scales it up. @default none (the model does not speak here)
+   */
+  readonly speechTokensPerCharacter?: number;
 }
 
 export const SERVICE_TIERS = ['auto', 'default', 'flex', 'priority', 'scale'] as const;
@@ -78,6 +93,8 @@ export const PRIORITY_PRICE_FACTOR = 2;
 
 /** Multipart bodies accepted by default: OpenAI's 25 MB audio file limit plus 1 MiB for the form's other parts. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 26 * 1024 * 1024;
+/** Bytes a second of audio takes at least, by default: 4 kbit/s, below every format OpenAI transcribes. */
+export const DEFAULT_MIN_AUDIO_BYTES_PER_SECOND = 500;
 /** The largest multipart body a stage may allow: each is buffered whole in the replica's memory. */
 export const MAX_UPLOAD_BYTES = 128 * 1024 * 1024;
 
@@ -189,6 +206,12 @@ export interface RequestLimits {
    * @default DEFAULT_MAX_UPLOAD_BYTES (OpenAI's 25 MB audio file limit, plus room for the form)
    */
   readonly maxUploadBytes?: number;
+  /**
+   * The fewest bytes one second of uploaded audio can take in any format OpenAI reads: the longest
+   * duration an upload may hold, and so a transcription's worst case, is its size over this.
+   * @default DEFAULT_MIN_AUDIO_BYTES_PER_SECOND (4 kbit/s, below Opus at its 6 kbit/s floor)
+   */
+  readonly minAudioBytesPerSecond?: number;
   /**
    * Refuse a body parameter its endpoint spec does not know with OpenAI's 400 `unknown_parameter`,
    * instead of forwarding it (an unknown parameter may be billed in ways the budgets do not see).
@@ -359,6 +382,10 @@ function parseModels(v: unknown): Record<string, ModelPrice> {
       ...optionalNum(m, field, 'imageOutputUsdPer1M'),
       ...optionalNum(m, field, 'imageOutputTokens', { integer: true, min: 1 }),
       ...(m.imageUsd === undefined ? {} : { imageUsd: parseImageUsd(m.imageUsd, `${field}.imageUsd`) }),
+      ...optionalNum(m, field, 'usdPer1MCharacters'),
+      ...optionalNum(m, field, 'usdPerMinute'),
+      ...optionalNum(m, field, 'audioTokensPerSecond', { min: 1 }),
+      ...optionalNum(m, field, 'speechTokensPerCharacter', { min: 0.001 }),
     };
     if ((out[name].audioInputUsdPer1M === undefined) !== (out[name].audioOutputUsdPer1M === undefined)) {
       throw new GatewayConfigError(
@@ -413,6 +440,7 @@ function parseLimits(v: unknown): RequestLimits {
       max: 64 * 1024 * 1024,
     }),
     ...optionalNum(l, 'limits', 'maxUploadBytes', { integer: true, min: 1024, max: MAX_UPLOAD_BYTES }),
+    ...optionalNum(l, 'limits', 'minAudioBytesPerSecond', { integer: true, min: 1 }),
     ...(l.strictParameters === undefined
       ? {}
       : { strictParameters: bool(l.strictParameters, 'limits.strictParameters') }),

@@ -30,6 +30,10 @@ export interface TokenUsage {
   } | null;
   /** Images billed by the image, at the call's `usdPerImage` (dall-e-2, dall-e-3). @default 0 */
   readonly images?: number;
+  /** Input characters billed by the character, at `usdPer1MCharacters` (tts-1, tts-1-hd). @default 0 */
+  readonly characters?: number;
+  /** Seconds of audio billed by the minute, at `usdPerMinute` (whisper-1). @default 0 */
+  readonly seconds?: number;
 }
 
 /**
@@ -69,6 +73,9 @@ export function readUsage(value: unknown): TokenUsage | undefined {
   const completion = (u.completion_tokens as number | undefined) ?? 0;
   if (!detailsOk(u.completion_tokens_details, ['audio_tokens', 'image_tokens'], completion)) return undefined;
   if (isSet(u.images) && !isCount(u.images)) return undefined;
+  if (isSet(u.characters) && !isCount(u.characters)) return undefined;
+  if (isSet(u.seconds) && !(typeof u.seconds === 'number' && Number.isFinite(u.seconds) && u.seconds >= 0))
+    return undefined;
   return value as TokenUsage;
 }
 
@@ -89,6 +96,26 @@ export function readResponsesUsage(value: unknown): TokenUsage | undefined {
     prompt_tokens: u.input_tokens,
     completion_tokens: u.output_tokens ?? 0,
     ...(cached === undefined || cached === null ? {} : { prompt_tokens_details: { cached_tokens: cached } }),
+  });
+}
+
+/**
+ * An audio `usage`: `type: 'tokens'` (`input_tokens` with `input_token_details.audio_tokens`,
+ * `output_tokens`; transcription), `type: 'duration'` (`seconds`; whisper-1), or a speech stream's
+ * (`input_tokens` of text, `output_tokens` all audio) when `outputIsAudio`. Validated as `readUsage` does.
+ */
+export function readAudioUsage(value: unknown, outputIsAudio = false): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const u = value as Record<string, unknown>;
+  if (u.type === 'duration') return readUsage({ prompt_tokens: 0, completion_tokens: 0, seconds: u.seconds });
+  const details = u.input_token_details;
+  const audioIn =
+    typeof details === 'object' && details !== null ? (details as Record<string, unknown>).audio_tokens : 0;
+  return readUsage({
+    prompt_tokens: u.input_tokens,
+    completion_tokens: u.output_tokens ?? 0,
+    prompt_tokens_details: { audio_tokens: audioIn ?? 0 },
+    ...(outputIsAudio ? { completion_tokens_details: { audio_tokens: u.output_tokens } } : {}),
   });
 }
 
@@ -133,7 +160,10 @@ export function costNanos(price: CallPrice, usage: TokenUsage): number {
       audioOut * (price.audioOutputUsdPer1M ?? price.outputUsdPer1M) +
       imageOut * (price.imageOutputUsdPer1M ?? price.outputUsdPer1M)) *
       1_000 +
-    (usage.images ?? 0) * (price.usdPerImage ?? 0) * NANOS_PER_USD;
+    ((usage.images ?? 0) * (price.usdPerImage ?? 0) +
+      ((usage.characters ?? 0) * (price.usdPer1MCharacters ?? 0)) / 1e6 +
+      ((usage.seconds ?? 0) * (price.usdPerMinute ?? 0)) / 60) *
+      NANOS_PER_USD;
   return Math.ceil(nanos);
 }
 
@@ -147,6 +177,10 @@ export interface WorstCase {
   readonly images?: boolean;
   /** Images billed by the image at most (models priced per image). @default 0 */
   readonly billedImages?: number;
+  /** Characters billed by the character at most (speech models priced per character). @default 0 */
+  readonly billedCharacters?: number;
+  /** Seconds of audio billed by the minute at most (transcription models priced per minute). @default 0 */
+  readonly billedSeconds?: number;
 }
 
 type TokenKind = 'text' | 'audio' | 'image';
@@ -168,6 +202,8 @@ export function worstCaseUsage(price: CallPrice, worst: WorstCase): TokenUsage {
     prompt_tokens: worst.promptTokens,
     completion_tokens: worst.completionTokens,
     ...(worst.billedImages ? { images: worst.billedImages } : {}),
+    ...(worst.billedCharacters ? { characters: worst.billedCharacters } : {}),
+    ...(worst.billedSeconds ? { seconds: worst.billedSeconds } : {}),
   };
   if (!worst.audio && !worst.images) return base;
   const input = dearest(

@@ -83,4 +83,34 @@ export const OPENAI_MEDIA_PRICES = {
       'hd:1792x1024': 0.12,
     },
   },
+  // Speech: tts-1 and tts-1-hd bill the input by the character; gpt-4o-mini-tts bills text in and audio
+  // out by tokens. speechTokensPerCharacter bounds its audio at speed 1: OpenAI estimates $0.015 a
+  // minute (1,250 audio tokens) and a minute of speech reads about 900 characters, so 2 is above it.
+  'tts-1': { inputUsdPer1M: 0, outputUsdPer1M: 0, usdPer1MCharacters: 15 },
+  'tts-1-hd': { inputUsdPer1M: 0, outputUsdPer1M: 0, usdPer1MCharacters: 30 },
+  'gpt-4o-mini-tts': {
+    inputUsdPer1M: 0.6,
+    outputUsdPer1M: 12,
+    audioInputUsdPer1M: 0.6,
+    audioOutputUsdPer1M: 12,
+    speechTokensPerCharacter: 2,
+  },
+  // Transcription: whisper-1 bills by the minute; the gpt-4o-transcribe models bill audio in, text in
+  // (the prompt) and text out by tokens. audioTokensPerSecond bounds the audio tokens: OpenAI
+  // estimates $0.006 a minute for gpt-4o-transcribe (1,000 audio tokens, 17 a second), so 20.
+  'whisper-1': { inputUsdPer1M: 0, outputUsdPer1M: 0, usdPerMinute: 0.006 },
+  'gpt-4o-transcribe': {
+    inputUsdPer1M: 2.5,
+    outputUsdPer1M: 10,
+    audioInputUsdPer1M: 6,
+    audioOutputUsdPer1M: 10,
+    audioTokensPerSecond: 20,
+  },
+  'gpt-4o-mini-transcribe': {
+    inputUsdPer1M: 1.25,
+    outputUsdPer1M: 5,
+    audioInputUsdPer1M: 3,
+    audioOutputUsdPer1M: 5,
+    audioTokensPerSecond: 20,
+  },
 } as const satisfies Record<string, ModelPrice>;

@@ -3,6 +3,7 @@
  * table is built from `ENDPOINT_SPECS`: adding an endpoint is one spec module and one line here.
  */
 import type { GatewayConfig } from '../../runtime/gateway-config';
+import { speech, transcriptions, translations } from './audio';
 import { chatCompletions } from './chat-completions';
 import { completions } from './completions';
 import { embeddings } from './embeddings';
@@ -20,6 +21,9 @@ export const ENDPOINT_SPECS: readonly EndpointSpec[] = [
   moderations,
   imageGenerations,
   imageEdits,
+  speech,
+  transcriptions,
+  translations,
 ];
 
 /** The spec that serves `route`, if any. */

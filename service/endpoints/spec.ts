@@ -58,6 +58,16 @@ export interface PreparedCall {
   readonly images?: boolean;
   /** Most images the call bills by the image (models priced per image). @default 0 */
   readonly billedImages?: number;
+  /** Most characters the call bills by the character (speech priced per character). @default 0 */
+  readonly billedCharacters?: number;
+  /** Most seconds of audio the call bills by the minute (transcription priced per minute). @default 0 */
+  readonly billedSeconds?: number;
+  /**
+   * The answer is bytes (speech audio), streamed through as upstream sends them, with upstream's
+   * content type; it reports no usage, so the call is charged its worst case (exact for a price per
+   * character). @default false
+   */
+  readonly binaryAnswer?: boolean;
   /** The `quality:size` key of the model's `imageUsd` this call is priced at. @default none */
   readonly imageVariant?: string;
   /**

@@ -14,6 +14,7 @@ import { NOTHING_METERED } from './metering';
 import { moderate } from './moderate';
 import type { CreatedObjectRecorder } from './objects';
 import type { Charge } from './reservation';
+import { relayBinary } from './relay-binary';
 import { relayJson } from './relay-json';
 import { relayStream } from './relay-stream';
 
@@ -66,6 +67,7 @@ export const NOTHING_CHARGED: Charge = { metered: NOTHING_METERED };
 export async function forward(deps: UpstreamDeps, input: ForwardInput): Promise<Forwarded> {
   try {
     await moderateIfEnabled(deps, input);
+    if (input.prepared.binaryAnswer) return await relayBinary(deps, input);
     return input.prepared.stream ? await relayStream(deps, input) : await relayJson(deps, input);
   } catch (err) {
     // What upstream may have billed for attempts without an answer is added from `attempts`.

@@ -17,7 +17,8 @@ export const MEDIA_MODELS: Readonly<Record<string, ModelPrice>> = {
 export function billedCallNanos(call: BilledCall): number {
   const price = MEDIA_MODELS[call.model];
   if (!price) throw new Error(`no test price for ${call.model}`);
-  if (!call.images) return costNanos(price, call.usage);
+  const units = { characters: call.characters, seconds: call.seconds };
+  if (!call.images) return costNanos(price, { ...call.usage, ...units });
   const usdPerImage = price.imageUsd?.[call.images.variant];
   if (usdPerImage === undefined) throw new Error(`no test price for ${call.model} ${call.images.variant}`);
   return costNanos({ ...price, usdPerImage }, { ...call.usage, images: call.images.count });

@@ -96,10 +96,7 @@ describe('images through the gateway', () => {
       size: '1024x1536',
     });
     expect(answer.data).toHaveLength(1);
-    const sent = h.fake.requestsTo('/v1/images/edits')[0].body as {
-      fields: Record<string, string>;
-      files: Array<{ field: string; filename: string; data: Buffer }>;
-    };
+    const sent = h.fake.requestsTo('/v1/images/edits')[0].form!;
     expect(sent.fields).toMatchObject({ model: 'gpt-image-1', prompt: 'Add a hat', user: 'app' });
     expect(sent.files.map((f) => [f.field, f.filename])).toEqual([
       ['image[]', 'a.png'],

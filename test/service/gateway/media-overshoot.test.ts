@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { parseGatewayConfig } from '../../../runtime/gateway-config';
 import { worstCaseCostNanos } from '../../../runtime/pricing';
 import { createRequestPolicy, type EndpointSpec } from '../../../service/endpoints';
+import { speech } from '../../../service/endpoints/audio';
 import { imageGenerations } from '../../../service/endpoints/images';
 import { priceOf } from '../../../service/pipeline/metering';
 import { FakeOpenAI } from '../../support/fake-openai';
@@ -30,6 +31,13 @@ const CALLS: ReadonlyArray<readonly [string, string, EndpointSpec, Record<string
     '/images/generations',
     imageGenerations,
     { model: 'dall-e-3', prompt: 'A castle', quality: 'hd', size: '1792x1024' },
+  ],
+  ['tts-1', '/audio/speech', speech, { model: 'tts-1', voice: 'alloy', input: 'Hello. '.repeat(50) }],
+  [
+    'gpt-4o-mini-tts',
+    '/audio/speech',
+    speech,
+    { model: 'gpt-4o-mini-tts', voice: 'alloy', input: 'Hello. '.repeat(50), speed: 0.25 },
   ],
 ];
 

@@ -12,8 +12,8 @@
  * gpt-image-1 reports its usage without `output_tokens_details` (all output tokens are image tokens);
  * the newer models report the details.
  */
-import { openSse, sendError, sendJson, writeSse, type FormBody } from './http';
-import { ACCEPTED_PARAMETERS, refuseUnknownParameter } from './parameters';
+import { openSse, sendError, sendJson, writeSse } from './http';
+import { refuseUnknownFormField, refuseUnknownParameter } from './parameters';
 import type { BilledEndpoint, Endpoint, EndpointContext } from './types';
 import { countTokens, usageOf, type Usage } from './usage';
 import { nowSeconds } from './wire';
@@ -225,20 +225,10 @@ async function generations(ctx: EndpointContext): Promise<void> {
 
 async function edits(ctx: EndpointContext): Promise<void> {
   const { res, request } = ctx;
-  const form = request.body as FormBody | undefined;
-  if (!Array.isArray(form?.files))
-    return sendError(res, 400, "Missing required parameter: 'image'.", { param: 'image' });
-  const names = [...Object.keys(form.fields), ...form.files.map((f) => f.field)].map((n) =>
-    n.replace(/\[\]$/, ''),
-  );
-  const accepted: ReadonlySet<string> = ACCEPTED_PARAMETERS['images.edit'];
-  const unknown = names.find((n) => !accepted.has(n));
-  if (unknown !== undefined) {
-    return sendError(res, 400, `Unknown parameter: '${unknown}'.`, {
-      code: 'unknown_parameter',
-      param: unknown,
-    });
-  }
+  const form = request.form;
+  if (!form) return sendError(res, 400, "Missing required parameter: 'image'.", { param: 'image' });
+  const names = [...Object.keys(form.fields), ...form.files.map((f) => f.field)];
+  if (refuseUnknownFormField(res, names, 'images.edit')) return;
   const images = form.files.filter((f) => f.field === 'image' || f.field === 'image[]');
   if (images.length === 0)
     return sendError(res, 400, "Missing required parameter: 'image'.", { param: 'image' });

@@ -14,6 +14,7 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { audioEndpoints } from './audio';
 import { chatEndpoints } from './chat';
 import { completionEndpoints } from './completions';
 import { ConversationStore } from './conversations';
@@ -99,6 +100,7 @@ export class FakeOpenAI {
     ...completionEndpoints,
     ...embeddingEndpoints,
     ...imageEndpoints,
+    ...audioEndpoints,
   ];
 
   constructor(behaviour: Partial<FakeBehaviour> = {}) {
@@ -237,10 +239,9 @@ export class FakeOpenAI {
       path: url.pathname,
       query: url.searchParams,
       headers: { ...req.headers },
-      body: isMultipart(req)
-        ? await parseForm(raw, String(req.headers['content-type']))
-        : parseBody(raw.toString('utf8')),
+      body: parseBody(raw.toString('utf8')),
       raw,
+      ...(isMultipart(req) ? { form: await parseForm(raw, String(req.headers['content-type'])) } : {}),
       ...(apiKey === undefined ? {} : { apiKey }),
     };
     if (this.behaviour.record) this.requests.push(request);
