@@ -127,6 +127,42 @@ describe('audio through the gateway', () => {
     await spendMatchesBill(before);
   });
 
+  it('relays an upstream refusal of speech as is, charging nothing, and a failure as 502', async () => {
+    const before = await spent();
+    h.fake.enqueue({
+      path: '/v1/audio/speech',
+      status: 400,
+      body: { error: { message: 'bad voice', type: 'invalid_request_error', param: 'voice', code: null } },
+    });
+    const refused = await apiErrorOf(
+      h.client().audio.speech.create({ model: 'tts-1', voice: 'nobody', input: 'x' }),
+    );
+    expect(refused).toMatchObject({ status: 400, param: 'voice' });
+    h.fake.enqueue(...Array.from({ length: 3 }, () => ({ path: '/v1/audio/speech', status: 500 })));
+    const failed = await apiErrorOf(
+      h.client().audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'x' }),
+    );
+    expect(failed).toMatchObject({ status: 502 });
+    expect(h.fake.billed).toHaveLength(0);
+    expect(await spent()).toBe(before);
+  });
+
+  it('charges speech its worst case when the caller leaves mid-audio (upstream billed it all)', async () => {
+    const before = await spent();
+    const controller = new AbortController();
+    const res = await h
+      .client()
+      .audio.speech.create(
+        { model: 'tts-1-hd', voice: 'alloy', input: 'x'.repeat(4000) },
+        { signal: controller.signal },
+      );
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await eventually(async () => (await spent()) - before === billedNanos(h.fake.billed));
+    expect(h.fake.billed[0].characters).toBe(4000);
+  });
+
   it.each([
     [{ model: 'tts-1', voice: 'alloy', input: '' }, 'input'],
     [{ model: 'tts-1', voice: 'alloy', input: 'x'.repeat(4097) }, 'input'],
