@@ -164,7 +164,8 @@ export function costNanos(price: CallPrice, usage: TokenUsage): number {
       ((usage.characters ?? 0) * (price.usdPer1MCharacters ?? 0)) / 1e6 +
       ((usage.seconds ?? 0) * (price.usdPerMinute ?? 0)) / 60) *
       NANOS_PER_USD;
-  return Math.ceil(nanos);
+  // Rounded to a thousandth of a nano-dollar first: float noise (90 s x $0.006 / 60) must not add one.
+  return Math.ceil(Math.round(nanos * 1_000) / 1_000);
 }
 
 /** The tokens a call may bill at most, and whether any of them may be audio or image tokens (priced apart). */
