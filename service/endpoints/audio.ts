@@ -225,6 +225,7 @@ export const speech: EndpointSpec = {
   prepare: prepareSpeech,
   // Audio bytes carry no usage: the call is charged its worst case (see `binaryAnswer`).
   usageOfJson: () => undefined,
+  moderationInput: (body) => [body.instructions, body.input].filter((t) => typeof t === 'string').join('\n'),
   streamReader: () => new SpeechStreamReader(),
 };
 

@@ -256,6 +256,7 @@ export const imageGenerations: EndpointSpec = {
   prepare: prepareGeneration,
   usageOfJson: imageUsageOfJson,
   streamReader: (prepared) => new ImagesStreamReader(prepared),
+  moderationInput: (body) => String(body.prompt),
 };
 
 export const imageEdits: EndpointSpec = {
@@ -268,4 +269,5 @@ export const imageEdits: EndpointSpec = {
   prepare: prepareEdit,
   usageOfJson: imageUsageOfJson,
   streamReader: (prepared) => new ImagesStreamReader(prepared),
+  moderationInput: (body) => String(body.prompt),
 };

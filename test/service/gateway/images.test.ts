@@ -194,3 +194,22 @@ describe('images through the gateway', () => {
     expect(h.fake.received).toBe(0);
   });
 });
+
+describe('images and speech with the moderation pre-check on', () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await GatewayHarness.start({ config: { models: MEDIA_MODELS, moderation: { enabled: true } } });
+  });
+  afterAll(() => h.stop());
+
+  it('checks the prompt and the speech input before upstream bills anything', async () => {
+    const image = await apiErrorOf(h.client().images.generate({ model: 'gpt-image-1', prompt: 'FLAG_ME' }));
+    const speech = await apiErrorOf(
+      h.client().audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'say FLAG_ME' }),
+    );
+    expect(image).toMatchObject({ status: 400, code: 'content_flagged' });
+    expect(speech).toMatchObject({ status: 400, code: 'content_flagged' });
+    expect(h.fake.requestsTo('/v1/moderations').map((r) => r.body.input)).toEqual(['FLAG_ME', 'say FLAG_ME']);
+    expect(h.fake.billed).toHaveLength(0);
+  });
+});
