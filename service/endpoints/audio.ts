@@ -143,8 +143,8 @@ function transcriptionWorstCase(
   const seconds = Math.max(1, Math.ceil(input.bytes / input.minBytesPerSecond));
   const transcript = seconds * TRANSCRIPT_TOKENS_PER_SECOND;
   const promptTokens = input.prompt === '' ? 0 : textTokens(Buffer.byteLength(input.prompt));
-  if (price.usdPerMinute !== undefined)
-    return { promptTokens, completionTokens: transcript, billedSeconds: seconds };
+  // Billed by the minute: tokens are not what it costs, nor what OpenAI limits it by (requests).
+  if (price.usdPerMinute !== undefined) return { promptTokens, completionTokens: 0, billedSeconds: seconds };
   if (price.audioTokensPerSecond === undefined || price.audioInputUsdPer1M === undefined) {
     throw invalidRequest(`The model '${input.model}' does not transcribe audio on this gateway.`, 'model');
   }
