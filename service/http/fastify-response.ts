@@ -49,7 +49,7 @@ export class FastifyResponse implements CallerResponse {
     this.opened = true;
     this.reply.hijack();
     this.reply.raw.writeHead(200, {
-      ...(mediaType === undefined ? SSE_HEADERS : { 'content-type': mediaType }),
+      ...(mediaType === undefined ? SSE_HEADERS : { 'content-type': mediaType, 'x-accel-buffering': 'no' }),
       ...headers,
       'x-request-id': String(this.reply.request.id),
     });
