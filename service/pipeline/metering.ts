@@ -47,6 +47,8 @@ const PRICE_FIELDS = [
   'imageInputUsdPer1M',
   'imageOutputUsdPer1M',
   'usdPerImage',
+  'usdPer1MCharacters',
+  'usdPerMinute',
 ] as const;
 
 /**
