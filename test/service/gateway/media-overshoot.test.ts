@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { parseGatewayConfig } from '../../../runtime/gateway-config';
 import { worstCaseCostNanos } from '../../../runtime/pricing';
 import { createRequestPolicy, type EndpointSpec } from '../../../service/endpoints';
-import { speech } from '../../../service/endpoints/audio';
+import { speech, transcriptions } from '../../../service/endpoints/audio';
 import { imageGenerations } from '../../../service/endpoints/images';
+import { MultipartBody } from '../../../service/http/multipart';
 import { priceOf } from '../../../service/pipeline/metering';
 import { FakeOpenAI } from '../../support/fake-openai';
 import { eventually } from '../../support/eventually';
@@ -56,47 +57,107 @@ beforeAll(async () => {
 });
 afterAll(() => redis?.stop());
 
+/** 64 KiB of audio: 4.1 s at the fake's 16,000 bytes a second, which the stage below takes as its floor. */
+const AUDIO = Buffer.alloc(64 * 1024, 1);
+const AUDIO_LIMITS = { minAudioBytesPerSecond: 16_000 };
+
+function transcriptionWorstNanos(): number {
+  const stage = parseGatewayConfig(testConfigDocument({ models: MEDIA_MODELS, limits: AUDIO_LIMITS }));
+  const body = new MultipartBody(new Map([['model', ['gpt-4o-transcribe']]]), [
+    { field: 'file', filename: 'a.mp3', contentType: 'audio/mpeg', data: AUDIO },
+  ]);
+  const prepared = transcriptions.prepare({
+    policy: createRequestPolicy(stage),
+    client: { id: 'app' },
+    body,
+  });
+  return worstCaseCostNanos(priceOf(stage.models, prepared), prepared);
+}
+
+function transcribe(gateway: GatewayHarness): Promise<number> {
+  const form = new FormData();
+  form.append('model', 'gpt-4o-transcribe');
+  form.append('file', new Blob([AUDIO], { type: 'audio/mpeg' }), 'a.mp3');
+  return fetch(`${gateway.url}/audio/transcriptions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEYS.app}` },
+    body: form,
+  }).then((r) => r.status);
+}
+
+interface Overshoot {
+  /** A budget of three worst cases. */
+  readonly budgetUsd: number;
+  readonly replicas: number;
+  readonly storeOptions: Record<string, unknown>;
+  readonly limits?: Record<string, unknown>;
+  /** Sends one call to a gateway, resolving to its status. */
+  send(gateway: GatewayHarness): Promise<number>;
+}
+
+/** Twenty calls at once across the replicas: the fake bills no more than the budget. */
+async function expectNoOvershoot({
+  budgetUsd,
+  replicas,
+  storeOptions,
+  limits,
+  send,
+}: Overshoot): Promise<void> {
+  const fake = new FakeOpenAI({ delayMs: 100 });
+  await fake.start();
+  const stageConfig = {
+    stage: `media-overshoot-${process.pid}-${++stages}`,
+    models: MEDIA_MODELS,
+    ...(limits ? { limits } : {}),
+    budget: { monthlyUsd: budgetUsd, notifyAtPercent: 80 },
+    clients: [
+      {
+        id: 'app',
+        keySha256: sha(KEYS.app),
+        rpm: 1000,
+        tpm: 1_000_000,
+        monthlyBudgetUsd: budgetUsd,
+        apiFamilies: ['images', 'audio'],
+      },
+    ],
+  };
+  const gateways: GatewayHarness[] = [];
+  try {
+    for (let i = 0; i < replicas; i++)
+      gateways.push(await GatewayHarness.start({ ...storeOptions, fake, config: stageConfig }));
+    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => send(gateways[i % replicas])));
+    const billed = () => billedNanos(fake.billed);
+    await eventually(async () => ((await gateways[0].store.monthToDateSpendNanos()) ?? 0) >= billed());
+    expect(fake.billed.length).toBeGreaterThanOrEqual(3);
+    expect(billed()).toBeLessThanOrEqual(budgetUsd * 1e9);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20 - fake.billed.length);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+  } finally {
+    await Promise.all(gateways.map((g) => g.stop()));
+    await fake.stop();
+  }
+}
+
 describe.each([
   ['the memory store, one replica', 1, () => ({})],
   ['Redis shared by two replicas', 2, () => ({ redisUrl: redis.url })],
 ])('media budget overshoot on %s', (_name, replicas, storeOptions) => {
   it.each(CALLS)('bills no more than the budget with %s on %s', async (_model, path, spec, body) => {
-    const budgetUsd = (3 * worstNanos(spec, body)) / 1e9;
-    const fake = new FakeOpenAI({ delayMs: 100 });
-    await fake.start();
-    const stageConfig = {
-      stage: `media-overshoot-${process.pid}-${++stages}`,
-      models: MEDIA_MODELS,
-      budget: { monthlyUsd: budgetUsd, notifyAtPercent: 80 },
-      clients: [
-        {
-          id: 'app',
-          keySha256: sha(KEYS.app),
-          rpm: 1000,
-          tpm: 1_000_000,
-          monthlyBudgetUsd: budgetUsd,
-          apiFamilies: ['images', 'audio'],
-        },
-      ],
-    };
-    const gateways: GatewayHarness[] = [];
-    try {
-      for (let i = 0; i < replicas; i++)
-        gateways.push(await GatewayHarness.start({ ...storeOptions(), fake, config: stageConfig }));
-      const statuses = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          gateways[i % replicas].post(path, JSON.stringify(body)).then((r) => r.status),
-        ),
-      );
-      const billed = () => billedNanos(fake.billed);
-      await eventually(async () => ((await gateways[0].store.monthToDateSpendNanos()) ?? 0) >= billed());
-      expect(fake.billed.length).toBeGreaterThanOrEqual(3);
-      expect(billed()).toBeLessThanOrEqual(budgetUsd * 1e9);
-      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20 - fake.billed.length);
-      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
-    } finally {
-      await Promise.all(gateways.map((g) => g.stop()));
-      await fake.stop();
-    }
+    await expectNoOvershoot({
+      budgetUsd: (3 * worstNanos(spec, body)) / 1e9,
+      replicas,
+      storeOptions: storeOptions(),
+      send: (gateway) => gateway.post(path, JSON.stringify(body)).then((r) => r.status),
+    });
+  });
+
+  it('bills no more than the budget with gpt-4o-transcribe uploads on /audio/transcriptions', async () => {
+    await expectNoOvershoot({
+      budgetUsd: (3 * transcriptionWorstNanos()) / 1e9,
+      replicas,
+      storeOptions: storeOptions(),
+      limits: AUDIO_LIMITS,
+      send: transcribe,
+    });
   });
 });
