@@ -13,7 +13,7 @@
  * - the gpt-4o-transcribe models by tokens: AUDIO_TOKENS_PER_SECOND audio tokens a second, the
  *   prompt as text, the transcript as output.
  */
-import { openSse, sendError, writeSse } from './http';
+import { cutConnection, openSse, sendError, writeSse } from './http';
 import { refuseUnknownFormField, refuseUnknownParameter } from './parameters';
 import type { BilledEndpoint, Endpoint, EndpointContext } from './types';
 import { countTokens, usageOf } from './usage';
@@ -169,8 +169,14 @@ async function upload(ctx: EndpointContext, endpoint: BilledEndpoint): Promise<v
   const usage = translate ? {} : { usage: bill.wire };
   if (form.fields.stream === 'true') {
     if (!openSse(res)) return;
-    for (const word of TRANSCRIPT.split(' '))
+    for (const [i, word] of TRANSCRIPT.split(' ').entries()) {
+      if (ctx.scripted.cutAfterChunks !== undefined && i >= ctx.scripted.cutAfterChunks) {
+        // What was written reaches the client, then the connection drops (the audio was billed).
+        ctx.markCut();
+        return cutConnection(res);
+      }
       writeSse(res, { type: 'transcript.text.delta', delta: `${word} ` });
+    }
     writeSse(res, { type: 'transcript.text.done', text: TRANSCRIPT, ...usage });
     res.end();
     return;

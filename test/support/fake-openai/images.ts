@@ -12,7 +12,7 @@
  * gpt-image-1 reports its usage without `output_tokens_details` (all output tokens are image tokens);
  * the newer models report the details.
  */
-import { openSse, sendError, sendJson, writeSse } from './http';
+import { cutConnection, openSse, sendError, sendJson, writeSse } from './http';
 import { refuseUnknownFormField, refuseUnknownParameter } from './parameters';
 import type { BilledEndpoint, Endpoint, EndpointContext } from './types';
 import { countTokens, usageOf, type Usage } from './usage';
@@ -187,30 +187,27 @@ async function answer(ctx: EndpointContext, r: ImageRequest, endpoint: BilledEnd
   }
   if (!openSse(res)) return;
   const each = usage.output / r.n;
+  const events: Array<[string, Record<string, unknown>]> = [];
   for (let i = 0; i < r.n; i++) {
     for (let p = 0; p < r.partialImages; p++) {
       const event = `${kind}.partial_image`;
-      writeSse(
-        res,
-        { type: event, b64_json: b64, created_at: nowSeconds(), ...shape, partial_image_index: p },
+      events.push([
         event,
-      );
+        { type: event, b64_json: b64, created_at: nowSeconds(), ...shape, partial_image_index: p },
+      ]);
     }
     // The input is billed once: the first image's usage carries it.
     const event = `${kind}.completed`;
-    const inText = i === 0 ? usage.text : 0;
-    const inImage = i === 0 ? usage.image : 0;
-    writeSse(
-      res,
-      {
-        type: event,
-        b64_json: b64,
-        created_at: nowSeconds(),
-        ...shape,
-        usage: usage.wire(each, inText, inImage),
-      },
-      event,
-    );
+    const wire = usage.wire(each, i === 0 ? usage.text : 0, i === 0 ? usage.image : 0);
+    events.push([event, { type: event, b64_json: b64, created_at: nowSeconds(), ...shape, usage: wire }]);
+  }
+  for (const [i, [event, data]] of events.entries()) {
+    if (ctx.scripted.cutAfterChunks !== undefined && i >= ctx.scripted.cutAfterChunks) {
+      // What was written reaches the client, then the connection drops (the images were billed).
+      ctx.markCut();
+      return cutConnection(res);
+    }
+    writeSse(res, data, event);
   }
   res.end();
 }
