@@ -238,22 +238,25 @@ describe('streams cut by upstream', () => {
       async () =>
         h.client().images.generate({ model: 'gpt-image-1', prompt: 'x', stream: true, partial_images: 2 }),
     ],
-  ])('ends %s with an error event and charges its worst case, never below the bill', async (_name, path, start) => {
-    h.fake.reset();
-    h.fake.enqueue({ path, cutAfterChunks: 1 });
-    const before = await spent();
-    const stream = await start();
-    const events: string[] = [];
-    const failure = await (async () => {
-      for await (const event of stream) events.push(event.type);
-    })().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(events).toHaveLength(1);
-    expect(failure).toBeDefined();
-    await eventually(async () => (await spent()) > before);
-    expect((await spent()) - before).toBeGreaterThanOrEqual(billedNanos(h.fake.billed));
-    expect(h.fake.billed).toHaveLength(1);
-  });
+  ])(
+    'ends %s with an error event and charges its worst case, never below the bill',
+    async (_name, path, start) => {
+      h.fake.reset();
+      h.fake.enqueue({ path, cutAfterChunks: 1 });
+      const before = await spent();
+      const stream = await start();
+      const events: string[] = [];
+      const failure = await (async () => {
+        for await (const event of stream) events.push(event.type);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(events).toHaveLength(1);
+      expect(failure).toBeDefined();
+      await eventually(async () => (await spent()) > before);
+      expect((await spent()) - before).toBeGreaterThanOrEqual(billedNanos(h.fake.billed));
+      expect(h.fake.billed).toHaveLength(1);
+    },
+  );
 });
