@@ -63,6 +63,46 @@ export interface ModelPrice {
    *   PRIORITY_PRICE_FACTOR (the dearest priority factor of a current model)
    */
   readonly serviceTierFactors?: ServiceTierFactors;
+  /**
+   * Price of one million image input tokens of an image model (`input_tokens_details.image_tokens`:
+   * the images given to an edit).
+   * @default inputUsdPer1M
+   */
+  readonly imageInputUsdPer1M?: number;
+  /**
+   * Price of one million image output tokens of an image model (`output_tokens_details.image_tokens`,
+   * or all of `output_tokens` when upstream reports no details).
+   * @default outputUsdPer1M
+   */
+  readonly imageOutputUsdPer1M?: number;
+  /**
+   * Most output tokens one generated image of this model bills, at its largest size and highest
+   * quality (gpt-image-1: 6,240 at `high` 1024x1536). Set on the models billed by tokens that may
+   * generate images: `n` images reserve `n` times this, plus PARTIAL_IMAGE_TOKENS per partial image.
+   * @default none (the model does not generate images on this gateway unless it has `imageUsd`)
+   */
+  readonly imageOutputTokens?: number;
+  /**
+   * Price of one image by `quality:size` (e.g. `hd:1024x1792`), for models billed by the image
+   * (dall-e-2, dall-e-3). A size and quality not listed is refused with 400 naming the param.
+   * @default none (the model is billed by tokens)
+   */
+  readonly imageUsd?: Readonly<Record<string, number>>;
+  /** Price of one million input characters, for speech models billed by the character (tts-1). @default none */
+  readonly usdPer1MCharacters?: number;
+  /** Price of one minute of audio, for transcription models billed by the minute (whisper-1). @default none */
+  readonly usdPerMinute?: number;
+  /**
+   * Most audio input tokens one second of audio bills on a token-billed transcription model: the
+   * worst case of a transcription is its longest possible duration (see
+   * `limits.minAudioBytesPerSecond`) times this. @default none (the model does not transcribe here)
+   */
+  readonly audioTokensPerSecond?: number;
+  /**
+   * Most audio output tokens one input character bills at speed 1 on a token-billed speech model
+   * (gpt-4o-mini-tts); a slower `speed` scales it up. @default none (the model does not speak here)
+   */
+  readonly speechTokensPerCharacter?: number;
 }
 
 /** OpenAI's long-context pricing of a model (see `ModelPrice.longContext`). */
@@ -93,6 +133,16 @@ export const DEFAULT_SERVICE_TIERS: readonly ServiceTier[] = ['auto', 'default',
  * https://openai.com/api-priority-processing/ on 2026-12-02), so a model without one is never under-metered.
  */
 export const PRIORITY_PRICE_FACTOR = 2.5;
+
+/**
+ * Buffered multipart forms (audio and image uploads) accepted by default: OpenAI's 25 MB audio file
+ * limit plus 1 MiB for the form's other parts. (`/v1/files` uploads are streamed: DEFAULT_MAX_UPLOAD_BYTES.)
+ */
+export const DEFAULT_MAX_FORM_BYTES = 26 * 1024 * 1024;
+/** Bytes a second of audio takes at least, by default: 4 kbit/s, below every format OpenAI transcribes. */
+export const DEFAULT_MIN_AUDIO_BYTES_PER_SECOND = 500;
+/** The largest buffered multipart form a stage may allow: each is buffered whole in the replica's memory. */
+export const MAX_FORM_BYTES = 128 * 1024 * 1024;
 
 /** Calls one client may have in flight per replica by default: a quarter of the upstream pool (256). */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 64;
@@ -206,6 +256,18 @@ export interface RequestLimits {
    * @default DEFAULT_MAX_UPLOAD_BYTES (OpenAI's 512 MB per file)
    */
   readonly maxUploadBytes?: number;
+  /**
+   * Largest `multipart/form-data` body in bytes (audio transcriptions and translations, image edits),
+   * buffered whole before it is forwarded.
+   * @default DEFAULT_MAX_FORM_BYTES (OpenAI's 25 MB audio file limit, plus room for the form)
+   */
+  readonly maxFormBytes?: number;
+  /**
+   * The fewest bytes one second of uploaded audio can take in any format OpenAI reads: the longest
+   * duration an upload may hold, and so a transcription's worst case, is its size over this.
+   * @default DEFAULT_MIN_AUDIO_BYTES_PER_SECOND (4 kbit/s, below Opus at its 6 kbit/s floor)
+   */
+  readonly minAudioBytesPerSecond?: number;
   /**
    * Refuse a body parameter its endpoint spec does not know with OpenAI's 400 `unknown_parameter`,
    * instead of forwarding it (an unknown parameter may be billed in ways the budgets do not see).
@@ -384,6 +446,14 @@ function parseModels(v: unknown): Record<string, ModelPrice> {
       ...(m.serviceTierFactors === undefined
         ? {}
         : { serviceTierFactors: parseTierFactors(m.serviceTierFactors, field) }),
+      ...optionalNum(m, field, 'imageInputUsdPer1M'),
+      ...optionalNum(m, field, 'imageOutputUsdPer1M'),
+      ...optionalNum(m, field, 'imageOutputTokens', { integer: true, min: 1 }),
+      ...(m.imageUsd === undefined ? {} : { imageUsd: parseImageUsd(m.imageUsd, `${field}.imageUsd`) }),
+      ...optionalNum(m, field, 'usdPer1MCharacters'),
+      ...optionalNum(m, field, 'usdPerMinute'),
+      ...optionalNum(m, field, 'audioTokensPerSecond', { min: 1 }),
+      ...optionalNum(m, field, 'speechTokensPerCharacter', { min: 0.001 }),
     };
     if ((out[name].audioInputUsdPer1M === undefined) !== (out[name].audioOutputUsdPer1M === undefined)) {
       throw new GatewayConfigError(
@@ -417,6 +487,22 @@ function parseTierFactors(v: unknown, parent: string): ServiceTierFactors {
     ...optionalNum(t, field, 'flex', { min: 0.01, max: 1 }),
     ...optionalNum(t, field, 'priority', { min: 1, max: 10 }),
   };
+}
+
+/** `quality:size`, e.g. `standard:1024x1024`. */
+const IMAGE_VARIANT = /^[a-z]+:\d+x\d+$/;
+
+function parseImageUsd(v: unknown, field: string): Record<string, number> {
+  const prices = object(v, field);
+  const variants = Object.keys(prices);
+  if (variants.length === 0) throw new GatewayConfigError(field, 'must price at least one quality:size');
+  const out: Record<string, number> = {};
+  for (const variant of variants) {
+    if (!IMAGE_VARIANT.test(variant))
+      throw new GatewayConfigError(`${field}.${variant}`, 'must be named quality:size, e.g. hd:1024x1792');
+    out[variant] = num(prices[variant], `${field}.${variant}`);
+  }
+  return out;
 }
 
 function parseAliases(v: unknown, models: Record<string, ModelPrice>): Record<string, string> {
@@ -454,6 +540,8 @@ function parseLimits(v: unknown): RequestLimits {
             max: DEFAULT_MAX_UPLOAD_BYTES,
           }),
         }),
+    ...optionalNum(l, 'limits', 'maxFormBytes', { integer: true, min: 1024, max: MAX_FORM_BYTES }),
+    ...optionalNum(l, 'limits', 'minAudioBytesPerSecond', { integer: true, min: 1 }),
     ...(l.strictParameters === undefined
       ? {}
       : { strictParameters: bool(l.strictParameters, 'limits.strictParameters') }),

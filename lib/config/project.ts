@@ -174,4 +174,73 @@ export const OPENAI_PRICES = {
 export const OPENAI_MEDIA_PRICES = {
   'omni-moderation-latest': { inputUsdPer1M: 0, outputUsdPer1M: 0 },
   'text-moderation-latest': { inputUsdPer1M: 0, outputUsdPer1M: 0 },
+  // GPT image models bill tokens: text in, image in (edits), image out. imageOutputTokens is the most
+  // one image bills (high quality, 1024x1536: 6,240); imageTokens bounds an input image (up to 6,240
+  // more at input_fidelity high, plus its tiles), rounded up.
+  'gpt-image-1': {
+    inputUsdPer1M: 5,
+    cachedInputUsdPer1M: 1.25,
+    outputUsdPer1M: 40,
+    imageInputUsdPer1M: 10,
+    imageOutputUsdPer1M: 40,
+    imageOutputTokens: 6_240,
+    imageTokens: 10_000,
+  },
+  'gpt-image-1-mini': {
+    inputUsdPer1M: 2,
+    cachedInputUsdPer1M: 0.2,
+    outputUsdPer1M: 8,
+    imageInputUsdPer1M: 2.5,
+    imageOutputUsdPer1M: 8,
+    imageOutputTokens: 6_240,
+    imageTokens: 10_000,
+  },
+  // DALL·E bills by the image, by quality:size.
+  'dall-e-2': {
+    inputUsdPer1M: 0,
+    outputUsdPer1M: 0,
+    imageUsd: { 'standard:256x256': 0.016, 'standard:512x512': 0.018, 'standard:1024x1024': 0.02 },
+  },
+  'dall-e-3': {
+    inputUsdPer1M: 0,
+    outputUsdPer1M: 0,
+    imageUsd: {
+      'standard:1024x1024': 0.04,
+      'standard:1024x1792': 0.08,
+      'standard:1792x1024': 0.08,
+      'hd:1024x1024': 0.08,
+      'hd:1024x1792': 0.12,
+      'hd:1792x1024': 0.12,
+    },
+  },
+  // Speech: tts-1 and tts-1-hd bill the input by the character; gpt-4o-mini-tts bills text in and audio
+  // out by tokens. speechTokensPerCharacter bounds its audio at speed 1: OpenAI estimates $0.015 a
+  // minute (1,250 audio tokens) and a minute of speech reads about 900 characters, so 2 is above it.
+  'tts-1': { inputUsdPer1M: 0, outputUsdPer1M: 0, usdPer1MCharacters: 15 },
+  'tts-1-hd': { inputUsdPer1M: 0, outputUsdPer1M: 0, usdPer1MCharacters: 30 },
+  'gpt-4o-mini-tts': {
+    inputUsdPer1M: 0.6,
+    outputUsdPer1M: 12,
+    audioInputUsdPer1M: 0.6,
+    audioOutputUsdPer1M: 12,
+    speechTokensPerCharacter: 2,
+  },
+  // Transcription: whisper-1 bills by the minute; the gpt-4o-transcribe models bill audio in, text in
+  // (the prompt) and text out by tokens. audioTokensPerSecond bounds the audio tokens: OpenAI
+  // estimates $0.006 a minute for gpt-4o-transcribe (1,000 audio tokens, 17 a second), so 20.
+  'whisper-1': { inputUsdPer1M: 0, outputUsdPer1M: 0, usdPerMinute: 0.006 },
+  'gpt-4o-transcribe': {
+    inputUsdPer1M: 2.5,
+    outputUsdPer1M: 10,
+    audioInputUsdPer1M: 6,
+    audioOutputUsdPer1M: 10,
+    audioTokensPerSecond: 20,
+  },
+  'gpt-4o-mini-transcribe': {
+    inputUsdPer1M: 1.25,
+    outputUsdPer1M: 5,
+    audioInputUsdPer1M: 3,
+    audioOutputUsdPer1M: 5,
+    audioTokensPerSecond: 20,
+  },
 } as const satisfies Record<string, ModelPrice>;

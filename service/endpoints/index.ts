@@ -3,9 +3,11 @@
  * table is built from `ENDPOINT_SPECS`: adding an endpoint is one spec module and one line here.
  */
 import type { GatewayConfig } from '../../runtime/gateway-config';
+import { speech, transcriptions, translations } from './audio';
 import { chatCompletions } from './chat-completions';
 import { completions } from './completions';
 import { embeddings } from './embeddings';
+import { imageEdits, imageGenerations } from './images';
 import { moderations } from './moderations';
 import { responses } from './responses';
 import { responsesCompact } from './responses-compact';
@@ -19,6 +21,11 @@ export const ENDPOINT_SPECS: readonly EndpointSpec[] = [
   completions,
   moderations,
   responsesCompact,
+  imageGenerations,
+  imageEdits,
+  speech,
+  transcriptions,
+  translations,
 ];
 
 /** The spec that serves `route`, if any. */

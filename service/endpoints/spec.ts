@@ -9,6 +9,7 @@
  */
 import type { ApiFamily, ClientConfig, GatewayConfig } from '../../runtime/gateway-config';
 import type { TokenUsage } from '../../runtime/pricing';
+import type { UploadedFile } from '../http/multipart';
 import type { ModelAccess } from './model-access';
 
 /** The config a spec prepares a body against. Built once per config (see `createRequestPolicy`). */
@@ -50,6 +51,30 @@ export interface PreparedCall {
    * at the dearer of text and audio. @default false
    */
   readonly audio?: boolean;
+  /**
+   * The call carries image tokens in or out (image generation and edits), which the model prices
+   * apart: its worst case prices each side at the dearer of text and image. @default false
+   */
+  readonly images?: boolean;
+  /** Most images the call bills by the image (models priced per image). @default 0 */
+  readonly billedImages?: number;
+  /** Most characters the call bills by the character (speech priced per character). @default 0 */
+  readonly billedCharacters?: number;
+  /** Most seconds of audio the call bills by the minute (transcription priced per minute). @default 0 */
+  readonly billedSeconds?: number;
+  /**
+   * The answer is bytes (speech audio), streamed through as upstream sends them, with upstream's
+   * content type; it reports no usage, so the call is charged its worst case (exact for a price per
+   * character). @default false
+   */
+  readonly binaryAnswer?: boolean;
+  /** The `quality:size` key of the model's `imageUsd` this call is priced at. @default none */
+  readonly imageVariant?: string;
+  /**
+   * Files of a multipart call, sent upstream as a multipart form with `body`'s fields (whose values
+   * are strings, or arrays of strings for repeated fields such as `include[]`). @default none (JSON)
+   */
+  readonly files?: readonly UploadedFile[];
   /** Stored objects the call names or creates. @default none */
   readonly objects?: CallObjects;
   /** What this call costs against the model's standard price (its service tier's factor). @default 1 */
@@ -78,6 +103,8 @@ export interface StreamReader {
   readonly frames: number;
   /** The id of the object the stream creates, once its first event has named it. */
   readonly createdId?: string;
+  /** Largest frame this grammar accepts (images travel whole in one frame). @default MAX_SSE_FRAME_BYTES */
+  readonly maxFrameBytes?: number;
 }
 
 /** The kinds of object OpenAI stores and names by id, for the ownership rules of stored objects. */
@@ -114,10 +141,15 @@ export interface EndpointSpec {
    * with OpenAI's 400 `unknown_parameter`; otherwise it is forwarded as is.
    */
   readonly knownParameters: ReadonlySet<string>;
+  /**
+   * The body arrives as `multipart/form-data` (a `MultipartBody`, up to `limits.maxFormBytes`), not
+   * JSON. @default false
+   */
+  readonly multipart?: boolean;
   /** Validates, caps and defaults a body. @throws GatewayError with OpenAI's `param` and `code` */
   prepare(input: PrepareInput): PreparedCall;
-  /** The usage of a JSON answer, read without parsing all of it. */
-  usageOfJson(text: string): TokenUsage | undefined;
+  /** The usage of a JSON answer (of `prepared`), read without parsing all of it. */
+  usageOfJson(text: string, prepared: PreparedCall): TokenUsage | undefined;
   /** The stream grammar of a streamed answer; undefined when the endpoint does not stream. */
   readonly streamReader?: (prepared: PreparedCall) => StreamReader;
   /** The text moderation reads; undefined when the endpoint is not moderated. */

@@ -11,10 +11,17 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import type { ApiFamily } from '../../runtime/gateway-config';
+import { DEFAULT_MAX_FORM_BYTES, type ApiFamily } from '../../runtime/gateway-config';
 import { GatewayPaths } from '../../runtime/gateway-env';
 import { ENDPOINT_SPECS, type EndpointSpec } from '../endpoints';
-import { invalidApiKey, notFound, tooDeeplyNested, unsupportedMediaType, type GatewayError } from '../errors';
+import {
+  invalidApiKey,
+  invalidRequest,
+  notFound,
+  tooDeeplyNested,
+  unsupportedMediaType,
+  type GatewayError,
+} from '../errors';
 import { createAuthenticator } from '../pipeline/authenticate';
 import { runModelCall, type CallResult, type PipelineDeps } from '../pipeline/model-call';
 import { runBatchCreate } from '../pipeline/batch-create';
@@ -25,6 +32,7 @@ import { OBJECT_ROUTES, type ObjectRoute } from '../endpoints/object-routes';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { toGatewayError } from './error-mapping';
 import { FastifyResponse } from './fastify-response';
+import { parseMultipart } from './multipart';
 import { answerClientError, armRequestDeadline, jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol-errors';
 import { writeRecord, type RequestRecord } from './request-record';
 
@@ -101,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : done(unsupportedMediaType(), undefined),
   );
   app.setErrorHandler((err, request, reply) => {
-    const e = toGatewayError(err, maxBodyBytes);
+    const e = toGatewayError(err, isMultipart(request) ? maxFormBytesOf(deps) : maxBodyBytes);
     logServerError(request, err, e);
     void reply.code(e.status).headers(e.headers).send(e.toBody());
   });
@@ -150,7 +158,7 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
       .modelsFor(request.record!.client!)
       .map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })),
   }));
-  for (const spec of ENDPOINT_SPECS) v1.post(spec.route, modelRoute(spec, deps));
+  for (const spec of ENDPOINT_SPECS.filter((s) => !s.multipart)) v1.post(spec.route, modelRoute(spec, deps));
   v1.post('/v1/files', uploadRoute(deps));
   v1.post('/v1/batches', (request, reply) =>
     answerCall({ request, reply, deps, route: '/v1/batches', family: 'batches' }, (response) =>
@@ -159,6 +167,30 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
   );
   for (const route of OBJECT_ROUTES)
     v1.route({ method: route.method, url: route.route, handler: objectRoute(route, deps) });
+  // The media routes read their multipart forms whole, up to their own, larger limit; `/v1/files`
+  // streams its uploads (the root parser above).
+  void v1.register(async (uploads) => {
+    uploads.removeContentTypeParser('multipart/form-data');
+    uploads.addContentTypeParser(
+      'multipart/form-data',
+      { parseAs: 'buffer', bodyLimit: maxFormBytesOf(deps) },
+      (request, body, done) => {
+        parseMultipart(body as Buffer, request.headers['content-type'] ?? '').then(
+          (form) => done(null, form),
+          () => done(invalidRequest('The multipart/form-data body could not be parsed.'), undefined),
+        );
+      },
+    );
+    for (const spec of ENDPOINT_SPECS.filter((s) => s.multipart))
+      uploads.post(spec.route, modelRoute(spec, deps));
+  });
+}
+
+const maxFormBytesOf = (deps: AppDeps): number =>
+  deps.pipeline.config.limits.maxFormBytes ?? DEFAULT_MAX_FORM_BYTES;
+
+function isMultipart(request: FastifyRequest): boolean {
+  return /^multipart\/form-data/i.test(request.headers['content-type'] ?? '');
 }
 
 function modelRoute(spec: EndpointSpec, deps: AppDeps) {

@@ -40,7 +40,7 @@ export class FastifyResponse implements CallerResponse {
   send(answer: WholeAnswer): void {
     const reply = this.reply.code(answer.status).headers(answer.headers);
     if (answer.contentType === 'sse') reply.headers(SSE_HEADERS);
-    else reply.header('content-type', CONTENT_TYPES.json);
+    else reply.header('content-type', answer.mediaType ?? CONTENT_TYPES.json);
     reply.send(answer.body);
   }
 
@@ -50,20 +50,20 @@ export class FastifyResponse implements CallerResponse {
     this.reply.send(answer.body);
   }
 
-  openStream(headers: ResponseHeaders): void {
+  openStream(headers: ResponseHeaders, mediaType?: string): void {
     if (this.opened) return;
     this.opened = true;
     this.reply.hijack();
     this.reply.raw.writeHead(200, {
-      ...SSE_HEADERS,
+      ...(mediaType === undefined ? SSE_HEADERS : { 'content-type': mediaType, 'x-accel-buffering': 'no' }),
       ...headers,
       'x-request-id': String(this.reply.request.id),
     });
   }
 
-  write(text: string): Promise<void> | undefined {
+  write(chunk: string | Uint8Array): Promise<void> | undefined {
     const raw = this.reply.raw;
-    if (raw.write(text)) return undefined;
+    if (raw.write(chunk)) return undefined;
     const stalled = AbortSignal.timeout(this.writeStallTimeoutMs);
     return once(raw, 'drain', { signal: AbortSignal.any([this.signal, stalled]) }).then(
       () => undefined,

@@ -10,6 +10,7 @@
 import { hash } from 'node:crypto';
 import type { GatewayConfig } from '../../runtime/gateway-config';
 import type { PreparedCall } from '../endpoints';
+import { encodeMultipart } from '../http/multipart';
 import type { CacheEntry } from '../store/types';
 
 /** Prefix of every cached value: a JSON body, or the SSE text of a stream to replay. */
@@ -35,7 +36,10 @@ export function cacheKey(scope: CacheKeyScope, canonicalBody: string): string {
 
 /** How one call uses the cache: the body to send upstream, and its key when it may be cached. */
 export interface CachePlan {
-  readonly payload: string;
+  /** JSON text, or an encoded multipart form. */
+  readonly payload: string | Buffer;
+  /** The payload's content type when it is not JSON (a multipart form's, with its boundary). @default JSON */
+  readonly contentType?: string;
   readonly key?: string;
 }
 
@@ -49,6 +53,8 @@ export interface CachePlanInput {
 
 /** The canonical JSON keys the cache and is also the body sent upstream: the body is serialised once. */
 export function planCache({ config, clientId, prepared, cacheControl }: CachePlanInput): CachePlan {
+  // Uploads are not cached: their key would hash megabytes for answers rarely asked twice.
+  if (prepared.files) return encodeMultipart(prepared.body, prepared.files);
   const cacheable = config.cache.ttlSeconds > 0 && prepared.deterministic && !bypassesCache(cacheControl);
   if (!cacheable) return { payload: JSON.stringify(prepared.body) };
   const payload = canonicalJson(prepared.body);

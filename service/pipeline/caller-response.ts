@@ -10,6 +10,8 @@ export interface WholeAnswer {
   readonly status: number;
   readonly headers: ResponseHeaders;
   readonly contentType: 'json' | 'sse';
+  /** Upstream's content type, for an answer that is not JSON (a transcript as text, SRT or VTT). @default JSON */
+  readonly mediaType?: string;
   readonly body: string;
 }
 
@@ -30,10 +32,13 @@ export interface CallerResponse {
   send(answer: WholeAnswer): void;
   /** Sends `answer`, its body piped to the caller; the body is dropped if the caller leaves. */
   sendBytes(answer: BytesAnswer): void;
-  /** Opens a 200 SSE answer with `headers`; later calls do nothing. */
-  openStream(headers: ResponseHeaders): void;
-  /** Writes stream text; the promise, when there is one, resolves once the caller has taken it. */
-  write(text: string): Promise<void> | undefined;
+  /**
+   * Opens a 200 streamed answer with `headers`: SSE, or bytes of `mediaType` (speech audio); later
+   * calls do nothing.
+   */
+  openStream(headers: ResponseHeaders, mediaType?: string): void;
+  /** Writes stream text or bytes; the promise, when there is one, resolves once the caller has taken it. */
+  write(chunk: string | Uint8Array): Promise<void> | undefined;
   /** Ends the stream, after `text` when given; does nothing once the caller is gone. */
   end(text?: string): void;
 }

@@ -3,7 +3,8 @@
  * text to check, then the call itself, relayed as JSON or SSE by the endpoint's spec. It never throws:
  * it returns what the call is charged, and the error the caller gets when nothing was sent yet.
  */
-import type { GatewayConfig, ModelPrice } from '../../runtime/gateway-config';
+import type { GatewayConfig } from '../../runtime/gateway-config';
+import type { CallPrice } from '../../runtime/pricing';
 import type { PreparedCall } from '../endpoints';
 import { noAttempts, type AttemptCounts, type UpstreamClient } from '../upstream/client';
 import { mapUpstreamError } from '../upstream/errors';
@@ -13,6 +14,7 @@ import { NOTHING_METERED } from './metering';
 import { moderate } from './moderate';
 import type { CreatedObjectRecorder } from './objects';
 import type { Charge } from './reservation';
+import { relayBinary } from './relay-binary';
 import { relayJson } from './relay-json';
 import { relayStream } from './relay-stream';
 
@@ -28,9 +30,11 @@ export interface UpstreamDeps {
 /** One admitted call on its way upstream. */
 export interface ForwardInput {
   readonly prepared: PreparedCall;
-  readonly price: ModelPrice;
-  /** The body to send (serialised once, canonical when cacheable). */
-  readonly payload: string;
+  readonly price: CallPrice;
+  /** The body to send (serialised once, canonical when cacheable), or an encoded multipart form. */
+  readonly payload: string | Buffer;
+  /** The payload's content type when it is not JSON. @default JSON */
+  readonly contentType?: string;
   /** Write the complete answer to the cache under this key (a miss). */
   readonly cacheKey?: string;
   /** Rate-limit and cache headers of the answer. */
@@ -68,6 +72,7 @@ export const NOTHING_CHARGED: Charge = { metered: NOTHING_METERED };
 export async function forward(deps: UpstreamDeps, input: ForwardInput): Promise<Forwarded> {
   try {
     await moderateIfEnabled(deps, input);
+    if (input.prepared.binaryAnswer) return await relayBinary(deps, input);
     return input.prepared.stream ? await relayStream(deps, input) : await relayJson(deps, input);
   } catch (err) {
     // What upstream may have billed for attempts without an answer is added from `attempts`.

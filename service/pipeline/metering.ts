@@ -1,5 +1,5 @@
 /** Token and cost accounting of one call, from upstream `usage` or from the prepared estimate. */
-import { costNanos, worstCaseUsage, type TokenUsage } from '../../runtime/pricing';
+import { costNanos, worstCaseUsage, type CallPrice, type TokenUsage } from '../../runtime/pricing';
 import type { GatewayConfig, ModelPrice } from '../../runtime/gateway-config';
 import type { PreparedCall } from '../endpoints';
 
@@ -18,7 +18,7 @@ export const NOTHING_METERED: Metered = {
   costNanos: 0,
 };
 
-export function meter(price: ModelPrice, usage: TokenUsage): Metered {
+export function meter(price: CallPrice, usage: TokenUsage): Metered {
   return {
     promptTokens: usage.prompt_tokens,
     cachedPromptTokens: Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, usage.prompt_tokens),
@@ -31,7 +31,7 @@ export function meter(price: ModelPrice, usage: TokenUsage): Metered {
  * What a call upstream may have billed without reporting usage (no usage, unreadable usage, cut off,
  * abandoned, timed out): its worst case, the same figure admission reserved.
  */
-export function meterWorstCase(price: ModelPrice, prepared: PreparedCall): Metered {
+export function meterWorstCase(price: CallPrice, prepared: PreparedCall): Metered {
   return meter(price, worstCaseUsage(price, prepared));
 }
 
@@ -54,14 +54,25 @@ const PRICE_FIELDS = [
   'audioInputUsdPer1M',
   'audioOutputUsdPer1M',
   'cacheWriteUsdPer1M',
+  'imageInputUsdPer1M',
+  'imageOutputUsdPer1M',
+  'usdPerImage',
+  'usdPer1MCharacters',
+  'usdPerMinute',
 ] as const;
 
-/** The price a prepared call is reserved and metered at: its model's, times its tier's factor. */
+/**
+ * The price a prepared call is reserved and metered at: its model's (with the per-image price of its
+ * size and quality, for models billed by the image), times its tier's factor.
+ */
 export function priceOf(
   models: GatewayConfig['models'],
-  prepared: Pick<PreparedCall, 'model' | 'priceFactor'>,
-): ModelPrice {
-  const price = models[prepared.model];
+  prepared: Pick<PreparedCall, 'model' | 'priceFactor' | 'imageVariant'>,
+): CallPrice {
+  const model: ModelPrice = models[prepared.model];
+  const variant = prepared.imageVariant;
+  const price: CallPrice =
+    variant === undefined ? model : { ...model, usdPerImage: model.imageUsd?.[variant] ?? 0 };
   const factor = prepared.priceFactor ?? 1;
   if (factor === 1) return price;
   const scaled: Record<string, unknown> = { ...price };
@@ -69,5 +80,5 @@ export function priceOf(
     const usd = price[field];
     if (usd !== undefined) scaled[field] = usd * factor;
   }
-  return scaled as unknown as ModelPrice;
+  return scaled as unknown as CallPrice;
 }

@@ -122,6 +122,7 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     prepared,
     price,
     payload: cachePlan.payload,
+    ...(cachePlan.contentType === undefined ? {} : { contentType: cachePlan.contentType }),
     ...(cache === 'MISS' ? { cacheKey: cachePlan.key } : {}),
     headers,
     response: input.response,

@@ -11,6 +11,14 @@ import { meter, meterWorstCase, NOTHING_METERED } from './metering';
 
 interface UpstreamAnswer extends SharedAnswer {
   readonly headersMs: number;
+  /** Upstream's content type when it is not JSON (a transcript as text, SRT or VTT). */
+  readonly mediaType?: string;
+}
+
+/** Upstream's content type, when it is one the caller must see instead of JSON. */
+function nonJsonType(header: string | string[] | undefined): string | undefined {
+  const type = Array.isArray(header) ? header[0] : header;
+  return type === undefined || /^application\/json/i.test(type) ? undefined : type;
 }
 
 /**
@@ -41,14 +49,17 @@ async function callUpstream(upstream: UpstreamClient, input: ForwardInput): Prom
   const up = await upstream.send({
     path: input.prepared.spec.upstreamPath,
     payload: input.payload,
+    ...(input.contentType === undefined ? {} : { contentType: input.contentType }),
     signal: input.response.signal,
     attempts: input.attempts,
   });
   try {
+    const mediaType = nonJsonType(up.headers['content-type']);
     return {
       status: up.status,
       text: await readCapped(up.body, MAX_JSON_ANSWER_BYTES),
       headersMs: up.headersMs,
+      ...(mediaType === undefined ? {} : { mediaType }),
     };
   } catch (err) {
     // The answer was on its way: upstream billed it, and the gateway never saw its usage.
@@ -75,13 +86,19 @@ export async function relayJson(deps: UpstreamDeps, input: ForwardInput): Promis
   const answer = (await (cacheKey === undefined
     ? call
     : deps.flights.lead(cacheKey, call))) as UpstreamAnswer;
-  const usage = answer.status === 200 ? prepared.spec.usageOfJson(answer.text) : undefined;
+  const usage = answer.status === 200 ? prepared.spec.usageOfJson(answer.text, prepared) : undefined;
   const createdId = answer.status === 200 ? prepared.spec.createdIdOfJson?.(answer.text) : undefined;
   // The owner is on record before the caller can name the object in its next call.
   if (createdId !== undefined) await input.onCreated?.(createdId, usage);
   // A background response not done yet: its reservation waits for the final status.
   const held = createdId !== undefined && !usage && (await input.onBackground?.(createdId)) === true;
-  response.send({ status: answer.status, headers, contentType: 'json', body: answer.text });
+  response.send({
+    status: answer.status,
+    headers,
+    contentType: 'json',
+    ...(answer.mediaType === undefined ? {} : { mediaType: answer.mediaType }),
+    body: answer.text,
+  });
   if (held) return { charge: { metered: NOTHING_METERED, held }, upstreamMs: answer.headersMs };
   if (answer.status !== 200) return { charge: { metered: NOTHING_METERED }, upstreamMs: answer.headersMs };
   // An answer without readable usage is charged its worst case, and not cached (a hit would be free).

@@ -38,6 +38,7 @@ async function awaitUpstream(deps: UpstreamDeps, input: ForwardInput): Promise<U
     return await deps.upstream.send({
       path: input.prepared.spec.upstreamPath,
       payload: input.payload,
+      ...(input.contentType === undefined ? {} : { contentType: input.contentType }),
       signal: response.signal,
       attempts: input.attempts,
     });

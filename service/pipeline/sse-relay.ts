@@ -61,8 +61,9 @@ export class SseRelay {
     if (start > 0) this.pending = this.pending.slice(start);
     // A frame end may straddle this chunk and the next: resume one character back.
     this.scanFrom = Math.max(0, this.pending.length - 1);
-    if (this.pending.length > MAX_SSE_FRAME_BYTES) {
-      throw new SseFrameTooLargeError(`an upstream SSE frame exceeds ${MAX_SSE_FRAME_BYTES} bytes`);
+    const maxFrameBytes = this.reader.maxFrameBytes ?? MAX_SSE_FRAME_BYTES;
+    if (this.pending.length > maxFrameBytes) {
+      throw new SseFrameTooLargeError(`an upstream SSE frame exceeds ${maxFrameBytes} bytes`);
     }
     if (out.length > 0 && this.captured) this.capture(out);
     return out;

@@ -69,8 +69,10 @@ export interface UpstreamRequest {
   readonly method?: 'GET' | 'POST' | 'DELETE';
   /** Relative to the base URL, with any query, e.g. `/chat/completions`. */
   readonly path: string;
-  /** The JSON body. @default none */
-  readonly payload?: string;
+  /** The JSON body, or an encoded multipart form. @default none */
+  readonly payload?: string | Buffer;
+  /** The payload's content type when it is not JSON (a multipart form's). @default JSON */
+  readonly contentType?: string;
   /**
    * A body streamed through as it arrives (a multipart upload), instead of `payload`. It cannot be
    * replayed: the request is retried only while not one byte of it has gone. @default none
@@ -157,7 +159,7 @@ export class UpstreamClient {
 
   /** Sends `payload` (JSON text) to `path` (e.g. `/chat/completions`) with retries. */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const { method = 'POST', path, payload, streamed, signal, attempts } = request;
+    const { method = 'POST', path, payload, contentType, streamed, signal, attempts } = request;
     const extra = request.headers;
     const { maxRetries, maxRetryAfterSeconds } = this.options;
     let key = await this.options.key.get();
@@ -170,7 +172,7 @@ export class UpstreamClient {
           method,
           path: this.basePath + path,
           // The gateway's own headers last: an endpoint's extra header never replaces its key.
-          headers: { ...extra, ...(streamed ? this.streamedHeaders(key, streamed) : this.headersFor(key)) },
+          headers: { ...extra, ...this.bodyHeaders(key, { streamed, contentType }) },
           body: streamed?.body ?? payload ?? null,
           signal,
         });
@@ -220,7 +222,16 @@ export class UpstreamClient {
     }
   }
 
-  private streamedHeaders(key: string, streamed: StreamedBody): Record<string, string> {
+  /** The gateway's headers with the body's own type (and length, for a streamed body) when not JSON. */
+  private bodyHeaders(
+    key: string,
+    body: { readonly streamed?: StreamedBody; readonly contentType?: string | undefined },
+  ): Record<string, string> {
+    const { streamed, contentType } = body;
+    if (streamed === undefined)
+      return contentType === undefined
+        ? this.headersFor(key)
+        : { ...this.headersFor(key), 'content-type': contentType };
     return {
       ...this.headersFor(key),
       'content-type': streamed.contentType,

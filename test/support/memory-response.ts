@@ -25,9 +25,11 @@ export class MemoryResponse implements CallerResponse {
   sent: WholeAnswer | undefined;
   /** The bytes answer, when one was sent. */
   bytesAnswer: BytesAnswer | undefined;
+  /** The content type of a byte stream (speech audio), when it was opened as one. */
+  streamMediaType: string | undefined;
   /** The headers the stream was opened with, when it was. */
   streamHeaders: ResponseHeaders | undefined;
-  /** Stream text in the order it was written (keep-alive comments included). */
+  /** Stream text in the order it was written (keep-alive comments included; bytes as latin1). */
   readonly writes: string[] = [];
   ended = false;
   /** The text `end` was given, if any. */
@@ -92,12 +94,14 @@ export class MemoryResponse implements CallerResponse {
     this.bytesAnswer = answer;
   }
 
-  openStream(headers: ResponseHeaders): void {
+  openStream(headers: ResponseHeaders, mediaType?: string): void {
     if (this.sent !== undefined) this.problems.push('openStream after a whole answer was sent');
     this.streamHeaders ??= headers;
+    this.streamMediaType ??= mediaType;
   }
 
-  write(text: string): Promise<void> | undefined {
+  write(chunk: string | Uint8Array): Promise<void> | undefined {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1');
     if (this.streamHeaders === undefined) this.problems.push('write before the stream was opened');
     if (this.ended) this.problems.push('write after end');
     if (this.signal.aborted) return Promise.reject(this.signal.reason);

@@ -1,16 +1,29 @@
 import { parseGatewayConfig } from '../../../runtime/gateway-config';
 import { ENDPOINT_SPECS, createRequestPolicy, specForRoute } from '../../../service/endpoints';
+import { speech, transcriptions, translations } from '../../../service/endpoints/audio';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
 import { completions } from '../../../service/endpoints/completions';
 import { embeddings } from '../../../service/endpoints/embeddings';
+import { imageEdits, imageGenerations } from '../../../service/endpoints/images';
 import { moderations } from '../../../service/endpoints/moderations';
+import { MultipartBody } from '../../../service/http/multipart';
+import { MEDIA_MODELS } from '../../support/media-config';
 import { responses } from '../../../service/endpoints/responses';
 import { responsesCompact } from '../../../service/endpoints/responses-compact';
 import { ModelAccess } from '../../../service/endpoints/model-access';
 import { testConfigDocument } from '../../support/gateway-harness';
 
-const config = parseGatewayConfig(testConfigDocument());
+const config = parseGatewayConfig(testConfigDocument({ models: MEDIA_MODELS }));
 const policy = createRequestPolicy(config);
+
+function upload(model: string, stream: boolean): Record<string, unknown> {
+  const fields = new Map([
+    ['model', [model]],
+    ['stream', [String(stream)]],
+  ]);
+  const file = { field: 'file', filename: 'a.mp3', contentType: 'audio/mpeg', data: Buffer.from('mp3') };
+  return new MultipartBody(fields, [file]) as unknown as Record<string, unknown>;
+}
 
 /** A valid body per spec that asks to stream; a new spec must add one here. */
 const STREAMING_BODY: Record<string, Record<string, unknown>> = {
@@ -21,18 +34,38 @@ const STREAMING_BODY: Record<string, Record<string, unknown>> = {
   moderations: { model: 'gpt-4o-mini', input: 'Hi', stream: true },
   // A compaction never streams.
   'responses-compact': { model: 'gpt-4o-mini', input: 'Hi' },
+  'images.generations': { model: 'gpt-image-1', prompt: 'Hi', stream: true },
+  'images.edits': new MultipartBody(
+    new Map([
+      ['model', ['gpt-image-1']],
+      ['prompt', ['Hi']],
+      ['stream', ['true']],
+    ]),
+    [{ field: 'image', filename: 'a.png', contentType: 'image/png', data: Buffer.from('png') }],
+  ) as unknown as Record<string, unknown>,
+  'audio.speech': { model: 'gpt-4o-mini-tts', voice: 'alloy', input: 'Hi', stream_format: 'sse' },
+  'audio.transcriptions': upload('gpt-4o-transcribe', true),
+  'audio.translations': upload('whisper-1', false),
 };
 
 /** A frame that ends each spec's stream. */
 const TERMINAL_FRAME: Record<string, string> = {
   chat: 'data: [DONE]',
   completions: 'data: [DONE]',
+  'images.generations':
+    'event: image_generation.completed\ndata: {"type":"image_generation.completed","b64_json":"","usage":{"input_tokens":3,"output_tokens":2}}',
+  'images.edits':
+    'event: image_edit.completed\ndata: {"type":"image_edit.completed","b64_json":"","usage":{"input_tokens":3,"output_tokens":2}}',
+  'audio.speech':
+    'data: {"type":"speech.audio.done","usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}',
+  'audio.transcriptions':
+    'data: {"type":"transcript.text.done","text":"x","usage":{"type":"tokens","input_tokens":1,"output_tokens":2,"total_tokens":3}}',
   responses:
     'event: response.completed\ndata: {"type":"response.completed","sequence_number":9,"response":{"id":"resp_1","usage":{"input_tokens":3,"output_tokens":2}}}',
 };
 
 describe('ENDPOINT_SPECS', () => {
-  it('serves chat completions, embeddings, responses, legacy completions, moderations and compactions', () => {
+  it('serves chat completions, embeddings, responses, legacy completions, moderations, compactions, images and audio', () => {
     expect(ENDPOINT_SPECS).toEqual([
       chatCompletions,
       embeddings,
@@ -40,6 +73,11 @@ describe('ENDPOINT_SPECS', () => {
       completions,
       moderations,
       responsesCompact,
+      imageGenerations,
+      imageEdits,
+      speech,
+      transcriptions,
+      translations,
     ]);
     expect(ENDPOINT_SPECS.map((s) => s.route)).toEqual([
       '/v1/chat/completions',
@@ -48,6 +86,11 @@ describe('ENDPOINT_SPECS', () => {
       '/v1/completions',
       '/v1/moderations',
       '/v1/responses/compact',
+      '/v1/images/generations',
+      '/v1/images/edits',
+      '/v1/audio/speech',
+      '/v1/audio/transcriptions',
+      '/v1/audio/translations',
     ]);
   });
 

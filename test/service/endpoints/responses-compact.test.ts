@@ -77,6 +77,7 @@ describe('responsesCompact', () => {
     expect(
       responsesCompact.usageOfJson(
         '{"id":"resp_1","object":"response.compaction","output":[],"usage":{"input_tokens":12,"output_tokens":3,"total_tokens":15}}',
+        prepare({ model: 'fast', input: 'x' }),
       ),
     ).toMatchObject({ prompt_tokens: 12, completion_tokens: 3 });
   });

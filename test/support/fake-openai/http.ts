@@ -71,12 +71,12 @@ export async function cutConnection(res: ServerResponse): Promise<void> {
   res.socket?.destroy();
 }
 
-export function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', () => resolve(Buffer.concat(chunks)));
   });
 }
 
@@ -87,4 +87,43 @@ export function parseBody(raw: string): unknown {
   } catch {
     return raw;
   }
+}
+
+export const isMultipart = (req: IncomingMessage): boolean =>
+  /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+
+/** One file of a multipart request, as the fake records it. */
+export interface FormFile {
+  readonly field: string;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly data: Buffer;
+}
+
+/** A multipart request's body as recorded: text fields (repeated ones as arrays) and files, in order. */
+export interface FormBody {
+  readonly fields: Record<string, string | string[]>;
+  readonly files: readonly FormFile[];
+}
+
+/** Parses a multipart body; one that does not parse is recorded with no fields and no files. */
+export async function parseForm(raw: Buffer, contentType: string): Promise<FormBody> {
+  const fields: Record<string, string | string[]> = {};
+  const files: FormFile[] = [];
+  let form: FormData;
+  try {
+    form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    return { fields, files };
+  }
+  for (const [name, value] of form) {
+    if (typeof value !== 'string') {
+      const data = Buffer.from(await value.arrayBuffer());
+      files.push({ field: name, filename: value.name, contentType: value.type, data });
+      continue;
+    }
+    const prev = fields[name];
+    fields[name] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+  }
+  return { fields, files };
 }

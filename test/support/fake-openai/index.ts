@@ -14,13 +14,15 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { audioEndpoints } from './audio';
 import { chatEndpoints } from './chat';
 import { completionEndpoints } from './completions';
 import { ConversationStore } from './conversations';
 import { BatchStore } from './batches';
 import { embeddingEndpoints } from './embeddings';
 import { FileStore } from './files';
-import { parseBody, readBody, sendJson, sleep } from './http';
+import { imageEndpoints } from './images';
+import { isMultipart, parseBody, parseForm, readBody, sendJson, sleep } from './http';
 import { ResponsesStore } from './responses';
 import { TraceStore, type IngestedTraceItem } from './traces';
 import type {
@@ -67,6 +69,7 @@ export const DEFAULT_BEHAVIOUR: FakeBehaviour = {
   backgroundMs: 50,
   reasoningTokens: 64,
   batchMs: 50,
+  imageBytes: 68,
 };
 
 export class FakeOpenAI {
@@ -113,6 +116,8 @@ export class FakeOpenAI {
     ...this.files.endpoints,
     ...this.batches.endpoints,
     ...this.traces.endpoints,
+    ...imageEndpoints,
+    ...audioEndpoints,
   ];
 
   constructor(behaviour: Partial<FakeBehaviour> = {}) {
@@ -259,7 +264,7 @@ export class FakeOpenAI {
       this.endpoints.some(
         (e) => e.streamsBody && e.method === req.method && pathMatches(e.path, url.pathname),
       );
-    const raw = streamed ? '' : await readBody(req);
+    const raw = streamed ? Buffer.alloc(0) : await readBody(req);
     const auth = req.headers.authorization;
     const apiKey = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
     const request: RecordedRequest = {
@@ -267,7 +272,11 @@ export class FakeOpenAI {
       path: url.pathname,
       query: url.searchParams,
       headers: { ...req.headers },
-      body: parseBody(raw),
+      body: parseBody(raw.toString('utf8')),
+      raw,
+      ...(isMultipart(req) && !streamed
+        ? { form: await parseForm(raw, String(req.headers['content-type'])) }
+        : {}),
       ...(apiKey === undefined ? {} : { apiKey }),
     };
     if (this.behaviour.record) this.requests.push(request);

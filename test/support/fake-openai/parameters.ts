@@ -18,6 +18,10 @@ import type {
 } from 'openai/resources/conversations/conversations';
 import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { ImageEditParamsBase, ImageGenerateParamsBase } from 'openai/resources/images';
+import type { SpeechCreateParams } from 'openai/resources/audio/speech';
+import type { TranscriptionCreateParamsBase } from 'openai/resources/audio/transcriptions';
+import type { TranslationCreateParams } from 'openai/resources/audio/translations';
 import type { ModerationCreateParams } from 'openai/resources/moderations';
 import type { InputTokenCountParams } from 'openai/resources/responses/input-tokens';
 import type { ResponseCompactParams, ResponseCreateParamsBase } from 'openai/resources/responses/responses';
@@ -173,6 +177,72 @@ const EMBEDDINGS = keysOf<EmbeddingCreateParams>()(
   ...(['dimensions', 'encoding_format', 'input', 'model', 'user'] as const),
 );
 
+const IMAGES_GENERATE = keysOf<ImageGenerateParamsBase>()(
+  ...([
+    'background',
+    'model',
+    'moderation',
+    'n',
+    'output_compression',
+    'output_format',
+    'partial_images',
+    'prompt',
+    'quality',
+    'response_format',
+    'size',
+    'stream',
+    'style',
+    'user',
+  ] as const),
+);
+
+/** Form fields of an edit (an array such as `image[]` is named without its brackets here). */
+const IMAGES_EDIT = keysOf<ImageEditParamsBase>()(
+  ...([
+    'background',
+    'image',
+    'input_fidelity',
+    'mask',
+    'model',
+    'n',
+    'output_compression',
+    'output_format',
+    'partial_images',
+    'prompt',
+    'quality',
+    'response_format',
+    'size',
+    'stream',
+    'user',
+  ] as const),
+);
+
+const AUDIO_SPEECH = keysOf<SpeechCreateParams>()(
+  ...(['input', 'instructions', 'model', 'response_format', 'speed', 'stream_format', 'voice'] as const),
+);
+
+/** Form fields of a transcription (`include[]`, `chunking_strategy[type]` named without their brackets). */
+const AUDIO_TRANSCRIPTIONS = keysOf<TranscriptionCreateParamsBase>()(
+  ...([
+    'chunking_strategy',
+    'file',
+    'include',
+    'known_speaker_names',
+    'known_speaker_references',
+    'language',
+    'model',
+    'prompt',
+    'response_format',
+    'stream',
+    'temperature',
+    'timestamp_granularities',
+  ] as const),
+);
+
+const AUDIO_TRANSLATIONS = keysOf<TranslationCreateParams>()(
+  ...(['file', 'model', 'prompt', 'response_format', 'temperature'] as const),
+);
+
 const MODERATIONS = keysOf<ModerationCreateParams>()(...(['input', 'model'] as const));
 
 const CONVERSATIONS_CREATE = keysOf<ConversationCreateParams>()(...(['items', 'metadata'] as const));
@@ -192,6 +262,11 @@ export const ACCEPTED_PARAMETERS = {
   'completions.create': COMPLETIONS,
   'embeddings.create': EMBEDDINGS,
   'moderations.create': MODERATIONS,
+  'images.generate': IMAGES_GENERATE,
+  'images.edit': IMAGES_EDIT,
+  'audio.speech': AUDIO_SPEECH,
+  'audio.transcriptions': AUDIO_TRANSCRIPTIONS,
+  'audio.translations': AUDIO_TRANSLATIONS,
   'conversations.create': CONVERSATIONS_CREATE,
   'conversations.update': CONVERSATIONS_UPDATE,
   'conversations.items.create': CONVERSATION_ITEMS_CREATE,
@@ -209,6 +284,22 @@ export function refuseUnknownParameter(res: ServerResponse, body: unknown, list:
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
   const accepted: ReadonlySet<string> = ACCEPTED_PARAMETERS[list];
   const unknown = Object.keys(body).find((key) => !accepted.has(key));
+  if (unknown === undefined) return false;
+  sendError(res, 400, `Unknown parameter: '${unknown}'.`, { code: 'unknown_parameter', param: unknown });
+  return true;
+}
+
+/**
+ * Answers OpenAI's 400 and returns true when a multipart form has a field `list` does not accept
+ * (an array's `name[]` and an object's `name[key]` are read as `name`).
+ */
+export function refuseUnknownFormField(
+  res: ServerResponse,
+  names: readonly string[],
+  list: ParameterList,
+): boolean {
+  const accepted: ReadonlySet<string> = ACCEPTED_PARAMETERS[list];
+  const unknown = names.map((n) => n.replace(/\[.*\]$/, '')).find((n) => !accepted.has(n));
   if (unknown === undefined) return false;
   sendError(res, 400, `Unknown parameter: '${unknown}'.`, { code: 'unknown_parameter', param: unknown });
   return true;

@@ -1,5 +1,6 @@
 /** The fake's public types, and the context its endpoints get. `index.ts` re-exports the public ones. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FormBody } from './http';
 import type { ScriptedUsage, Usage } from './usage';
 
 /** How the fake answers when no scripted response applies. */
@@ -29,6 +30,8 @@ export interface FakeBehaviour {
    * counted in its output tokens and capped by `max_output_tokens`. @default 64
    */
   readonly reasoningTokens: number;
+  /** Bytes of every generated image (before base64). @default 68 (a 1x1 PNG) */
+  readonly imageBytes: number;
 }
 
 /** A function call a scripted Responses answer makes. */
@@ -94,16 +97,36 @@ export interface RecordedRequest {
   readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The bearer token sent, if any. */
   readonly apiKey?: string;
+  /** The body's bytes as received. */
+  readonly raw: Buffer;
+  /** A `multipart/form-data` body, parsed: its text fields and files. @default none (not multipart) */
+  readonly form?: FormBody;
 }
 
 /** Which API billed a call. */
-export type BilledEndpoint = 'chat' | 'completions' | 'responses' | 'responses.compact' | 'batch';
+export type BilledEndpoint =
+  | 'chat'
+  | 'completions'
+  | 'responses'
+  | 'responses.compact'
+  | 'images.generations'
+  | 'images.edits'
+  | 'audio.speech'
+  | 'audio.transcriptions'
+  | 'audio.translations'
+  | 'batch';
 
 /** One call OpenAI bills, in chat usage names whatever the API (so one cost function sums them all). */
 export interface BilledCall {
   readonly model: string;
   readonly usage: Usage;
   readonly endpoint: BilledEndpoint;
+  /** Images billed by the image (dall-e-2, dall-e-3), and their `quality:size`. @default none */
+  readonly images?: { readonly count: number; readonly variant: string };
+  /** Input characters billed by the character (tts-1). @default none */
+  readonly characters?: number;
+  /** Seconds of audio billed by the minute (whisper-1). @default none */
+  readonly seconds?: number;
 }
 
 /** What a custom route handler gets. */

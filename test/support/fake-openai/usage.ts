@@ -13,10 +13,14 @@ export interface Usage {
     readonly cached_tokens: number;
     readonly cache_write_tokens: number;
     readonly audio_tokens: number;
+    /** Image input tokens (image edits). @default 0 */
+    readonly image_tokens?: number;
   };
   readonly completion_tokens_details: {
     readonly reasoning_tokens: number;
     readonly audio_tokens: number;
+    /** Image output tokens (image generation). @default 0 */
+    readonly image_tokens?: number;
     readonly accepted_prediction_tokens: number;
     readonly rejected_prediction_tokens: number;
   };
