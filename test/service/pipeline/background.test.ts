@@ -135,4 +135,18 @@ describe('BackgroundSettler', () => {
     store.pending.list = () => Promise.reject(new Error('down'));
     expect(await settler.pollOnce()).toBe(0);
   });
+
+  it('keeps the entry held when the store cannot claim it, and settles it on a later look', async () => {
+    const { store, settler, call } = await setup();
+    await settler.hold(call('resp_1'));
+    const claim = store.pending.claim.bind(store.pending);
+    store.pending.claim = () => Promise.reject(new Error('down'));
+    await settler.observe('resp_1', JSON.stringify(completed()));
+    expect(await store.pending.list(10)).toHaveLength(1);
+    expect(await store.monthToDateSpendNanos()).toBe(WORST.costNanos);
+    store.pending.claim = claim;
+    await settler.observe('resp_1', JSON.stringify(completed()));
+    expect(await store.pending.list(10)).toEqual([]);
+    expect(await store.monthToDateSpendNanos()).toBe(10 * 1_000 + 5 * 2_000);
+  });
 });
