@@ -30,7 +30,7 @@ export class MemoryPendingResponses implements PendingResponses {
   }
 
   async list(limit: number): Promise<PendingResponse[]> {
-    return [...this.entries.values()].slice(0, limit);
+    return [...this.entries.values()].sort((x, y) => x.heldAt - y.heldAt).slice(0, limit);
   }
 
   async claim(id: string): Promise<PendingResponse | undefined> {

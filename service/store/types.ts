@@ -210,7 +210,7 @@ export interface PendingResponse {
  */
 export interface PendingResponses {
   hold(entry: PendingResponse): Promise<void>;
-  /** Every pending entry (at most `limit`, oldest first where the store can tell). */
+  /** The pending entries, oldest held first, at most `limit`. */
   list(limit: number): Promise<PendingResponse[]>;
   /** Removes and returns the entry of `id`; undefined when there is none (never held, or claimed). */
   claim(id: string): Promise<PendingResponse | undefined>;

@@ -126,6 +126,15 @@ describe('OBJECT_ROUTES', () => {
   });
 });
 
+describe('background observers', () => {
+  it('lets the retrieve and the cancel of a response, and nothing else, settle a background response early', () => {
+    expect(OBJECT_ROUTES.filter((r) => r.observesBackground).map((r) => `${r.method} ${r.route}`)).toEqual([
+      'GET /v1/responses/:id',
+      'POST /v1/responses/:id/cancel',
+    ]);
+  });
+});
+
 describe('OBJECT_ID', () => {
   it.each(['resp_68af0c2b1f0881909c5d', 'conv-1', 'A', 'x'.repeat(128), 'file-abc_DEF-123'])(
     'accepts %s',

@@ -157,13 +157,33 @@ describe('responses prepare', () => {
       expect(prepare(body({ prompt: null })).body.prompt).toBeNull();
     });
 
-    it("refuses 'background: true', not 'background: false'", () => {
+    it("refuses 'background: true' unless the stage allows it, never 'background: false'", () => {
       expect(fields(refusal(body({ background: true })))).toEqual({
         status: 400,
         param: 'background',
         code: 'unsupported_parameter',
       });
       expect(prepare(body({ background: false })).body.background).toBe(false);
+      expect(prepare(body({ background: false })).background).toBeUndefined();
+    });
+
+    it('marks a background call where the stage allows it, stored only, and never cacheable', () => {
+      const on = createRequestPolicy(
+        parseGatewayConfig(testConfigDocument({ limits: { backgroundResponses: true } })),
+      );
+      const prepared = prepare(body({ background: true, temperature: 0 }), APP, on);
+      expect(prepared).toMatchObject({
+        background: true,
+        deterministic: false,
+        objects: { creates: 'response' },
+      });
+      expect(prepared.body.background).toBe(true);
+      expect(fields(refusal(body({ background: true, store: false }), APP, on))).toEqual({
+        status: 400,
+        param: 'store',
+        code: null,
+      });
+      expect(fields(refusal(body({ background: 'yes' }), APP, on)).param).toBe('background');
     });
 
     it.each([

@@ -78,6 +78,26 @@ describe('background responses, memory store', () => {
     );
   });
 
+  it('grows the conversation a background response extends once it is settled', async () => {
+    const conversation = await h.client().conversations.create({
+      items: [{ type: 'message', role: 'user', content: 'u'.repeat(600) }],
+    });
+    const created = await h.client().responses.create({
+      model: 'fast',
+      input: 'Go on',
+      background: true,
+      conversation: conversation.id,
+    });
+    await fake.waitFor(() => fake.billed.length === 1);
+    await h.client().responses.retrieve(created.id);
+    const billed = fake.billed[0].usage;
+    await eventually(
+      async () =>
+        (await h.store.owners.lookup(conversation.id))?.contextTokens ===
+        billed.prompt_tokens + billed.completion_tokens!,
+    );
+  });
+
   it('settles a cancelled response with what it reports: upstream billed nothing', async () => {
     fake.reset({ backgroundMs: 60_000 });
     const before = await spendOf(h);

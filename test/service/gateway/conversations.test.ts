@@ -8,6 +8,8 @@ import { costNanos } from '../../../runtime/pricing';
 import { eventually } from '../../support/eventually';
 import { GatewayHarness, KEYS, testConfigDocument } from '../../support/gateway-harness';
 import { apiErrorOf } from '../../support/refusal';
+import { FakeOpenAI } from '../../support/fake-openai';
+import { RedisServer } from '../../support/redis-server';
 
 const MINI = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 };
 /** Far below a context window: a turn that reserved a whole window would be refused 429. */
@@ -141,5 +143,68 @@ describe('the Conversations API through the gateway', () => {
     const err = await apiErrorOf(h.client(KEYS.limited).conversations.create());
     expect(err).toMatchObject({ status: 404, code: 'unknown_url' });
     expect(h.fake.received).toBe(0);
+  });
+});
+
+describe('conversations on Redis shared by two replicas', () => {
+  let redis: RedisServer;
+  let fake: FakeOpenAI;
+  let a: GatewayHarness;
+  let b: GatewayHarness;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    fake = new FakeOpenAI();
+    await fake.start();
+    a = await GatewayHarness.start({ fake, redisUrl: redis.url });
+    b = await GatewayHarness.start({ fake, redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await a.stop();
+    await b.stop();
+    await fake.stop();
+    await redis.stop();
+  });
+
+  it('shares ownership and context: turns alternate replicas, each reserving what the conversation holds', async () => {
+    const conversation = await a.client().conversations.create({
+      items: [{ type: 'message', role: 'user', content: 'v'.repeat(1200) }],
+    });
+    expect(await apiErrorOf(b.client(KEYS.other).conversations.retrieve(conversation.id))).toMatchObject({
+      status: 404,
+    });
+    for (const [i, h] of [a, b, a, b].entries()) {
+      const context = (await h.store.owners.lookup(conversation.id))!.contextTokens!;
+      const { response } = await h
+        .client()
+        .responses.create({ model: 'fast', input: `Turn ${i}`, conversation: conversation.id })
+        .withResponse();
+      const reserved = 1_000_000 - Number(response.headers.get('x-ratelimit-remaining-tokens'));
+      expect(reserved).toBeGreaterThanOrEqual(context);
+      const billed = fake.billed.at(-1)!.usage;
+      expect(billed.prompt_tokens).toBeLessThanOrEqual(reserved);
+      const next = billed.prompt_tokens + (billed.completion_tokens ?? 0);
+      await eventually(async () => (await b.store.owners.lookup(conversation.id))?.contextTokens === next);
+    }
+  });
+
+  it('never records less than the conversation holds after concurrent turns on both replicas', async () => {
+    const conversation = await a.client().conversations.create();
+    await Promise.all(
+      [a, b, a, b].map((h, i) =>
+        h.client().responses.create({
+          model: 'fast',
+          input: `Concurrent ${i} ${'c'.repeat(300)}`,
+          conversation: conversation.id,
+        }),
+      ),
+    );
+    await eventually(async () => (await a.store.owners.lookup(conversation.id))?.revision === 4);
+    const recorded = (await a.store.owners.lookup(conversation.id))!.contextTokens!;
+    fake.billed.length = 0;
+    await b.client().responses.create({ model: 'fast', input: 'After', conversation: conversation.id });
+    // The next turn is billed the conversation again: at most what was recorded, plus its own input.
+    const own = (await b.client().responses.inputTokens.count({ model: 'fast', input: 'After' }))
+      .input_tokens;
+    expect(fake.billed[0].usage.prompt_tokens - own).toBeLessThanOrEqual(recorded);
   });
 });

@@ -39,6 +39,7 @@ const clientsWith = (id: string, patch: Record<string, unknown>) =>
 interface Call {
   readonly route: ObjectRoute;
   readonly id?: string;
+  readonly itemId?: string;
   readonly query?: string;
   readonly body?: unknown;
   readonly clientId?: string;
@@ -62,6 +63,7 @@ describe('runObjectCall', () => {
       route: call.route,
       client: h.client(call.clientId),
       ...(call.id === undefined ? {} : { id: call.id }),
+      ...(call.itemId === undefined ? {} : { itemId: call.itemId }),
       query: new URLSearchParams(call.query ?? ''),
       body: call.body,
       response,
@@ -475,6 +477,63 @@ describe('runObjectCall', () => {
         code: 'model_not_allowed',
       });
       expect(h.fake.received).toBe(0);
+    });
+  });
+
+  describe('conversations', () => {
+    const CREATE = routeOf('POST', '/v1/conversations');
+    const ADD_ITEMS = routeOf('POST', '/v1/conversations/:id/items');
+    const ITEM = routeOf('GET', '/v1/conversations/:id/items/:item_id');
+    const DELETE_CONVERSATION = routeOf('DELETE', '/v1/conversations/:id');
+    const message = (content: string) => ({ type: 'message', role: 'user', content });
+    const idOf = (response: MemoryResponse) => (JSON.parse(String(response.sent!.body)) as { id: string }).id;
+
+    it("records a created conversation as the caller's, with its items' estimate, before answering", async () => {
+      const h = await start();
+      const { result, response } = await run(h, {
+        route: CREATE,
+        body: { items: [message('x'.repeat(90))] },
+      });
+      expect(result.error).toBeUndefined();
+      const owner = await h.store.owners.lookup(idOf(response));
+      expect(owner?.clientId).toBe('app');
+      expect(owner?.contextTokens).toBeGreaterThanOrEqual(30);
+      expect(result.trace.metered).toEqual(NOTHING_METERED);
+    });
+
+    it('grows the conversation by the items added, and forgets it when it is deleted', async () => {
+      const h = await start();
+      const id = idOf((await run(h, { route: CREATE, body: {} })).response);
+      expect((await h.store.owners.lookup(id))?.contextTokens).toBe(0);
+      await run(h, { route: ADD_ITEMS, id, body: { items: [message('y'.repeat(300))] } });
+      expect((await h.store.owners.lookup(id))?.contextTokens).toBeGreaterThanOrEqual(100);
+      await run(h, { route: DELETE_CONVERSATION, id });
+      expect(await h.store.owners.lookup(id)).toBeUndefined();
+    });
+
+    it('leaves the record alone when upstream refuses the items, and records nothing it did not create', async () => {
+      const h = await start();
+      const id = idOf((await run(h, { route: CREATE, body: {} })).response);
+      h.fake.enqueue({ path: `/v1/conversations/${id}/items`, status: 400 });
+      await run(h, { route: ADD_ITEMS, id, body: { items: [message('z')] } });
+      expect(await h.store.owners.lookup(id)).toEqual({ clientId: 'app', contextTokens: 0 });
+      h.fake.enqueue(
+        { path: '/v1/conversations', status: 500 },
+        { path: '/v1/conversations', status: 500 },
+        { path: '/v1/conversations', status: 500 },
+      );
+      const { result, response } = await run(h, { route: CREATE, body: {} });
+      expect(errorOf(result).status).toBeGreaterThanOrEqual(500);
+      expect(response.sent).toBeUndefined();
+    });
+
+    it('answers 404 for an item id OpenAI could never issue, without calling upstream', async () => {
+      const h = await start();
+      const id = idOf((await run(h, { route: CREATE, body: {} })).response);
+      const received = h.fake.received;
+      const err = errorOf((await run(h, { route: ITEM, id, itemId: '../x' })).result);
+      expect({ status: err.status, code: err.code }).toEqual({ status: 404, code: 'not_found' });
+      expect(h.fake.received).toBe(received);
     });
   });
 });

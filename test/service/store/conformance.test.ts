@@ -508,4 +508,47 @@ describe.each(factories)('$name', (factory) => {
       expect(await other.owners.lookup('conv_1')).toBeUndefined();
     });
   });
+
+  describe('pending background responses', () => {
+    const entry = (id: string, heldAt: number) => ({
+      id,
+      clientId: 'app',
+      ticket: {
+        clientId: 'app',
+        tokens: 500,
+        costNanos: 1_000,
+        month: '2026-01',
+        client: roomy,
+        stage: roomy,
+      },
+      price: { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 },
+      worstCase: { promptTokens: 400, cachedPromptTokens: 0, completionTokens: 100, costNanos: 1_000 },
+      unanswered: 0,
+      turn: { id: 'conv_1', revision: 2, ownPromptTokens: 40 },
+      heldAt,
+    });
+
+    it('holds, lists oldest first, and hands each entry to one claim only', async () => {
+      const a = await newStore();
+      await a.pending.hold(entry('resp_b', 2));
+      await a.pending.hold(entry('resp_a', 1));
+      expect((await a.pending.list(10)).map((e) => e.id)).toEqual(['resp_a', 'resp_b']);
+      expect(await a.pending.list(1)).toHaveLength(1);
+      expect(await a.pending.claim('resp_a')).toEqual(entry('resp_a', 1));
+      expect(await a.pending.claim('resp_a')).toBeUndefined();
+      expect((await a.pending.list(10)).map((e) => e.id)).toEqual(['resp_b']);
+      expect(await a.pending.claim('resp_never')).toBeUndefined();
+    });
+
+    it('lets exactly one of many concurrent claims, from two replicas, win', async () => {
+      const a = await newStore();
+      const b = factory.name === 'MemoryStore' ? a : await newStore();
+      await a.pending.hold(entry('resp_c', 1));
+      const claims = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).pending.claim('resp_c')),
+      );
+      expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
+      expect(await b.pending.list(10)).toEqual([]);
+    });
+  });
 });
