@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../http/app';
 import type { BackgroundSettler } from '../pipeline/background';
-import { BatchPoller } from '../pipeline/batch-settlement';
+import { batchPoller } from '../pipeline/batch-settlement';
+import type { Poller } from '../pipeline/poller';
 import { createPipelineDeps, type PipelineDeps } from '../pipeline/model-call';
 import { createStore, ResilientStore } from '../store';
 import type { GatewayStore, StoreErrorListener } from '../store/types';
@@ -43,7 +44,7 @@ interface GatewayParts {
   readonly metrics: GatewayMetrics;
   readonly sink: LineSink;
   readonly background: BackgroundSettler;
-  readonly batches: BatchPoller;
+  readonly batches: Poller;
 }
 
 export class Gateway {
@@ -59,7 +60,7 @@ export class Gateway {
   /** Settles background responses; polls upstream while the stage allows them. */
   readonly background: BackgroundSettler;
   /** Settles the batches that ended; tests call `pollNow()`. */
-  readonly batches: BatchPoller;
+  readonly batches: Poller;
   private readonly sink: LineSink;
 
   private constructor(
@@ -105,7 +106,7 @@ export class Gateway {
         metrics,
         sink,
         background: pipeline.background,
-        batches: new BatchPoller(pipeline, options.batchPollMs),
+        batches: batchPoller(pipeline),
       },
       options,
     );
@@ -135,7 +136,7 @@ export class Gateway {
     if (this.draining) return;
     this.draining = true;
     for (const t of this.timers) clearInterval(t);
-    this.background.stop();
+    await this.background.stop();
     await this.batches.stop();
     const timeoutMs = this.options.shutdownTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -169,7 +170,7 @@ export class Gateway {
     const flush = setInterval(() => void this.flushMetrics(), this.options.metricsFlushMs);
     flush.unref();
     this.timers.push(flush);
-    this.batches.start();
+    this.batches.start(this.options.batchPollMs);
     void this.loadKey();
     void this.waitForStore();
     if (this.options.config.limits.backgroundResponses) this.background.start(this.options.backgroundPollMs);

@@ -19,6 +19,7 @@ import type { GatewayStore, PendingResponse, Ticket } from '../store/types';
 import type { UpstreamClient } from '../upstream/client';
 import { addMetered, meter, NOTHING_METERED, type Metered } from './metering';
 import { growContext, OWNER_TTL_SECONDS, type ContextTurn } from './objects';
+import { Poller } from './poller';
 import { MAX_JSON_ANSWER_BYTES, readCapped } from './relay-json';
 
 /** The statuses a response ends in; `queued` and `in_progress` are not among them. */
@@ -62,9 +63,7 @@ export interface BackgroundDeps {
 }
 
 export class BackgroundSettler {
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
-  private readonly stopping = new AbortController();
+  private readonly poller = new Poller(({ signal, from }) => this.pollWindow(signal, from), POLL_BATCH);
 
   constructor(private readonly deps: BackgroundDeps) {}
 
@@ -88,45 +87,39 @@ export class BackgroundSettler {
     if (final !== undefined) await this.settle(id, final);
   }
 
-  /** Asks upstream for every pending response once; returns how many were settled. */
-  async pollOnce(): Promise<number> {
-    if (this.polling) return 0;
-    this.polling = true;
-    try {
-      const entries = await this.deps.store.pending.list(POLL_BATCH).catch(() => []);
-      let settled = 0;
-      for (const entry of entries) {
-        if (this.stopping.signal.aborted) break;
-        if (await this.check(entry.id)) settled++;
-      }
-      return settled;
-    } finally {
-      this.polling = false;
-    }
+  /** Asks upstream for the next window of pending responses, after any running poll. @returns how many were settled */
+  pollOnce(): Promise<number> {
+    return this.poller.pollNow();
   }
 
   /** Polls every `intervalMs` until `stop`. */
   start(intervalMs: number): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => void this.pollOnce(), intervalMs);
-    this.timer.unref();
+    this.poller.start(intervalMs);
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    this.stopping.abort();
+  stop(): Promise<void> {
+    return this.poller.stop();
+  }
+
+  private async pollWindow(signal: AbortSignal, from: number): Promise<number> {
+    const entries = await this.deps.store.pending.list(POLL_BATCH, from).catch(() => []);
+    let settled = 0;
+    for (const entry of entries) {
+      if (signal.aborted) break;
+      if (await this.check(entry.id, signal)) settled++;
+    }
+    return settled;
   }
 
   /** One pending response's status upstream; true when it was settled. */
-  private async check(id: string): Promise<boolean> {
+  private async check(id: string, signal: AbortSignal): Promise<boolean> {
     let status: number;
     let text: string;
     try {
       const up = await this.deps.upstream.send({
         method: 'GET',
         path: `/responses/${id}`,
-        signal: this.stopping.signal,
+        signal,
       });
       status = up.status;
       text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);

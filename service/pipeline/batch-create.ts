@@ -147,10 +147,12 @@ async function holdReservation(
   pending: { readonly clientId: string; readonly model: string; readonly reserved: ReservedCost },
 ): Promise<void> {
   await deps.store.batches
-    .add(batchId, {
+    .hold({
+      id: batchId,
       clientId: pending.clientId,
       model: pending.model,
       ticket: pending.reserved.reservation.ticket,
+      heldAt: Date.now(),
     })
     .catch(() => undefined);
 }

@@ -10,6 +10,7 @@ import { BATCH_PRICE_FACTOR } from '../../lambda/batch/validate';
 import { costNanos, readResponsesUsage } from '../../runtime/pricing';
 import type { PendingBatch } from '../store/types';
 import { priceOf } from './metering';
+import { Poller } from './poller';
 import type { PipelineDeps } from './model-call';
 import { jsonObjectOf, recordOwner } from './owned-answers';
 import { readCapped, MAX_JSON_ANSWER_BYTES } from './relay-json';
@@ -67,34 +68,25 @@ export async function observeBatch(
 /** Pending batches one poll reads at most: the rest wait for the next polls, which go on from there. */
 export const MAX_POLLED_BATCHES = 100;
 
-/** The ids one poll reads: up to MAX_POLLED_BATCHES from position `from`, wrapping around. */
-export function pollWindow(ids: readonly string[], from: number): readonly string[] {
-  if (ids.length <= MAX_POLLED_BATCHES) return ids;
-  const start = from % ids.length;
-  return [...ids.slice(start), ...ids.slice(0, start)].slice(0, MAX_POLLED_BATCHES);
-}
-
 /**
  * Reads pending batches from upstream (a window of them, from `from`) and settles the terminal ones.
  * @returns how many it settled
  */
-export async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal, from = 0): Promise<number> {
-  let ids: readonly string[];
+async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal, from: number): Promise<number> {
+  let pending: readonly PendingBatch[];
   try {
-    ids = await deps.store.batches.ids();
+    pending = await deps.store.batches.list(MAX_POLLED_BATCHES, from);
   } catch {
     return 0;
   }
   let settled = 0;
-  for (const id of pollWindow(ids, from)) {
+  for (const { id, clientId } of pending) {
     if (signal.aborted) break;
     try {
-      const pending = await deps.store.batches.get(id);
-      if (pending === undefined) continue;
       const up = await deps.upstream.send({ method: 'GET', path: `/batches/${id}`, signal });
       const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
       const batch = up.status === 200 ? jsonObjectOf(text) : undefined;
-      if (batch !== undefined && (await observeBatch(deps, pending.clientId, batch))) settled++;
+      if (batch !== undefined && (await observeBatch(deps, clientId, batch))) settled++;
     } catch {
       // Upstream or the store failed for this one: the next poll tries again.
     }
@@ -102,47 +94,7 @@ export async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal
   return settled;
 }
 
-/** Polls the pending batches every `intervalMs` until stopped; one poll at a time. */
-export class BatchPoller {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly abort = new AbortController();
-  private running: Promise<number> | undefined;
-  /** Where the next poll's window starts, so a long list is read in turns. */
-  private next = 0;
-
-  constructor(
-    private readonly deps: PipelineDeps,
-    private readonly intervalMs: number,
-  ) {}
-
-  start(): void {
-    // A tick while a poll runs is skipped: the running one reads every pending batch anyway.
-    this.timer = setInterval(() => {
-      if (this.running === undefined) void this.pollNow();
-    }, this.intervalMs);
-    this.timer.unref();
-  }
-
-  /**
-   * One poll, started once any running poll ends, so it sees everything that happened before the call
-   * (a running poll may have read a batch before it ended). @returns how many batches it settled
-   */
-  pollNow(): Promise<number> {
-    const from = this.next;
-    this.next += MAX_POLLED_BATCHES;
-    const previous = this.running ?? Promise.resolve(0);
-    const poll = previous.then(() => pollPendingBatches(this.deps, this.abort.signal, from));
-    this.running = poll;
-    const clear = () => {
-      if (this.running === poll) this.running = undefined;
-    };
-    poll.then(clear, clear);
-    return poll;
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.abort.abort();
-    await this.running?.catch(() => undefined);
-  }
+/** Polls the pending batches (see `Poller`): every replica runs one; the claim settles each once. */
+export function batchPoller(deps: PipelineDeps): Poller {
+  return new Poller(({ signal, from }) => pollPendingBatches(deps, signal, from), MAX_POLLED_BATCHES);
 }

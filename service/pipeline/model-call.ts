@@ -5,7 +5,7 @@
  * call's trace for its request record, and the error to answer when nothing was sent yet.
  */
 import type { ClientConfig, ModelPrice } from '../../runtime/gateway-config';
-import { createRequestPolicy, type EndpointSpec, type RequestPolicy } from '../endpoints';
+import { createRequestPolicy, type EndpointSpec, type PreparedCall, type RequestPolicy } from '../endpoints';
 import type { GatewayStore } from '../store/types';
 import type { CacheStatus } from '../telemetry/metrics';
 import { noAttempts, type AttemptCounts } from '../upstream/client';
@@ -131,16 +131,31 @@ export async function runModelCall(deps: PipelineDeps, input: ModelCallInput): P
     ...(objects.onCreated ? { onCreated: objects.onCreated } : {}),
     ...backgroundHold(deps, { authorized, price, clientId: input.client.id, admitted, attempts }),
   }).finally(() => slot.release());
-  // A background response's reservation is the settler's now: settled once, at its final status.
-  if (forwarded.charge.held)
-    return { trace: traceOf(base, forwarded, cache, NOTHING_METERED), error: forwarded.error, headers };
-  // Attempts upstream may have billed unseen (timed out, cut off, abandoned) are charged their worst case.
-  const metered = admitted.reservation.settle({
-    ...forwarded.charge,
-    metered: addMetered(forwarded.charge.metered, meterWorstCase(price, prepared), attempts.unanswered),
-  });
-  void objects.settled(metered, 1 + attempts.unanswered);
+  const metered = settleForwarded({ forwarded, admitted, price, prepared, attempts, objects });
   return { trace: traceOf(base, forwarded, cache, metered), error: forwarded.error, headers };
+}
+
+/**
+ * Settles what a forwarded call billed, attempts upstream may have billed unseen (timed out, cut off,
+ * abandoned) at their worst case each; a background response's reservation is the settler's instead
+ * (settled once, at its final status), so nothing is metered here.
+ */
+function settleForwarded(call: {
+  readonly forwarded: Forwarded;
+  readonly admitted: Extract<Admitted, { kind: 'reserved' }>;
+  readonly price: ModelPrice;
+  readonly prepared: PreparedCall;
+  readonly attempts: AttemptCounts;
+  readonly objects: ReturnType<typeof callObjectsRecorder>;
+}): Metered {
+  const { forwarded, price, attempts } = call;
+  if (forwarded.charge.held) return NOTHING_METERED;
+  const metered = call.admitted.reservation.settle({
+    ...forwarded.charge,
+    metered: addMetered(forwarded.charge.metered, meterWorstCase(price, call.prepared), attempts.unanswered),
+  });
+  void call.objects.settled(metered, 1 + attempts.unanswered);
+  return metered;
 }
 
 /** For a background call: hands its reservation to the settler once upstream names the response. */

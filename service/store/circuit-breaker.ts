@@ -4,6 +4,8 @@
  * through as a probe (half-open): success closes the circuit, failure opens it for another cooldown.
  */
 import { systemClock, type Clock } from '../../runtime/clock';
+import { CircuitOpenError } from './errors';
+import type { StoreErrorListener } from './types';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -89,5 +91,34 @@ export class CircuitBreaker {
   private transition(state: CircuitState): void {
     this.currentState = state;
     this.onStateChange?.(state);
+  }
+}
+
+/**
+ * Store commands behind a breaker with no fallback (ownership, pending entries): while the circuit is
+ * open they fail at once (a 503, or a retry at the next poll) instead of waiting out a command timeout
+ * each. Every failure is reported.
+ */
+export class GuardedCommands {
+  constructor(
+    private readonly breaker: CircuitBreaker,
+    private readonly onError?: StoreErrorListener,
+  ) {}
+
+  async run<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    if (!this.breaker.allow()) {
+      const err = new CircuitOpenError(operation);
+      this.onError?.(operation, err);
+      throw err;
+    }
+    try {
+      const value = await command();
+      this.breaker.success();
+      return value;
+    } catch (err) {
+      this.breaker.failure();
+      this.onError?.(operation, err);
+      throw err;
+    }
   }
 }

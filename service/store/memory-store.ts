@@ -1,15 +1,15 @@
 import { gcraAdjust, gcraRemaining, gcraReserve, gcraResetMs, type GcraOutcome } from './gcra';
 import { LruCache, type LruCacheOptions } from './lru-cache';
 import { MemoryObjectOwners } from './object-owners';
-import { MemoryPendingResponses } from './pending-responses';
-import { MemoryPendingBatches } from './pending-batches';
+import { MemoryPendingEntries } from './pending-entries';
 import { systemClock, utcMonthStart, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds, utcMonth } from './month';
 import { pickRefusal, ticketFor } from './snapshot';
 import type {
   ObjectOwners,
-  PendingResponses,
-  PendingBatches,
+  PendingBatch,
+  PendingEntries,
+  PendingResponse,
   AdmissionDecision,
   AdmissionRequest,
   CacheEntry,
@@ -60,8 +60,8 @@ export class MemoryStore implements GatewayStore {
   private currentMonth = '';
   private readonly months = new MonthCache();
   readonly owners: ObjectOwners;
-  readonly pending: PendingResponses = new MemoryPendingResponses();
-  readonly batches: PendingBatches = new MemoryPendingBatches();
+  readonly pending: PendingEntries<PendingResponse> = new MemoryPendingEntries();
+  readonly batches: PendingEntries<PendingBatch> = new MemoryPendingEntries();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? systemClock;

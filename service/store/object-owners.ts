@@ -5,8 +5,8 @@
 import type Redis from 'ioredis';
 import { systemClock, type Clock } from '../../runtime/clock';
 import { isJsonObject } from '../../runtime/json';
-import type { CircuitBreaker } from './circuit-breaker';
-import { CircuitOpenError, StoreOperationError } from './errors';
+import { GuardedCommands, type CircuitBreaker } from './circuit-breaker';
+import { StoreOperationError } from './errors';
 import { CONTEXT_WINDOW_TOKENS } from '../../runtime/gateway-config';
 import type { ContextGrowth, ObjectOwner, ObjectOwners, StoreErrorListener } from './types';
 
@@ -132,42 +132,29 @@ export class RedisObjectOwners implements ObjectOwners {
  * (a 503 for the caller) instead of waiting out a command timeout per request. Failures are reported.
  */
 export class GuardedObjectOwners implements ObjectOwners {
+  private readonly guarded: GuardedCommands;
+
   constructor(
     private readonly primary: ObjectOwners,
-    private readonly breaker: CircuitBreaker,
-    private readonly onError?: StoreErrorListener,
-  ) {}
+    breaker: CircuitBreaker,
+    onError?: StoreErrorListener,
+  ) {
+    this.guarded = new GuardedCommands(breaker, onError);
+  }
 
   record(id: string, owner: ObjectOwner, ttlSeconds: number): Promise<void> {
-    return this.guard('owner_record', () => this.primary.record(id, owner, ttlSeconds));
+    return this.guarded.run('owner_record', () => this.primary.record(id, owner, ttlSeconds));
   }
 
   lookup(id: string): Promise<ObjectOwner | undefined> {
-    return this.guard('owner_lookup', () => this.primary.lookup(id));
+    return this.guarded.run('owner_lookup', () => this.primary.lookup(id));
   }
 
   forget(id: string): Promise<void> {
-    return this.guard('owner_forget', () => this.primary.forget(id));
+    return this.guarded.run('owner_forget', () => this.primary.forget(id));
   }
 
   extend(id: string, growth: ContextGrowth): Promise<void> {
-    return this.guard('owner_extend', () => this.primary.extend(id, growth));
-  }
-
-  private async guard<T>(operation: string, command: () => Promise<T>): Promise<T> {
-    if (!this.breaker.allow()) {
-      const err = new CircuitOpenError(operation);
-      this.onError?.(operation, err);
-      throw err;
-    }
-    try {
-      const value = await command();
-      this.breaker.success();
-      return value;
-    } catch (err) {
-      this.breaker.failure();
-      this.onError?.(operation, err);
-      throw err;
-    }
+    return this.guarded.run('owner_extend', () => this.primary.extend(id, growth));
   }
 }

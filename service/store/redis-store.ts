@@ -3,11 +3,17 @@ import { systemClock, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds } from './month';
 import { ADMIT_SCRIPT, OWNER_EXTEND_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
 import { pickRefusal, ticketFor } from './snapshot';
-import type { AdmissionDecision, AdmissionRequest, CacheEntry, Ticket } from './types';
+import type {
+  AdmissionDecision,
+  AdmissionRequest,
+  CacheEntry,
+  PendingBatch,
+  PendingResponse,
+  Ticket,
+} from './types';
 import { RATE_PERIOD_MS } from './gcra';
 import { RedisObjectOwners, type OwnerCommands } from './object-owners';
-import { RedisPendingBatches } from './pending-batches';
-import { RedisPendingResponses } from './pending-responses';
+import { readPendingBatch, readPendingResponse, RedisPendingEntries } from './pending-entries';
 
 /** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
 export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
@@ -67,8 +73,8 @@ export class RedisStore {
   private firstReady: Promise<void> | undefined;
   private readonly months = new MonthCache();
   readonly owners: RedisObjectOwners;
-  readonly pending: RedisPendingResponses;
-  readonly batches: RedisPendingBatches;
+  readonly pending: RedisPendingEntries<PendingResponse>;
+  readonly batches: RedisPendingEntries<PendingBatch>;
 
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis as Redis & ScriptCommands;
@@ -77,8 +83,8 @@ export class RedisStore {
     this.redis.defineCommand('oaiOwnerExtend', { numberOfKeys: 1, lua: OWNER_EXTEND_SCRIPT });
     this.prefix = `oai:${options.stage}:`;
     this.owners = new RedisObjectOwners(this.redis, this.prefix);
-    this.pending = new RedisPendingResponses(this.redis, this.prefix);
-    this.batches = new RedisPendingBatches(this.redis, this.prefix);
+    this.pending = new RedisPendingEntries(this.redis, `${this.prefix}bg`, readPendingResponse);
+    this.batches = new RedisPendingEntries(this.redis, `${this.prefix}batch`, readPendingBatch);
     this.stageRequestsKey = `${this.prefix}rpm:s`;
     this.stageTokensKey = `${this.prefix}tpm:s`;
     this.clock = options.now;

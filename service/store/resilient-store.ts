@@ -4,8 +4,7 @@ import type { CircuitBreaker } from './circuit-breaker';
 import { CircuitOpenError, StoreOperationError } from './errors';
 import type { MemoryStore } from './memory-store';
 import { GuardedObjectOwners } from './object-owners';
-import { GuardedPendingResponses } from './pending-responses';
-import { GuardedPendingBatches } from './pending-batches';
+import { GuardedPendingEntries } from './pending-entries';
 import { retryAfterSeconds, utcMonth } from './month';
 import type { RedisStore } from './redis-store';
 import { fullSnapshot, ticketFor } from './snapshot';
@@ -15,8 +14,9 @@ import type {
   CacheEntry,
   GatewayStore,
   ObjectOwners,
-  PendingResponses,
-  PendingBatches,
+  PendingBatch,
+  PendingEntries,
+  PendingResponse,
   StoreErrorListener,
   Ticket,
 } from './types';
@@ -60,16 +60,16 @@ export class ResilientStore implements GatewayStore {
   /** Ownership has no fallback: a replica cannot know what another created, so it is never guessed. */
   readonly owners: ObjectOwners;
   /** Pending background responses have no fallback either: another replica may have to settle them. */
-  readonly pending: PendingResponses;
+  readonly pending: PendingEntries<PendingResponse>;
   /** Nor do pending batches: a reservation held in Redis is settled in Redis, by whichever replica. */
-  readonly batches: PendingBatches;
+  readonly batches: PendingEntries<PendingBatch>;
 
   constructor(options: ResilientStoreOptions) {
     this.primary = options.primary;
     this.breaker = options.breaker;
     this.owners = new GuardedObjectOwners(options.primary.owners, options.breaker, options.onError);
-    this.pending = new GuardedPendingResponses(options.primary.pending, options.breaker, options.onError);
-    this.batches = new GuardedPendingBatches(options.primary.batches, options.breaker, options.onError);
+    this.pending = new GuardedPendingEntries(options.primary.pending, options.breaker, options.onError);
+    this.batches = new GuardedPendingEntries(options.primary.batches, options.breaker, options.onError);
     this.cacheBreaker = options.cacheBreaker;
     this.fallback = options.fallback;
     this.local = options.local;

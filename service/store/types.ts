@@ -121,9 +121,9 @@ export interface GatewayStore {
   /** Who owns each stored object created through the gateway. */
   readonly owners: ObjectOwners;
   /** Background responses whose reservation is held until their final status is seen. */
-  readonly pending: PendingResponses;
+  readonly pending: PendingEntries<PendingResponse>;
   /** Batches whose reservation waits for their terminal status, shared by every replica. */
-  readonly batches: PendingBatches;
+  readonly batches: PendingEntries<PendingBatch>;
   close(): Promise<void>;
 }
 
@@ -177,15 +177,22 @@ export interface ObjectOwners {
 }
 
 /**
- * A background response whose reservation is still held: everything settlement needs, kept in the
- * store so that any replica can settle it (after a restart too). Plain JSON.
+ * What every pending entry carries: work whose budget reservation is held until a replica sees its
+ * object end upstream (a background response, a batch), kept in the store so that any replica can
+ * settle it, after a restart too. Plain JSON.
  */
-export interface PendingResponse {
-  /** The response's id upstream. */
+export interface PendingEntry {
+  /** The object's id upstream. */
   readonly id: string;
   readonly clientId: string;
-  /** The reservation admission made for it. */
+  /** The reservation admission made for it, settled once when the object ends. */
   readonly ticket: Ticket;
+  /** When it was held, epoch ms: entries are listed oldest first. */
+  readonly heldAt: number;
+}
+
+/** A background response whose reservation is still held. */
+export interface PendingResponse extends PendingEntry {
   /** The model price it is metered at (the tier's factor applied). */
   readonly price: ModelPrice;
   /** Its worst case, tokens and cost, the figure reserved for one upstream call. */
@@ -199,41 +206,27 @@ export interface PendingResponse {
   readonly unanswered: number;
   /** The conversation it extends, as read when it was admitted. @default none */
   readonly turn?: { readonly id: string; readonly revision: number; readonly ownPromptTokens: number };
-  /** When it was held, epoch ms. */
-  readonly heldAt: number;
-}
-
-/**
- * The background responses still pending, shared by every replica. `claim` is atomic: of any number
- * of replicas claiming one id, exactly one gets the entry, so a response is settled exactly once.
- * Like ownership, these reject when the store cannot answer.
- */
-export interface PendingResponses {
-  hold(entry: PendingResponse): Promise<void>;
-  /** The pending entries, oldest held first, at most `limit`. */
-  list(limit: number): Promise<PendingResponse[]>;
-  /** Removes and returns the entry of `id`; undefined when there is none (never held, or claimed). */
-  claim(id: string): Promise<PendingResponse | undefined>;
 }
 
 /** A batch created through the gateway whose budget reservation is still held. */
-export interface PendingBatch {
-  readonly clientId: string;
+export interface PendingBatch extends PendingEntry {
   /** The real model its lines call, priced at the batch price at settlement. */
   readonly model: string;
-  /** The reservation of the batch's worst case, settled once at its terminal status. */
-  readonly ticket: Ticket;
 }
 
 /**
- * The pending batches, by batch id. Like ownership these reject when the store cannot answer; a
- * batch whose record is lost keeps its reservation (over-counted, never under).
+ * The entries of one kind still pending, shared by every replica (`service/store/pending-entries.ts`).
+ * `claim` is atomic: of any number of replicas claiming one id, exactly one gets the entry, so the
+ * object is settled exactly once. Like ownership, these reject when the store cannot answer; an entry
+ * that is lost keeps its reservation (over-counted, never under).
  */
-export interface PendingBatches {
-  add(id: string, batch: PendingBatch): Promise<void>;
-  /** Every pending batch id (the poller's work list). */
-  ids(): Promise<readonly string[]>;
-  get(id: string): Promise<PendingBatch | undefined>;
-  /** Removes and returns the record; of concurrent claims of one id exactly one gets it. */
-  claim(id: string): Promise<PendingBatch | undefined>;
+export interface PendingEntries<T extends PendingEntry> {
+  hold(entry: T): Promise<void>;
+  /**
+   * At most `limit` entries, oldest held first, starting `from` entries in and wrapping around (so a
+   * poller reads a long list in turns).
+   */
+  list(limit: number, from?: number): Promise<T[]>;
+  /** Removes and returns the entry of `id`; undefined when there is none (never held, or claimed). */
+  claim(id: string): Promise<T | undefined>;
 }

@@ -1,6 +1,6 @@
 import { MemoryObjectOwners } from '../../../service/store/object-owners';
-import { MemoryPendingResponses } from '../../../service/store/pending-responses';
-import { MemoryPendingBatches } from '../../../service/store/pending-batches';
+import { MemoryPendingEntries } from '../../../service/store/pending-entries';
+import type { PendingBatch, PendingResponse } from '../../../service/store/types';
 import { parseGatewayConfig, type GatewayConfig } from '../../../runtime/gateway-config';
 import { createRequestPolicy, type PreparedCall } from '../../../service/endpoints';
 import { chatCompletions } from '../../../service/endpoints/chat-completions';
@@ -21,8 +21,8 @@ import { chatBody, testConfigDocument } from '../../support/gateway-harness';
 /** A store that answers every admission with `decision` and records what it was asked. */
 class StubStore implements GatewayStore {
   readonly owners = new MemoryObjectOwners();
-  readonly pending = new MemoryPendingResponses();
-  readonly batches = new MemoryPendingBatches();
+  readonly pending = new MemoryPendingEntries<PendingResponse>();
+  readonly batches = new MemoryPendingEntries<PendingBatch>();
   readonly admissions: AdmissionRequest[] = [];
   constructor(public decision: AdmissionDecision) {}
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {

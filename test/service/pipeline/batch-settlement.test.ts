@@ -1,16 +1,13 @@
 /** What a terminal batch is settled to: its usage at the batch price, else nothing or the worst case. */
 import { costNanos } from '../../../runtime/pricing';
-import {
-  batchCostNanos,
-  MAX_POLLED_BATCHES,
-  pollWindow,
-  TERMINAL_BATCH_STATUSES,
-} from '../../../service/pipeline/batch-settlement';
+import { batchCostNanos, TERMINAL_BATCH_STATUSES } from '../../../service/pipeline/batch-settlement';
 import type { PendingBatch } from '../../../service/store/types';
 
 const MODELS = { 'gpt-4o': { inputUsdPer1M: 2.5, outputUsdPer1M: 10, cachedInputUsdPer1M: 1.25 } };
 const PENDING: PendingBatch = {
+  id: 'batch_1',
   clientId: 'app',
+  heldAt: 1,
   model: 'gpt-4o',
   ticket: {
     clientId: 'app',
@@ -57,24 +54,5 @@ describe('batchCostNanos', () => {
 
   it("knows OpenAI's terminal statuses", () => {
     expect([...TERMINAL_BATCH_STATUSES].sort()).toEqual(['cancelled', 'completed', 'expired', 'failed']);
-  });
-});
-
-describe('pollWindow', () => {
-  const ids = Array.from({ length: MAX_POLLED_BATCHES * 2 + 10 }, (_, i) => `batch_${i}`);
-
-  it('reads every pending batch in turns, wrapping around, so none waits forever behind long ones', () => {
-    const seen = new Set<string>();
-    for (let from = 0; from < ids.length; from += MAX_POLLED_BATCHES) {
-      const window = pollWindow(ids, from);
-      expect(window).toHaveLength(MAX_POLLED_BATCHES);
-      for (const id of window) seen.add(id);
-    }
-    expect(seen.size).toBe(ids.length);
-    expect(pollWindow(ids, MAX_POLLED_BATCHES * 2)[10]).toBe('batch_0');
-  });
-
-  it('reads a short list whole', () => {
-    expect(pollWindow(['batch_1', 'batch_2'], 7)).toEqual(['batch_1', 'batch_2']);
   });
 });

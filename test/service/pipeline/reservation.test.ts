@@ -1,6 +1,6 @@
 import { MemoryObjectOwners } from '../../../service/store/object-owners';
-import { MemoryPendingResponses } from '../../../service/store/pending-responses';
-import { MemoryPendingBatches } from '../../../service/store/pending-batches';
+import { MemoryPendingEntries } from '../../../service/store/pending-entries';
+import type { PendingBatch, PendingResponse } from '../../../service/store/types';
 import { Reservation, type Charge } from '../../../service/pipeline/reservation';
 import type { AdmissionDecision, CacheEntry, GatewayStore, Ticket } from '../../../service/store/types';
 
@@ -13,8 +13,8 @@ interface Settlement {
 /** A store that records every settlement and is never asked anything else. */
 class RecordingStore implements GatewayStore {
   readonly owners = new MemoryObjectOwners();
-  readonly pending = new MemoryPendingResponses();
-  readonly batches = new MemoryPendingBatches();
+  readonly pending = new MemoryPendingEntries<PendingResponse>();
+  readonly batches = new MemoryPendingEntries<PendingBatch>();
   readonly settlements: Settlement[] = [];
   /** The promise of the last settlement: left pending until `finish()`. */
   private finish: (() => void) | undefined;
