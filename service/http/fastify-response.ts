@@ -72,6 +72,10 @@ export class FastifyResponse implements CallerResponse {
     );
   }
 
+  drop(): void {
+    if (!this.reply.raw.destroyed) this.reply.raw.destroy();
+  }
+
   end(text?: string): void {
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableEnded) return;

@@ -91,7 +91,13 @@ async function speech(ctx: EndpointContext): Promise<void> {
   if (res.destroyed) return;
   const format = typeof body!.response_format === 'string' ? body!.response_format : 'mp3';
   res.writeHead(200, { 'content-type': AUDIO_TYPES[format] ?? 'audio/mpeg', 'transfer-encoding': 'chunked' });
-  for (let at = 0; at < audio.length; at += 16_384) res.write(audio.subarray(at, at + 16_384));
+  for (let at = 0, chunk = 0; at < audio.length; at += 16_384, chunk++) {
+    if (ctx.scripted.cutAfterChunks !== undefined && chunk >= ctx.scripted.cutAfterChunks) {
+      ctx.markCut();
+      return cutConnection(res);
+    }
+    res.write(audio.subarray(at, at + 16_384));
+  }
   res.end();
 }
 
