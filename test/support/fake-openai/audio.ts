@@ -57,7 +57,8 @@ export function speechBillOf(
   }
   if (!TOKEN_SPEECH.has(model)) return 'model';
   const text =
-    countTokens(input) + (typeof body.instructions === 'string' ? countTokens(body.instructions) : 0);
+    countTokens(input) +
+    (typeof body.instructions === 'string' && body.instructions !== '' ? countTokens(body.instructions) : 0);
   const audio = Math.ceil((characters * SPEECH_TOKENS_PER_CHARACTER) / speed);
   const base = usageOf(text, audio);
   return {
