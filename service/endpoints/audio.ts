@@ -99,7 +99,11 @@ function speechWorstCase(
   }
   if (body.instructions !== undefined && typeof body.instructions !== 'string')
     throw invalidRequest("'instructions' must be a string.", 'instructions');
-  const textIn = textTokens(Buffer.byteLength(input) + Buffer.byteLength(body.instructions ?? ''));
+  // Each piece rounds up on its own, as a tokenizer counts it.
+  const instructions = body.instructions ?? '';
+  const textIn =
+    textTokens(Buffer.byteLength(input)) +
+    (instructions === '' ? 0 : textTokens(Buffer.byteLength(instructions)));
   if (price.usdPer1MCharacters !== undefined) {
     return { promptTokens: textIn, completionTokens: 0, billedCharacters: characters };
   }

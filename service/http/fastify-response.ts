@@ -78,6 +78,10 @@ export class FastifyResponse implements CallerResponse {
     );
   }
 
+  drop(): void {
+    if (!this.reply.raw.destroyed) this.reply.raw.destroy();
+  }
+
   end(text?: string): void {
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableEnded) return;

@@ -41,4 +41,9 @@ export interface CallerResponse {
   write(chunk: string | Uint8Array): Promise<void> | undefined;
   /** Ends the stream, after `text` when given; does nothing once the caller is gone. */
   end(text?: string): void;
+  /**
+   * Drops a byte stream cut short (the connection closes without its last chunk), so the caller sees
+   * it incomplete rather than a shorter answer; does nothing once the caller is gone.
+   */
+  drop(): void;
 }

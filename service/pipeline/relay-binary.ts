@@ -36,9 +36,10 @@ export async function relayBinary(deps: UpstreamDeps, input: ForwardInput): Prom
   } catch {
     // the caller went away (signal) or upstream broke the body: told apart below
   }
-  // Bytes cut short cannot be mended with an error event: the caller's body just ends early.
+  // Bytes cut short cannot carry an error event: the caller's connection is dropped instead.
   if (response.signal.aborted) up.body.destroy();
-  else response.end();
+  else if (complete) response.end();
+  else response.drop();
   return {
     charge: { metered: meterWorstCase(input.price, prepared) },
     upstreamMs: up.headersMs,

@@ -32,6 +32,8 @@ export class MemoryResponse implements CallerResponse {
   /** Stream text in the order it was written (keep-alive comments included; bytes as latin1). */
   readonly writes: string[] = [];
   ended = false;
+  /** The stream was dropped, cut short (`drop()`). */
+  dropped = false;
   /** The text `end` was given, if any. */
   endText: string | undefined;
   /** Calls that broke the interface's contract. */
@@ -108,6 +110,12 @@ export class MemoryResponse implements CallerResponse {
     this.writes.push(text);
     if (!this.holding) return undefined;
     return new Promise<void>((resolve, reject) => this.held.push({ resolve, reject }));
+  }
+
+  drop(): void {
+    if (this.signal.aborted) return;
+    if (this.streamHeaders === undefined) this.problems.push('drop before the stream was opened');
+    this.dropped = true;
   }
 
   end(text?: string): void {

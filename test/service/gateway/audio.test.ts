@@ -223,6 +223,15 @@ describe('streams cut by upstream', () => {
 
   const spent = async () => (await h.store.monthToDateSpendNanos()) ?? 0;
 
+  it('drops the caller of speech cut short, so it sees the audio incomplete, and charges the characters', async () => {
+    h.fake.reset();
+    h.fake.enqueue({ path: '/v1/audio/speech', cutAfterChunks: 1 });
+    const before = await spent();
+    const res = await h.client().audio.speech.create({ model: 'tts-1', voice: 'a', input: 'x'.repeat(1000) });
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    await eventually(async () => (await spent()) - before === billedNanos(h.fake.billed));
+  });
+
   it.each([
     [
       'a transcription',

@@ -36,6 +36,20 @@ describe('relayBinary', () => {
     expect(forwarded.streamOutcome).toBe('complete');
   });
 
+  it('drops the caller when upstream cuts the audio short, and charges the worst case', async () => {
+    h.fake.enqueue({ path: '/v1/audio/speech', cutAfterChunks: 1 });
+    const response = new MemoryResponse();
+    const forwarded = await relayBinary(
+      h.deps,
+      input(response, { model: 'tts-1', voice: 'a', input: 'x'.repeat(500) }),
+    );
+    expect(response.dropped).toBe(true);
+    expect(response.ended).toBe(false);
+    expect(response.streamText.length).toBe(16_384);
+    expect(forwarded.streamOutcome).toBe('upstream_failed');
+    expect(forwarded.charge.metered.costNanos).toBe(7_500_000);
+  });
+
   it('relays an error status as JSON and charges nothing', async () => {
     h.fake.enqueue({ path: '/v1/audio/speech', status: 400 });
     const response = new MemoryResponse();

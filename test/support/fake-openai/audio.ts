@@ -57,7 +57,8 @@ export function speechBillOf(
   }
   if (!TOKEN_SPEECH.has(model)) return 'model';
   const text =
-    countTokens(input) + (typeof body.instructions === 'string' ? countTokens(body.instructions) : 0);
+    countTokens(input) +
+    (typeof body.instructions === 'string' && body.instructions !== '' ? countTokens(body.instructions) : 0);
   const audio = Math.ceil((characters * SPEECH_TOKENS_PER_CHARACTER) / speed);
   const base = usageOf(text, audio);
   return {
@@ -91,7 +92,13 @@ async function speech(ctx: EndpointContext): Promise<void> {
   if (res.destroyed) return;
   const format = typeof body!.response_format === 'string' ? body!.response_format : 'mp3';
   res.writeHead(200, { 'content-type': AUDIO_TYPES[format] ?? 'audio/mpeg', 'transfer-encoding': 'chunked' });
-  for (let at = 0; at < audio.length; at += 16_384) res.write(audio.subarray(at, at + 16_384));
+  for (let at = 0, chunk = 0; at < audio.length; at += 16_384, chunk++) {
+    if (ctx.scripted.cutAfterChunks !== undefined && chunk >= ctx.scripted.cutAfterChunks) {
+      ctx.markCut();
+      return cutConnection(res);
+    }
+    res.write(audio.subarray(at, at + 16_384));
+  }
   res.end();
 }
 
