@@ -1,5 +1,5 @@
 import { StageConfig } from './types';
-import { OPENAI_PRICES } from './project';
+import { OPENAI_MEDIA_PRICES, OPENAI_PRICES } from './project';
 
 /**
  * Production: at least two tasks across AZs, a multi-AZ cache with automatic failover, a NAT gateway
@@ -28,6 +28,8 @@ export const productionConfig: StageConfig = {
       'gpt-5.4-mini': OPENAI_PRICES['gpt-5.4-mini'],
       'gpt-4o': OPENAI_PRICES['gpt-4o'],
       'text-embedding-3-small': OPENAI_PRICES['text-embedding-3-small'],
+      // Free: `/v1/moderations` is a default family, and needs its model allowed like any other.
+      'omni-moderation-latest': OPENAI_MEDIA_PRICES['omni-moderation-latest'],
     },
     aliases: { default: 'gpt-4o-mini', smart: 'gpt-4o', embeddings: 'text-embedding-3-small' },
     limits: {

@@ -1,5 +1,5 @@
 import { StageConfig } from './types';
-import { OPENAI_PRICES } from './project';
+import { OPENAI_MEDIA_PRICES, OPENAI_PRICES } from './project';
 
 /**
  * Staging: the same shape as production, smaller and disposable. One task, one cache node, one NAT
@@ -26,6 +26,8 @@ export const stagingConfig: StageConfig = {
       'gpt-6-luna': OPENAI_PRICES['gpt-6-luna'],
       'gpt-5.4-mini': OPENAI_PRICES['gpt-5.4-mini'],
       'text-embedding-3-small': OPENAI_PRICES['text-embedding-3-small'],
+      // Free: `/v1/moderations` is a default family, and needs its model allowed like any other.
+      'omni-moderation-latest': OPENAI_MEDIA_PRICES['omni-moderation-latest'],
     },
     aliases: { default: 'gpt-4o-mini', embeddings: 'text-embedding-3-small' },
     limits: {
