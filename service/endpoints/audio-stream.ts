@@ -6,24 +6,10 @@
  */
 import { readAudioUsage, type TokenUsage } from '../../runtime/pricing';
 import type { StreamReader } from './spec';
+import { eventDataOf, eventTypeOf } from './typed-events';
 
-/** The event type of a frame: its `event:` line, else the `type` its data starts with. */
-function eventType(frame: string): string | undefined {
-  if (frame.startsWith('event:')) {
-    const end = frame.indexOf('\n');
-    return frame.slice(6, end === -1 ? undefined : end).trim();
-  }
-  return /^data:\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(frame)?.[1];
-}
-
-function usageOf(frame: string): unknown {
-  const at = frame.indexOf('data:');
-  try {
-    return (JSON.parse(frame.slice(at + 5)) as { usage?: unknown }).usage;
-  } catch {
-    return undefined;
-  }
-}
+/** The `usage` a frame's data carries. */
+const usageOf = (frame: string): unknown => eventDataOf(frame)?.usage;
 
 /** A grammar whose stream ends at one terminal event carrying the usage. */
 class TerminalEventReader implements StreamReader {
@@ -39,7 +25,7 @@ class TerminalEventReader implements StreamReader {
   ) {}
 
   frame(frame: string): string | undefined {
-    const type = eventType(frame);
+    const type = eventTypeOf(frame);
     if (type === undefined) return frame; // comments
     this.frames++;
     if (type === this.terminal) {

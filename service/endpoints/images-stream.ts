@@ -9,6 +9,7 @@
  * but the gateway never saw is never free.
  */
 import { readImageUsage, type TokenUsage } from '../../runtime/pricing';
+import { eventDataOf, eventTypeOf } from './typed-events';
 import type { PreparedCall, StreamReader } from './spec';
 
 /** Largest image event accepted: one base64 image, as large as a JSON answer the gateway reads. */
@@ -16,23 +17,8 @@ export const MAX_IMAGE_FRAME_BYTES = 64 << 20;
 
 const COMPLETED_EVENTS: ReadonlySet<string> = new Set(['image_generation.completed', 'image_edit.completed']);
 
-/** The event type of a frame: its `event:` line, else the `type` its data starts with. */
-function eventType(frame: string): string | undefined {
-  if (frame.startsWith('event:')) {
-    const end = frame.indexOf('\n');
-    return frame.slice(6, end === -1 ? undefined : end).trim();
-  }
-  return /^data:\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(frame)?.[1];
-}
-
-function usageOf(frame: string): unknown {
-  const at = frame.indexOf('data:');
-  try {
-    return (JSON.parse(frame.slice(at + 5)) as { usage?: unknown }).usage;
-  } catch {
-    return undefined;
-  }
-}
+/** The `usage` a frame's data carries. */
+const usageOf = (frame: string): unknown => eventDataOf(frame)?.usage;
 
 const add = (a: number | undefined, b: number | undefined) => (a ?? 0) + (b ?? 0);
 
@@ -73,7 +59,7 @@ export class ImagesStreamReader implements StreamReader {
   }
 
   frame(frame: string): string | undefined {
-    const type = eventType(frame);
+    const type = eventTypeOf(frame);
     if (type === undefined) return frame; // comments
     this.frames++;
     if (COMPLETED_EVENTS.has(type)) {

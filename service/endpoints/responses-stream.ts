@@ -6,32 +6,17 @@
  */
 import { readResponsesUsage, type TokenUsage } from '../../runtime/pricing';
 import type { StreamReader } from './spec';
+import { eventDataOf, eventTypeOf } from './typed-events';
+
+/** The `response` object a frame's data carries (`response.created` and the terminal events). */
+const responseOf = (frame: string) =>
+  eventDataOf(frame)?.response as { id?: unknown; usage?: unknown } | undefined;
 
 const TERMINAL_EVENTS: ReadonlySet<string> = new Set([
   'response.completed',
   'response.incomplete',
   'response.failed',
 ]);
-
-/** The event type of a frame: its `event:` line, else the `type` its data starts with. */
-function eventType(frame: string): string | undefined {
-  if (frame.startsWith('event:')) {
-    const end = frame.indexOf('\n');
-    return frame.slice(6, end === -1 ? undefined : end).trim();
-  }
-  const match = /^data:\s*\{"type":"([^"]+)"/.exec(frame);
-  return match?.[1];
-}
-
-function dataOf(frame: string): { response?: { id?: unknown; usage?: unknown } } | undefined {
-  const at = frame.indexOf('data:');
-  if (at === -1) return undefined;
-  try {
-    return JSON.parse(frame.slice(at + 5));
-  } catch {
-    return undefined;
-  }
-}
 
 export class ResponsesStreamReader implements StreamReader {
   usage: TokenUsage | undefined;
@@ -41,17 +26,17 @@ export class ResponsesStreamReader implements StreamReader {
   createdId: string | undefined;
 
   frame(frame: string): string | undefined {
-    const type = eventType(frame);
+    const type = eventTypeOf(frame);
     if (type === undefined) return frame; // comments
     this.frames++;
     if (type === 'response.created') {
-      const id = dataOf(frame)?.response?.id;
+      const id = responseOf(frame)?.id;
       if (typeof id === 'string') this.createdId = id;
     } else if (TERMINAL_EVENTS.has(type)) {
       this.done = true;
       if (type === 'response.failed') this.errored = true;
       // An unreadable usage stays undefined: the call then settles at its worst case.
-      this.usage = readResponsesUsage(dataOf(frame)?.response?.usage);
+      this.usage = readResponsesUsage(responseOf(frame)?.usage);
     } else if (type === 'error') this.errored = true;
     return frame;
   }
