@@ -34,7 +34,9 @@ local function store_tat(key, tat)
   if tat <= now then
     redis.call('DEL', key)
   else
-    redis.call('SET', key, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+    -- No expiry: a key with a TTL is what the cache's volatile-lru eviction may drop (a fresh bucket).
+    -- A stale time in the past reads as a full scope, and there are two keys per client.
+    redis.call('SET', key, string.format('%.3f', tat))
   end
 end
 
@@ -53,9 +55,9 @@ end
  * of them are reserved only if every check passes.
  *
  * KEYS: client RPM, stage RPM, client TPM, stage TPM, client spend (month), stage spend (month),
- *       cache key ('' for none).
+ *       cache key ('' for none), client spend (previous month), stage spend (previous month).
  * ARGV: now ms ('' = server TIME), client rpm, stage rpm, client tpm, stage tpm, tokens,
- *       cost nanos, client budget nanos, stage budget nanos, spend key TTL seconds, stage burst ms
+ *       cost nanos, client budget nanos, stage budget nanos, past-month spend TTL seconds, stage burst ms
  *       (how far ahead of now the stage scopes may run; the client scopes may run a whole period).
  * Reply: admitted (0/1), request wait ms, token wait ms, client budget exceeded (0/1), stage budget
  *        exceeded (0/1), client remaining requests, client requests reset ms, client remaining
@@ -116,10 +118,12 @@ store_tat(KEYS[2], s_req_next)
 store_tat(KEYS[3], c_tok_next)
 store_tat(KEYS[4], s_tok_next)
 if cost ~= 0 then
+  -- This month's counters never expire (so eviction never drops them); the first spend of a month
+  -- gives the previous month's counters their TTL: history from then on, no longer read by admission.
   redis.call('INCRBY', KEYS[5], ARGV[7])
-  if not c_spent_raw then redis.call('EXPIRE', KEYS[5], ARGV[10]) end
+  if not c_spent_raw and redis.call('TTL', KEYS[8]) == -1 then redis.call('EXPIRE', KEYS[8], ARGV[10]) end
   redis.call('INCRBY', KEYS[6], ARGV[7])
-  if not s_spent_raw then redis.call('EXPIRE', KEYS[6], ARGV[10]) end
+  if not s_spent_raw and redis.call('TTL', KEYS[9]) == -1 then redis.call('EXPIRE', KEYS[9], ARGV[10]) end
 end
 return {1, 0, 0, 0, 0, remaining(c_req_next, client_rpm), math.ceil(c_req_next - now),
   remaining(c_tok_next, client_tpm), math.ceil(c_tok_next - now)}
@@ -133,7 +137,8 @@ return {1, 0, 0, 0, 0, remaining(c_req_next, client_rpm), math.ceil(c_req_next -
  * KEYS: client TPM, stage TPM, client spend (ticket month), stage spend (ticket month),
  *       cache key ('' for none).
  * ARGV: now ms ('' = server TIME), client tpm, stage tpm, unused tokens (negative = excess),
- *       extra cost nanos (negative = refund), spend key TTL seconds, cache value, cache TTL seconds.
+ *       extra cost nanos (negative = refund), spend key TTL seconds (0 while the ticket's month is the
+ *       current one: its counters never expire), cache value, cache TTL seconds.
  */
 export const SETTLE_SCRIPT = `${PRELUDE}
 local unused = tonumber(ARGV[4])
@@ -144,7 +149,7 @@ end
 if tonumber(ARGV[5]) ~= 0 then
   for i = 3, 4 do
     redis.call('INCRBY', KEYS[i], ARGV[5])
-    if redis.call('TTL', KEYS[i]) == -1 then redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+    if ARGV[6] ~= '0' and redis.call('TTL', KEYS[i]) == -1 then redis.call('EXPIRE', KEYS[i], ARGV[6]) end
   end
 end
 if KEYS[5] ~= '' then redis.call('SET', KEYS[5], ARGV[7], 'EX', ARGV[8]) end

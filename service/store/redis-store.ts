@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { systemClock, type Clock } from '../../runtime/clock';
+import { systemClock, utcMonth, utcMonthStart, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds } from './month';
 import { ADMIT_SCRIPT, OWNER_EXTEND_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
 import { pickRefusal, ticketFor } from './snapshot';
@@ -15,7 +15,11 @@ import { RATE_PERIOD_MS } from './gcra';
 import { RedisObjectOwners, type OwnerCommands } from './object-owners';
 import { readPendingBatch, readPendingResponse, RedisPendingEntries } from './pending-entries';
 
-/** Spend counters outlive their month by about ten days, long enough for late settlements and reports. */
+/**
+ * A past month's spend counters are kept about forty days after the month ends, long enough for late
+ * settlements and reports. The current month's never expire: under the cache's `volatile-lru`
+ * eviction only keys with a TTL (cached answers, history) can be dropped.
+ */
 export const SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600;
 
 export interface RedisStoreOptions {
@@ -50,6 +54,8 @@ interface ClientKeys {
   readonly tokens: string;
   /** Spend key of `month`. */
   spend: string;
+  /** Spend key of the month before it: given its TTL by the first spend of `month`. */
+  previousSpend: string;
   month: string;
 }
 
@@ -66,6 +72,7 @@ export class RedisStore {
   private readonly stageRequestsKey: string;
   private readonly stageTokensKey: string;
   private stageSpendKey = '';
+  private previousStageSpendKey = '';
   private stageSpendMonth = '';
   private readonly clientKeys = new Map<string, ClientKeys>();
   private readonly clock: Clock | undefined;
@@ -78,7 +85,7 @@ export class RedisStore {
 
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis as Redis & ScriptCommands;
-    this.redis.defineCommand('oaiAdmit', { numberOfKeys: 7, lua: ADMIT_SCRIPT });
+    this.redis.defineCommand('oaiAdmit', { numberOfKeys: 9, lua: ADMIT_SCRIPT });
     this.redis.defineCommand('oaiSettle', { numberOfKeys: 5, lua: SETTLE_SCRIPT });
     this.redis.defineCommand('oaiOwnerExtend', { numberOfKeys: 1, lua: OWNER_EXTEND_SCRIPT });
     this.prefix = `oai:${options.stage}:`;
@@ -106,7 +113,7 @@ export class RedisStore {
     const now = (this.clock ?? systemClock)();
     const month = this.months.monthOf(now);
     const keys = this.keysOf(request.clientId);
-    if (keys.month !== month) this.setMonth(keys, month);
+    if (keys.month !== month) this.setMonth(keys, month, now);
     const { client, stage } = request;
     this.commandsSent++;
     const reply: Reply = await this.redis.oaiAdmit(
@@ -117,6 +124,8 @@ export class RedisStore {
       keys.spend,
       this.stageSpendKey,
       request.cacheKey === undefined ? '' : this.cacheKey(request.cacheKey),
+      keys.previousSpend,
+      this.previousStageSpendKey,
       this.clock === undefined ? '' : now,
       client.rpm,
       stage.rpm,
@@ -158,7 +167,8 @@ export class RedisStore {
       ticket.stage.tpm,
       unusedTokens,
       extraCost,
-      SPEND_KEY_TTL_SECONDS,
+      // A ticket of a month that has ended settles into history, which may expire (and be evicted).
+      ticket.month === this.months.monthOf((this.clock ?? systemClock)()) ? 0 : SPEND_KEY_TTL_SECONDS,
       cache === undefined ? '' : cache.value,
       cache === undefined ? 0 : cache.ttlSeconds,
     );
@@ -206,6 +216,7 @@ export class RedisStore {
         requests: `${this.prefix}rpm:c:${clientId}`,
         tokens: `${this.prefix}tpm:c:${clientId}`,
         spend: '',
+        previousSpend: '',
         month: '',
       };
       this.clientKeys.set(clientId, keys);
@@ -213,12 +224,15 @@ export class RedisStore {
     return keys;
   }
 
-  /** Points a client's (and the stage's) spend keys at `month`: once a month, not per request. */
-  private setMonth(keys: ClientKeys, month: string): void {
+  /** Points a client's (and the stage's) spend keys at `month`, read at `now`: once a month, not per request. */
+  private setMonth(keys: ClientKeys, month: string, now: number): void {
+    const previous = utcMonth(utcMonthStart(now) - 1);
     keys.spend = `${this.prefix}spend:${month}:c:${keys.clientId}`;
+    keys.previousSpend = `${this.prefix}spend:${previous}:c:${keys.clientId}`;
     keys.month = month;
     if (this.stageSpendMonth !== month) {
       this.stageSpendKey = `${this.prefix}spend:${month}:s`;
+      this.previousStageSpendKey = `${this.prefix}spend:${previous}:s`;
       this.stageSpendMonth = month;
     }
   }

@@ -46,7 +46,7 @@ it('uses the Redis server clock when no test clock is given', async () => {
   expect(second.rateLimit.resetRequestsMs).toBeLessThanOrEqual(60_000);
 });
 
-it('keeps every key under oai:<stage>:, with expiries: rate state for its window, spend for about 40 days, cache for its TTL', async () => {
+it("keeps every key under oai:<stage>:, and only cached answers expire: the month's counters and rate state have no TTL, so volatile-lru eviction never drops them", async () => {
   const stage = uniqueStage();
   const clock = new TestClock(Date.UTC(2026, 4, 15, 8, 0, 0));
   const store = storeFor(stage, clock);
@@ -69,16 +69,32 @@ it('keeps every key under oai:<stage>:, with expiries: rate state for its window
     ].sort(),
   );
   expect(await inspect.get(`oai:${stage}:spend:2026-05:c:app`)).toBe('5');
-  const spendTtl = await inspect.ttl(`oai:${stage}:spend:2026-05:s`);
-  expect(spendTtl).toBeGreaterThan(SPEND_KEY_TTL_SECONDS - 60);
-  expect(spendTtl).toBeLessThanOrEqual(SPEND_KEY_TTL_SECONDS);
   const cacheTtl = await inspect.ttl(`oai:${stage}:cache:k1`);
   expect(cacheTtl).toBeGreaterThan(80);
   expect(cacheTtl).toBeLessThanOrEqual(90);
-  // The client's TPM state lives until its bucket is full again: 600 tokens of 1000 a minute = 36 s.
-  const tpmTtl = await inspect.pttl(`oai:${stage}:tpm:c:app`);
-  expect(tpmTtl).toBeGreaterThan(30_000);
-  expect(tpmTtl).toBeLessThanOrEqual(36_000);
+  for (const key of keys.filter((k) => !k.includes(':cache:'))) expect(await inspect.ttl(key)).toBe(-1);
+});
+
+it("gives a month's spend counters their TTL once the next month spends, and a late settlement into them keeps it", async () => {
+  const stage = uniqueStage();
+  const clock = new TestClock(Date.UTC(2026, 4, 31, 23, 59, 0));
+  const store = storeFor(stage, clock);
+  const may = await store.admit(request({ costNanos: 7 }));
+  expect(may.ok).toBe(true);
+  clock.ms = Date.UTC(2026, 5, 1, 0, 0, 30);
+  expect((await store.admit(request({ costNanos: 3 }))).ok).toBe(true);
+  for (const key of [`oai:${stage}:spend:2026-05:c:app`, `oai:${stage}:spend:2026-05:s`]) {
+    const ttl = await inspect.ttl(key);
+    expect(ttl).toBeGreaterThan(SPEND_KEY_TTL_SECONDS - 60);
+    expect(ttl).toBeLessThanOrEqual(SPEND_KEY_TTL_SECONDS);
+  }
+  expect(await inspect.ttl(`oai:${stage}:spend:2026-06:c:app`)).toBe(-1);
+  // May's call settles in June: into May's counters, which stay history (they keep a TTL).
+  if (!may.ok) throw new Error('unreachable');
+  await store.settle(may.ticket, { tokens: 0, costNanos: 9 });
+  expect(await inspect.get(`oai:${stage}:spend:2026-05:c:app`)).toBe('9');
+  expect(await inspect.ttl(`oai:${stage}:spend:2026-05:c:app`)).toBeGreaterThan(0);
+  expect(await inspect.get(`oai:${stage}:spend:2026-06:c:app`)).toBe('3');
 });
 
 it('does not write a cache entry with a TTL of 0', async () => {
