@@ -72,7 +72,17 @@ export class GatewayCache extends Construct {
       subnetIds: props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
     });
 
+    // The eviction policy the store's key layout relies on, set explicitly rather than inherited from
+    // the engine default: only keys with a TTL (cached answers, past months' spend, owner records) may
+    // be evicted; the month's spend counters and rate state have none, so cached data never drops them.
+    const parameters = new elasticache.CfnParameterGroup(this, 'Parameters', {
+      cacheParameterGroupFamily: 'valkey8',
+      description: 'Gateway cache: evict only keys with a TTL (volatile-lru)',
+      properties: { 'maxmemory-policy': 'volatile-lru' },
+    });
+
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
+      cacheParameterGroupName: parameters.ref,
       replicationGroupDescription: 'OpenAI gateway cache, rate limits and spend counters',
       engine: 'valkey',
       engineVersion: '8.0',

@@ -226,8 +226,31 @@ export class Observability extends Construct {
       }),
       threshold: t.cacheEvictionsPer5Min,
       what: `The cache evicted more than ${t.cacheEvictionsPer5Min} keys in 5 minutes.`,
-      why: 'The cache is out of memory: cached responses, and rate-limit and spend counters, are being dropped.',
+      why: 'The cache is out of memory: cached responses are being dropped (spend counters and rate state carry no TTL, so volatile-lru keeps them).',
       section: 'cacheEvictions',
+    });
+    const memory: Record<string, cloudwatch.IMetric> = {};
+    props.cacheClusterIds.forEach((clusterId, i) => {
+      memory[`node${i}`] = new cloudwatch.Metric({
+        namespace: 'AWS/ElastiCache',
+        metricName: 'DatabaseMemoryUsagePercentage',
+        dimensionsMap: { CacheClusterId: clusterId },
+        statistic: 'Maximum',
+        period: FIVE_MINUTES,
+      });
+    });
+    this.addAlarm('CacheMemory', {
+      metric: new cloudwatch.MathExpression({
+        expression: `MAX([${Object.keys(memory).join(', ')}])`,
+        usingMetrics: memory,
+        label: 'Memory used (%)',
+        period: FIVE_MINUTES,
+      }),
+      threshold: t.cacheMemoryPercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      what: `A cache node used ${t.cacheMemoryPercent}% or more of its memory.`,
+      why: 'Near its limit the cache evicts cached answers; once only keys without a TTL are left (spend counters, rate state, pending entries) writes fail and limits fall back to the store fallback policy.',
+      section: 'cacheMemory',
     });
     this.addAlarm('EcsCpu', {
       metric: props.service.metricCpuUtilization({ period: FIVE_MINUTES }),

@@ -22,6 +22,8 @@ export interface AlarmThresholds {
   readonly cacheErrorsPer5Min: number;
   /** Keys evicted for lack of memory across the cache nodes in 5 minutes. */
   readonly cacheEvictionsPer5Min: number;
+  /** Cache memory used, percent of the node's maxmemory, on the fullest node (5-minute maximum). */
+  readonly cacheMemoryPercent: number;
   /** ECS service average CPU percent, 3 periods of 5 minutes. */
   readonly ecsCpuPercent: number;
   /** ECS service average memory percent, 3 periods of 5 minutes. */
@@ -47,6 +49,7 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   upstream429Percent: 5,
   cacheErrorsPer5Min: 10,
   cacheEvictionsPer5Min: 100,
+  cacheMemoryPercent: 80,
   ecsCpuPercent: 85,
   ecsMemoryPercent: 85,
   unhealthyTargets: 1,
@@ -71,6 +74,7 @@ export const RUNBOOK_SECTIONS = {
   spend: 'spend-threshold',
   cacheErrors: 'cache-errors',
   cacheEvictions: 'cache-evictions',
+  cacheMemory: 'cache-memory',
   ecsCpu: 'ecs-cpu',
   ecsMemory: 'ecs-memory',
   unhealthyTargets: 'unhealthy-targets',

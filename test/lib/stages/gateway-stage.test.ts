@@ -202,6 +202,22 @@ describe.each([
       });
     });
 
+    it('evicts only keys with a TTL (volatile-lru), set in its own parameter group, so counters are never dropped', () => {
+      const [id, parameters] = onlyResource(s, 'AWS::ElastiCache::ParameterGroup');
+      expect(parameters.Properties).toMatchObject({
+        CacheParameterGroupFamily: 'valkey8',
+        Properties: { 'maxmemory-policy': 'volatile-lru' },
+      });
+      expect(group.Properties.CacheParameterGroupName).toEqual({ Ref: id });
+    });
+
+    it('pages when a node nears its memory limit', () => {
+      const alarm = resourcesOf(s, 'AWS::CloudWatch::Alarm').find(([, a]) =>
+        JSON.stringify(a.Properties.Metrics ?? []).includes('DatabaseMemoryUsagePercentage'),
+      );
+      expect(alarm?.[1].Properties).toMatchObject({ Threshold: 80 });
+    });
+
     it('takes its AUTH token from the secret as a dynamic reference', () => {
       expect(group.Properties.AuthToken).toEqual({
         'Fn::Join': [
@@ -645,7 +661,7 @@ describe.each([
     it('sends every alarm, and its recovery, to the on-call topic', () => {
       const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
       const alarms = resourcesOf(s, 'AWS::CloudWatch::Alarm');
-      expect(alarms.length).toBe(15 + 2 * 4);
+      expect(alarms.length).toBe(16 + 2 * 4);
       for (const [, alarm] of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([topic]);
         expect(alarm.Properties.OKActions).toEqual([topic]);
