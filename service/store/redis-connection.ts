@@ -15,11 +15,29 @@ export interface RedisConnectionOptions {
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
 /**
+ * Replies of a node that cannot take writes on this connection: a primary demoted to a replica
+ * (`READONLY`), a node still loading its dataset (`LOADING`), a replica cut off from its primary
+ * (`MASTERDOWN`). After a failover the old socket stays open and keeps answering these; only a new
+ * connection reaches the new primary behind the re-pointed endpoint.
+ */
+const RECONNECT_REPLY_PREFIXES = ['READONLY', 'LOADING', 'MASTERDOWN'] as const;
+
+/**
+ * ioredis's `reconnectOnError`: 1 (reconnect; the failed command rejects) for a reply that says the node
+ * cannot serve writes, false otherwise. Never 2 (reconnect and resend the command): a resent admission
+ * would reserve for a request that has already been answered from the fallback.
+ */
+export function reconnectOnReply(error: Error): false | 1 {
+  return RECONNECT_REPLY_PREFIXES.some((prefix) => error.message.startsWith(prefix)) ? 1 : false;
+}
+
+/**
  * A Redis client tuned so that Redis trouble never holds a request: every command has a timeout;
  * while disconnected commands fail at once instead of queueing (`enableOfflineQueue: false`);
  * commands in flight when a connection drops fail instead of being replayed later (a replayed
- * admission would reserve for a request that has already been answered); reconnection retries
- * forever with capped, jittered exponential backoff. It starts connecting at once.
+ * admission would reserve for a request that has already been answered); a reply saying the node
+ * cannot take writes (a failover) drops the connection so the next one reaches the new primary;
+ * reconnection retries forever with capped, jittered exponential backoff. It starts connecting at once.
  */
 export function connectRedis(options: RedisConnectionOptions): Redis {
   const tls = options.url.toLowerCase().startsWith('rediss://');
@@ -37,6 +55,7 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     // Commands issued in the same event-loop turn (admissions of concurrent requests, a settlement and
     // its cache write) go out in one socket write and come back in one read.
     enableAutoPipelining: true,
+    reconnectOnError: reconnectOnReply,
     retryStrategy: (attempt) => {
       const backoff = Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(attempt, 10));
       return Math.round(backoff / 2 + Math.random() * (backoff / 2));

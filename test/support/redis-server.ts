@@ -10,6 +10,7 @@
  * await redis.kill();     // SIGKILL: connections drop (a crashed node); data is lost
  * await redis.restart();  // a fresh, empty server on the same port
  * await redis.stop();     // always, in afterAll
+ * const replica = await RedisServer.start({ replicaOfPort: redis.port }); // a replica of it
  * ```
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,6 +27,8 @@ export interface RedisServerOptions {
   readonly binary?: string;
   /** Time allowed for the server to accept connections. @default 10000 */
   readonly startTimeoutMs?: number;
+  /** Start as a replica of the server on this 127.0.0.1 port (`--replicaof`). @default a primary */
+  readonly replicaOfPort?: number;
 }
 
 const running = new Set<ChildProcess>();
@@ -130,6 +133,9 @@ export class RedisServer {
       '--loglevel',
       'notice',
       ...(this.options.password === undefined ? [] : ['--requirepass', this.options.password]),
+      ...(this.options.replicaOfPort === undefined
+        ? []
+        : ['--replicaof', '127.0.0.1', String(this.options.replicaOfPort)]),
     ];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
