@@ -289,8 +289,12 @@ async function answerCall(
     .send(e.toBody());
 }
 
-/** A 5xx is the gateway's fault: logged with the error's name and code, never its data. */
+/**
+ * A 5xx is the gateway's fault: logged with the error's name and code, never its data. A shed request
+ * is not: it is counted (`Shed`) and has its request line, and an error line each would add work to an
+ * overloaded loop.
+ */
 function logServerError(request: FastifyRequest, err: unknown, e: GatewayError): void {
-  if (e.status < 500) return;
+  if (e.status < 500 || request.record?.shed) return;
   request.log.error({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, e.message);
 }

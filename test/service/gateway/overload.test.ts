@@ -109,6 +109,12 @@ describe('load shedding', () => {
     const client = h.logs().find((l) => l._aws !== undefined && l.Client === 'app');
     expect(stage?.[GatewayMetric.shed]).toBeGreaterThanOrEqual(2);
     expect(client?.[GatewayMetric.shed]).toBe(stage?.[GatewayMetric.shed]);
+    // Each shed request has its request line (status 503), and no error line of its own.
+    const lines = h.logs().filter((l) => l._aws === undefined);
+    expect(lines.filter((l) => l.msg === 'request completed' && l.status === 503).length).toBe(
+      stage?.[GatewayMetric.shed],
+    );
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('refuses a caller without a valid key 401 before shedding it', async () => {
