@@ -5,7 +5,7 @@
  * bench/results/latest.json. See docs/performance.md for what each figure means.
  *
  * Flags: --quick (short runs, for trying the harness; writes to the OS temp dir unless --out is given),
- * --only=throughput,streams,budget,rate-limit,synth,lambda, --out=<file>, --profile (the throughput
+ * --only=throughput,streams,budget,rate-limit,overload,synth,lambda, --out=<file>, --profile (the throughput
  * gateway runs with `node --cpu-prof` on a core of its own; the profile lands in bench/results/),
  * --gateway-bundle=<index.js> (measure that bundle instead of bundling service/, to compare a change),
  * --update-docs (rewrite the results section of docs/performance.md from this run),
@@ -39,12 +39,13 @@ import {
 import { runBudget, type BudgetFigure } from './scenarios/budget';
 import type { BenchContext, BenchSettings } from './scenarios/context';
 import { runLambda, type LambdaFigure } from './scenarios/lambda';
+import { runOverload, type OverloadFigure } from './scenarios/overload';
 import { runRateLimit, type RateLimitFigure } from './scenarios/rate-limit';
 import { runStreams, STREAM_CONCURRENCY, type StreamFigure } from './scenarios/streams';
 import { runSynth, type SynthFigure } from './scenarios/synth';
 import { pairedRatio, runThroughput, type ThroughputFigure } from './scenarios/throughput';
 
-const SCENARIOS = ['throughput', 'streams', 'budget', 'rate-limit', 'synth', 'lambda'] as const;
+const SCENARIOS = ['throughput', 'streams', 'budget', 'rate-limit', 'overload', 'synth', 'lambda'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const FULL: BenchSettings = {
@@ -197,6 +198,10 @@ async function main(): Promise<void> {
       log('5. rate-limit goodput');
       results.rateLimit = await runRateLimit(ctx, log);
     }
+    if (args.only.has('overload')) {
+      log('8. overload: one replica, Redis healthy, a 600/min client');
+      results.overload = await runOverload(ctx, log);
+    }
     for (const t of [...started_servers].reverse()) await t.process.stop();
     started_servers.length = 0;
     if (args.only.has('synth')) {
@@ -245,6 +250,7 @@ interface Results {
   gatewayWarnings?: Record<string, number>;
   budget?: BudgetFigure;
   rateLimit?: RateLimitFigure;
+  overload?: OverloadFigure[];
   synth?: SynthFigure;
   lambda?: LambdaFigure[];
 }
@@ -329,6 +335,18 @@ function checkTargets(r: Results, only: ReadonlySet<Scenario>): TargetCheck[] {
       ),
     );
   }
+  for (const o of r.overload ?? []) {
+    out.push(
+      check(
+        `overload-fallback-c${o.concurrency}`,
+        `store fallback under c=${o.concurrency}, Redis healthy`,
+        o.storeErrors,
+        ' store errors',
+        'max',
+        0,
+      ),
+    );
+  }
   for (const l of r.lambda ?? []) {
     out.push(check(`lambda-size-${l.handler}`, `${l.handler} bundle`, l.bundleKb, ' KB', 'max', 300));
     out.push(check(`lambda-load-${l.handler}`, `${l.handler} added load`, l.addedLoadMs, ' ms', 'max', 50));
@@ -406,6 +424,16 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
         `R=${l.rpm}/min, ${fmt(l.offeredPerSecond, 1)} req/s for ${l.durationMs / 1000} s`,
         `served ${fmt(l.servedShare * 100, 0)}% of callers (${fmt(l.goodputOfCapacity * 100, 0)}% of upstream capacity), upstream 429s ${fmt(l.upstream429s, 0)}; callers' 429s: ${fmt(l.callers429Local, 0)} from the gateway's limiter, ${fmt(l.callers429Relayed, 0)} relayed`,
         t('retry-after'),
+      ),
+    );
+  }
+  for (const o of r.overload ?? []) {
+    out.push(
+      targetRow(
+        '8',
+        `overload c=${o.concurrency}, ${o.offered} offered to a ${o.rpm}/min client`,
+        `upstream served ${fmt(o.upstreamServed, 0)} (limit + refill ${fmt(o.allowed, 0)}), shed ${fmt(o.shed, 0)} (${fmt(o.shedRetryAfterShare * 100, 0)}% with Retry-After), store errors ${fmt(o.storeErrors, 0)}`,
+        t(`overload-fallback-c${o.concurrency}`),
       ),
     );
   }

@@ -31,6 +31,14 @@ export const GatewayEnv = {
   metricsFlushMs: 'METRICS_FLUSH_MS',
   /** Pino log level. @default 'info' */
   logLevel: 'LOG_LEVEL',
+  /** Mean event-loop delay above which `/v1` requests are shed (503 + Retry-After); 0 never. @default 100 */
+  shedEventLoopDelayMs: 'SHED_EVENT_LOOP_DELAY_MS',
+  /** Event-loop utilization, in percent, above which `/v1` requests are shed; 0 never. @default 0 */
+  shedEventLoopUtilizationPercent: 'SHED_EVENT_LOOP_UTILIZATION_PERCENT',
+  /** Sampling interval of the event loop for shedding. @default 500 */
+  shedSampleIntervalMs: 'SHED_SAMPLE_INTERVAL_MS',
+  /** `Retry-After` of a shed request, seconds. @default 1 */
+  shedRetryAfterSeconds: 'SHED_RETRY_AFTER_SECONDS',
 } as const;
 
 /** Paths the load balancer and container probes use. */

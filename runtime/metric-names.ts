@@ -43,6 +43,11 @@ export const GatewayMetric = {
   errors5xx: 'Errors5xx',
   /** Requests refused because a monthly budget is spent. Count. */
   budgetExceeded: 'BudgetExceeded',
+  /**
+   * `/v1` requests shed because the gateway's event loop was overloaded: answered 503 with
+   * Retry-After before any work (also counted in Errors5xx). Count.
+   */
+  shed: 'Shed',
   /** Redis commands that failed or timed out, and requests served while the circuit was open. Count. */
   storeErrors: 'StoreErrors',
   /** Month-to-date metered spend of the stage, USD (a gauge, emitted once a flush). */

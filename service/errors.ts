@@ -157,6 +157,15 @@ export const unavailable = (message: string, seconds = 1): GatewayError =>
     headers: retryAfter(seconds),
   });
 
+/** The gateway's event loop is overloaded: the request was shed before any work was done. */
+export const overloaded = (seconds: number): GatewayError =>
+  new GatewayError(503, {
+    message: `The gateway is overloaded and did not process this request. Please try again in ${seconds}s.`,
+    type: 'server_error',
+    code: 'gateway_overloaded',
+    headers: retryAfter(seconds),
+  });
+
 export const upstreamFailed = (message: string): GatewayError =>
   new GatewayError(502, { message, type: 'server_error', code: 'upstream_error' });
 

@@ -10,6 +10,8 @@ interface BenchConfigOptions {
   /** Stage label: part of every Redis key, so each scenario starts from empty counters. */
   readonly stage: string;
   readonly clientRpm?: number;
+  /** The client's `maxConcurrentCalls`. @default the gateway's (64) */
+  readonly clientMaxConcurrentCalls?: number;
   readonly stageRpm?: number;
   /** Stage `rateLimits.burstSeconds`. @default the gateway's (60) */
   readonly stageBurstSeconds?: number;
@@ -31,6 +33,9 @@ function benchConfig(options: BenchConfigOptions) {
         rpm: options.clientRpm ?? UNREACHABLE,
         tpm: UNREACHABLE * 1000,
         monthlyBudgetUsd: budget,
+        ...(options.clientMaxConcurrentCalls === undefined
+          ? {}
+          : { maxConcurrentCalls: options.clientMaxConcurrentCalls }),
       },
     ],
     models: {
@@ -84,6 +89,14 @@ export function budgetConfig(stage: string, cacheVersion: string, fits: number, 
  * Client and stage both limited to `rpm`, the same limit the upstream enforces; the stage spreads it
  * with a 1 s burst, as the upstream quantizes its limit per second.
  */
+/**
+ * The overload figure: one client limited to `rpm` (the whole minute's burst at once, as by default),
+ * as many calls in flight as the connections offer them, nothing else in reach.
+ */
+export function overloadConfig(stage: string, cacheVersion: string, rpm: number, connections: number) {
+  return benchConfig({ stage, cacheVersion, clientRpm: rpm, clientMaxConcurrentCalls: connections });
+}
+
 export function rateLimitConfig(stage: string, cacheVersion: string, rpm: number) {
   return benchConfig({ stage, cacheVersion, clientRpm: rpm, stageRpm: rpm, stageBurstSeconds: 1 });
 }

@@ -32,6 +32,7 @@ import { OBJECT_ROUTES, type ObjectRoute } from '../endpoints/object-routes';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { toGatewayError } from './error-mapping';
 import { FastifyResponse } from './fastify-response';
+import { registerLoadShedding, type LoadSheddingOptions } from './load-shedding';
 import { parseMultipart } from './multipart';
 import { answerClientError, armRequestDeadline, jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol-errors';
 import { writeRecord, type RequestRecord } from './request-record';
@@ -53,6 +54,8 @@ export interface AppDeps {
   readonly requestTimeoutMs: number;
   /** Most time a stream waits for a caller that stopped reading, ms. */
   readonly writeStallTimeoutMs: number;
+  /** When `/v1` requests are shed for an overloaded event loop. */
+  readonly shedding: Omit<LoadSheddingOptions, 'onShed'>;
 }
 
 declare module 'fastify' {
@@ -125,8 +128,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
-/** Everything under `/v1`: authenticated before the body is read, recorded once when it closes. */
-function registerV1(v1: FastifyInstance, deps: AppDeps): void {
+/**
+ * Everything under `/v1`: authenticated before the body is read, shed while the event loop is
+ * overloaded, recorded once when it closes.
+ */
+async function registerV1(v1: FastifyInstance, deps: AppDeps): Promise<void> {
   const authenticate = createAuthenticator(deps.pipeline.config.clients);
   // A callback hook, not an async one: no promise per request.
   v1.addHook('onRequest', (request, reply, done) => {
@@ -146,6 +152,13 @@ function registerV1(v1: FastifyInstance, deps: AppDeps): void {
     record.client = authenticate(request.headers.authorization);
     if (record.client) record.disarm = armRequestDeadline(request, deps.requestTimeoutMs);
     done(record.client ? undefined : invalidApiKey());
+  });
+  // After the hook above, so that a shed request is recorded (and counted per client).
+  await registerLoadShedding(v1, {
+    ...deps.shedding,
+    onShed: (request) => {
+      if (request.record) request.record.shed = true;
+    },
   });
   // The body is in: the arrival deadline no longer applies.
   v1.addHook('preHandler', (request, _reply, done) => {
@@ -276,8 +289,12 @@ async function answerCall(
     .send(e.toBody());
 }
 
-/** A 5xx is the gateway's fault: logged with the error's name and code, never its data. */
+/**
+ * A 5xx is the gateway's fault: logged with the error's name and code, never its data. A shed request
+ * is not: it is counted (`Shed`) and has its request line, and an error line each would add work to an
+ * overloaded loop.
+ */
 function logServerError(request: FastifyRequest, err: unknown, e: GatewayError): void {
-  if (e.status < 500) return;
+  if (e.status < 500 || request.record?.shed) return;
   request.log.error({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, e.message);
 }

@@ -22,6 +22,8 @@ export interface RequestRecord {
   call?: Promise<CallResult>;
   /** Aborts the model call when the caller leaves before its answer is complete. */
   abort?: AbortController;
+  /** Shed by the overload check: answered 503 before any work. */
+  shed?: boolean;
   /** Disarms the deadline for the request's arrival (once the body is in, or the response closed). */
   disarm?: () => void;
 }
@@ -72,6 +74,7 @@ function emit(
     budgetExceeded: trace.budgetExceeded,
     upstream429: attempts.throttled,
     upstreamErrors: attempts.errors,
+    shed: record.shed,
   });
   sinks.log.info(
     {

@@ -97,6 +97,12 @@ export class Gateway {
       keepAliveTimeoutMs: options.keepAliveTimeoutMs,
       requestTimeoutMs: options.requestTimeoutMs,
       writeStallTimeoutMs: options.writeStallTimeoutMs,
+      shedding: {
+        maxEventLoopDelayMs: options.shedEventLoopDelayMs,
+        maxEventLoopUtilization: options.shedEventLoopUtilization,
+        sampleIntervalMs: options.shedSampleIntervalMs,
+        retryAfterSeconds: options.shedRetryAfterSeconds,
+      },
     });
     const gateway = new Gateway(
       {

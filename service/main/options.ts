@@ -53,6 +53,20 @@ export interface TunableOptions {
    * that ended, ms. Every replica polls; the store's claim makes exactly one settle each batch.
    */
   readonly batchPollMs: number;
+  /**
+   * Mean event-loop delay over a sample above which `/v1` requests are shed: answered 503 with
+   * `Retry-After` before any store or upstream work, ms. 0 turns the check off.
+   */
+  readonly shedEventLoopDelayMs: number;
+  /**
+   * Event-loop utilization over a sample (0 to 1) above which `/v1` requests are shed. 0 turns the
+   * check off: a loop can be fully used and still answer in time; the delay is what callers feel.
+   */
+  readonly shedEventLoopUtilization: number;
+  /** How often the event loop's delay and utilization are sampled for shedding, ms. */
+  readonly shedSampleIntervalMs: number;
+  /** The `Retry-After` of a shed request, seconds. */
+  readonly shedRetryAfterSeconds: number;
 }
 
 export const GATEWAY_DEFAULTS: TunableOptions = {
@@ -68,6 +82,10 @@ export const GATEWAY_DEFAULTS: TunableOptions = {
   redisConnectWaitMs: 2_000,
   backgroundPollMs: 5_000,
   batchPollMs: 60_000,
+  shedEventLoopDelayMs: 100,
+  shedEventLoopUtilization: 0,
+  shedSampleIntervalMs: 500,
+  shedRetryAfterSeconds: 1,
 };
 
 export interface GatewayOptions extends Partial<TunableOptions> {

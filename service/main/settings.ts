@@ -21,7 +21,15 @@ export interface Settings
     Partial<
       Pick<
         TunableOptions,
-        'keepAliveTimeoutMs' | 'shutdownTimeoutMs' | 'sseKeepAliveMs' | 'metricsFlushMs' | 'logLevel'
+        | 'keepAliveTimeoutMs'
+        | 'shutdownTimeoutMs'
+        | 'sseKeepAliveMs'
+        | 'metricsFlushMs'
+        | 'logLevel'
+        | 'shedEventLoopDelayMs'
+        | 'shedEventLoopUtilization'
+        | 'shedSampleIntervalMs'
+        | 'shedRetryAfterSeconds'
       >
     > {
   readonly port: number;
@@ -82,6 +90,25 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     sseKeepAliveMs: int(GatewayEnv.sseKeepAliveMs, 100),
     metricsFlushMs: int(GatewayEnv.metricsFlushMs, 100),
     logLevel,
+    ...sheddingSettings(int),
+  };
+}
+
+/** The load-shedding thresholds; utilization is set in whole percent. */
+function sheddingSettings(
+  int: (name: string, min: number) => number | undefined,
+): Pick<
+  Settings,
+  'shedEventLoopDelayMs' | 'shedEventLoopUtilization' | 'shedSampleIntervalMs' | 'shedRetryAfterSeconds'
+> {
+  const utilizationPercent = int(GatewayEnv.shedEventLoopUtilizationPercent, 0);
+  if (utilizationPercent !== undefined && utilizationPercent > 100)
+    throw new SettingsError(`${GatewayEnv.shedEventLoopUtilizationPercent} must be at most 100`);
+  return {
+    shedEventLoopDelayMs: int(GatewayEnv.shedEventLoopDelayMs, 0),
+    shedEventLoopUtilization: utilizationPercent === undefined ? undefined : utilizationPercent / 100,
+    shedSampleIntervalMs: int(GatewayEnv.shedSampleIntervalMs, 10),
+    shedRetryAfterSeconds: int(GatewayEnv.shedRetryAfterSeconds, 1),
   };
 }
 

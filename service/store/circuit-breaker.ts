@@ -4,7 +4,8 @@
  * through as a probe (half-open): success closes the circuit, failure opens it for another cooldown.
  */
 import { systemClock, type Clock } from '../../runtime/clock';
-import { CircuitOpenError } from './errors';
+import { CommandTimeoutError, type CommandDeadline } from './command-deadline';
+import { CircuitOpenError, StoreOperationError } from './errors';
 import type { StoreErrorListener } from './types';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -103,6 +104,8 @@ export class GuardedCommands {
   constructor(
     private readonly breaker: CircuitBreaker,
     private readonly onError?: StoreErrorListener,
+    /** Times each command by Redis's time, not the loop's. @default none: the client's own timeout */
+    private readonly deadline?: CommandDeadline,
   ) {}
 
   async run<T>(operation: string, command: () => Promise<T>): Promise<T> {
@@ -112,10 +115,12 @@ export class GuardedCommands {
       throw err;
     }
     try {
-      const value = await command();
+      const value = await (this.deadline ? this.deadline.run(command()) : command());
       this.breaker.success();
       return value;
-    } catch (err) {
+    } catch (caught) {
+      // The deadline's timeout is named like the command's own errors (the primary wraps those).
+      const err = caught instanceof CommandTimeoutError ? new StoreOperationError(operation, caught) : caught;
       this.breaker.failure();
       this.onError?.(operation, err);
       throw err;

@@ -6,6 +6,7 @@
 import type { Clock } from '../../runtime/clock';
 import type { GatewayConfig } from '../../runtime/gateway-config';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
+import { backstopTimeoutMs, CommandDeadline, LoopStallMeter } from './command-deadline';
 import { StoreOperationError } from './errors';
 import { MemoryStore } from './memory-store';
 import { connectRedis } from './redis-connection';
@@ -52,6 +53,7 @@ export function createStore(options: CreateStoreOptions): GatewayStore {
     url: redisUrl,
     authToken: options.redisAuthToken,
     commandTimeoutMs: config.store.commandTimeoutMs,
+    backstopTimeoutMs: backstopTimeoutMs(config.store.commandTimeoutMs),
     onError: (error) => onError?.('connection', new StoreOperationError('connection', error)),
   });
   // A connection that comes back need not wait out the cooldown before the next probe.
@@ -66,6 +68,7 @@ export function createStore(options: CreateStoreOptions): GatewayStore {
     breaker,
     cacheBreaker: new CircuitBreaker(options.circuit),
     fallback: config.store.fallback,
+    deadline: new CommandDeadline({ timeoutMs: config.store.commandTimeoutMs, meter: new LoopStallMeter() }),
     local: new MemoryStore({ now }),
     onError,
     now,

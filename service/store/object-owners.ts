@@ -6,6 +6,7 @@ import type Redis from 'ioredis';
 import { systemClock, type Clock } from '../../runtime/clock';
 import { isJsonObject } from '../../runtime/json';
 import { GuardedCommands, type CircuitBreaker } from './circuit-breaker';
+import type { CommandDeadline } from './command-deadline';
 import { StoreOperationError } from './errors';
 import { CONTEXT_WINDOW_TOKENS } from '../../runtime/gateway-config';
 import type { ContextGrowth, ObjectOwner, ObjectOwners, StoreErrorListener } from './types';
@@ -138,8 +139,9 @@ export class GuardedObjectOwners implements ObjectOwners {
     private readonly primary: ObjectOwners,
     breaker: CircuitBreaker,
     onError?: StoreErrorListener,
+    deadline?: CommandDeadline,
   ) {
-    this.guarded = new GuardedCommands(breaker, onError);
+    this.guarded = new GuardedCommands(breaker, onError, deadline);
   }
 
   record(id: string, owner: ObjectOwner, ttlSeconds: number): Promise<void> {

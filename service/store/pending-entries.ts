@@ -8,6 +8,7 @@
 import type Redis from 'ioredis';
 import { isJsonObject } from '../../runtime/json';
 import { GuardedCommands, type CircuitBreaker } from './circuit-breaker';
+import type { CommandDeadline } from './command-deadline';
 import { StoreOperationError } from './errors';
 import type {
   PendingBatch,
@@ -145,8 +146,9 @@ export class GuardedPendingEntries<T extends PendingEntry> implements PendingEnt
     private readonly primary: PendingEntries<T>,
     breaker: CircuitBreaker,
     onError?: StoreErrorListener,
+    deadline?: CommandDeadline,
   ) {
-    this.guarded = new GuardedCommands(breaker, onError);
+    this.guarded = new GuardedCommands(breaker, onError, deadline);
   }
 
   hold(entry: T): Promise<void> {

@@ -5,8 +5,13 @@ export interface RedisConnectionOptions {
   readonly url: string;
   /** AUTH token; overrides a password in the URL. @default the URL's password, if any */
   readonly authToken?: string;
-  /** Time a command may take before it fails, ms. */
+  /** Time a command may take before it fails, ms (also sets the connect timeout). */
   readonly commandTimeoutMs: number;
+  /**
+   * The client's own wall-clock command timeout, when the caller times commands itself (the store's
+   * `CommandDeadline`, which leaves out the gateway's event-loop stalls). @default commandTimeoutMs
+   */
+  readonly backstopTimeoutMs?: number;
   /** Told of connection errors (never the token). */
   readonly onError?: (error: Error) => void;
 }
@@ -44,7 +49,7 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
   const redisOptions: RedisOptions = {
     ...(tls ? { tls: {} } : {}),
     ...(options.authToken === undefined ? {} : { password: options.authToken }),
-    commandTimeout: options.commandTimeoutMs,
+    commandTimeout: options.backstopTimeoutMs ?? options.commandTimeoutMs,
     connectTimeout: Math.max(1_000, options.commandTimeoutMs * 20),
     // How long close() lets a half-open socket linger before destroying it (ioredis default: 2 s).
     disconnectTimeout: 500,

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../runtime/clock';
 import type { StoreFallback } from '../../runtime/gateway-config';
 import type { CircuitBreaker } from './circuit-breaker';
+import type { CommandDeadline } from './command-deadline';
 import { CircuitOpenError, StoreOperationError } from './errors';
 import type { MemoryStore } from './memory-store';
 import { GuardedObjectOwners } from './object-owners';
@@ -31,6 +32,12 @@ export interface ResilientStoreOptions {
   readonly cacheBreaker: CircuitBreaker;
   /** What admissions do while Redis is unavailable. */
   readonly fallback: StoreFallback;
+  /**
+   * Times every command by Redis's time, leaving out the gateway's own event-loop stalls, so that an
+   * overloaded gateway does not open the breaker on a healthy Redis.
+   * @default none: the Redis client's own (wall-clock) command timeout
+   */
+  readonly deadline?: CommandDeadline;
   /** Enforces limits per process under the `local` fallback. */
   readonly local: MemoryStore;
   readonly onError?: StoreErrorListener;
@@ -57,6 +64,7 @@ export class ResilientStore implements GatewayStore {
   private readonly local: MemoryStore;
   private readonly onError: StoreErrorListener | undefined;
   private readonly now: Clock;
+  private readonly deadline: CommandDeadline | undefined;
   /** Ownership has no fallback: a replica cannot know what another created, so it is never guessed. */
   readonly owners: ObjectOwners;
   /** Pending background responses have no fallback either: another replica may have to settle them. */
@@ -67,9 +75,11 @@ export class ResilientStore implements GatewayStore {
   constructor(options: ResilientStoreOptions) {
     this.primary = options.primary;
     this.breaker = options.breaker;
-    this.owners = new GuardedObjectOwners(options.primary.owners, options.breaker, options.onError);
-    this.pending = new GuardedPendingEntries(options.primary.pending, options.breaker, options.onError);
-    this.batches = new GuardedPendingEntries(options.primary.batches, options.breaker, options.onError);
+    const { breaker, onError, deadline } = options;
+    this.owners = new GuardedObjectOwners(options.primary.owners, breaker, onError, deadline);
+    this.pending = new GuardedPendingEntries(options.primary.pending, breaker, onError, deadline);
+    this.batches = new GuardedPendingEntries(options.primary.batches, breaker, onError, deadline);
+    this.deadline = deadline;
     this.cacheBreaker = options.cacheBreaker;
     this.fallback = options.fallback;
     this.local = options.local;
@@ -98,7 +108,7 @@ export class ResilientStore implements GatewayStore {
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
     if (!this.breaker.allow()) return this.fallbackAdmit(request, new CircuitOpenError('admit'));
     try {
-      const decision = await this.primary.admit(request);
+      const decision = await this.timed(this.primary.admit(request));
       this.breaker.success();
       return decision;
     } catch (error) {
@@ -130,7 +140,7 @@ export class ResilientStore implements GatewayStore {
     if (!this.breaker.allow()) return;
     const entry = cacheEntry !== undefined && this.cacheBreaker.allow() ? cacheEntry : undefined;
     try {
-      await this.primary.settle(ticket, actual, entry);
+      await this.timed(this.primary.settle(ticket, actual, entry));
       this.breaker.success();
       if (entry) this.cacheBreaker.success();
     } catch (error) {
@@ -145,7 +155,7 @@ export class ResilientStore implements GatewayStore {
   async cacheSet(key: string, value: string, ttlSeconds: number): Promise<void> {
     if (ttlSeconds <= 0 || !this.cacheBreaker.allow()) return;
     try {
-      await this.primary.cacheSet(key, value, ttlSeconds);
+      await this.timed(this.primary.cacheSet(key, value, ttlSeconds));
       this.cacheBreaker.success();
     } catch (error) {
       this.cacheBreaker.failure();
@@ -156,7 +166,7 @@ export class ResilientStore implements GatewayStore {
   async monthToDateSpendNanos(): Promise<number | undefined> {
     if (!this.breaker.allow()) return undefined;
     try {
-      const spent = await this.primary.monthToDateSpendNanos();
+      const spent = await this.timed(this.primary.monthToDateSpendNanos());
       this.breaker.success();
       return spent;
     } catch (error) {
@@ -167,7 +177,12 @@ export class ResilientStore implements GatewayStore {
   }
 
   async close(): Promise<void> {
+    this.deadline?.close();
     await Promise.all([this.primary.close(), this.local.close()]);
+  }
+
+  private timed<T>(command: Promise<T>): Promise<T> {
+    return this.deadline ? this.deadline.run(command) : command;
   }
 
   private fallbackAdmit(request: AdmissionRequest, error: Error): AdmissionDecision {

@@ -29,6 +29,8 @@ export interface RequestMetrics {
   readonly budgetExceeded: boolean;
   readonly upstream429: number;
   readonly upstreamErrors: number;
+  /** Shed by the overload check before any work. @default false */
+  readonly shed?: boolean;
 }
 
 const MAX_DISTINCT_VALUES = 100;
@@ -53,6 +55,7 @@ const COUNTERS = [
   GatewayMetric.upstreamErrors,
   GatewayMetric.errors5xx,
   GatewayMetric.budgetExceeded,
+  GatewayMetric.shed,
 ] as const;
 
 const HISTOGRAMS = [
@@ -161,6 +164,7 @@ export class GatewayMetrics {
     if (m.status === 429) b.count(GatewayMetric.throttled, 1);
     if (m.status >= 500) b.count(GatewayMetric.errors5xx, 1);
     if (m.budgetExceeded) b.count(GatewayMetric.budgetExceeded, 1);
+    if (m.shed) b.count(GatewayMetric.shed, 1);
     if (m.upstream429) b.count(GatewayMetric.upstream429, m.upstream429);
     if (m.upstreamErrors) b.count(GatewayMetric.upstreamErrors, m.upstreamErrors);
   }

@@ -252,6 +252,16 @@ export class Observability extends Construct {
       why: 'Near its limit the cache evicts cached answers; once only keys without a TTL are left (spend counters, rate state, pending entries) writes fail and limits fall back to the store fallback policy.',
       section: 'cacheMemory',
     });
+    this.addAlarm('LoadShed', {
+      metric: this.stageMetric(GatewayMetric.shed, 'Sum'),
+      threshold: t.shedPer5Min,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      what: `The gateway shed ${t.shedPer5Min} or more requests (503 gateway_overloaded) in 5 minutes, in 2 of 3 periods.`,
+      why: 'Its event loop is overloaded: callers get 503 with Retry-After instead of answers until capacity is added.',
+      section: 'loadShed',
+    });
     this.addAlarm('EcsCpu', {
       metric: props.service.metricCpuUtilization({ period: FIVE_MINUTES }),
       threshold: t.ecsCpuPercent,
@@ -422,6 +432,7 @@ export class Observability extends Construct {
         this.stageMetric(GatewayMetric.errors5xx, 'Sum'),
         this.stageMetric(GatewayMetric.throttled, 'Sum'),
         this.stageMetric(GatewayMetric.budgetExceeded, 'Sum'),
+        this.stageMetric(GatewayMetric.shed, 'Sum'),
       ]),
       graph('Latency p99 (ms)', [
         this.stageMetric(GatewayMetric.latency, 'p99'),

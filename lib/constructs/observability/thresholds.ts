@@ -20,6 +20,8 @@ export interface AlarmThresholds {
   readonly upstream429Percent: number;
   /** Redis command failures and circuit-open requests in 5 minutes. */
   readonly cacheErrorsPer5Min: number;
+  /** `/v1` requests the gateway shed (503 gateway_overloaded) in 5 minutes, in 2 of 3 periods. */
+  readonly shedPer5Min: number;
   /** Keys evicted for lack of memory across the cache nodes in 5 minutes. */
   readonly cacheEvictionsPer5Min: number;
   /** Cache memory used, percent of the node's maxmemory, on the fullest node (5-minute maximum). */
@@ -50,6 +52,8 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   cacheErrorsPer5Min: 10,
   cacheEvictionsPer5Min: 100,
   cacheMemoryPercent: 80,
+  // A burst shed for a sample or two is the check working; shedding for 10 of 15 minutes is missing capacity.
+  shedPer5Min: 100,
   ecsCpuPercent: 85,
   ecsMemoryPercent: 85,
   unhealthyTargets: 1,
@@ -75,6 +79,7 @@ export const RUNBOOK_SECTIONS = {
   cacheErrors: 'cache-errors',
   cacheEvictions: 'cache-evictions',
   cacheMemory: 'cache-memory',
+  loadShed: 'load-shed',
   ecsCpu: 'ecs-cpu',
   ecsMemory: 'ecs-memory',
   unhealthyTargets: 'unhealthy-targets',

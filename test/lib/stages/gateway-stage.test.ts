@@ -661,7 +661,7 @@ describe.each([
     it('sends every alarm, and its recovery, to the on-call topic', () => {
       const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
       const alarms = resourcesOf(s, 'AWS::CloudWatch::Alarm');
-      expect(alarms.length).toBe(16 + 2 * 4);
+      expect(alarms.length).toBe(17 + 2 * 4);
       for (const [, alarm] of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([topic]);
         expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -698,6 +698,7 @@ describe.each([
           'SpendThreshold',
           'CacheErrors',
           'CacheEvictions',
+          'LoadShed',
           'EcsCpu',
           'EcsMemory',
           'UnhealthyTargets',
@@ -718,6 +719,19 @@ describe.each([
         Statistic: 'Maximum',
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         Threshold: (monthlyUsd * notifyAtPercent) / 100,
+      });
+    });
+
+    it('alarms on sustained load shedding from the [Stage] EMF dimension set', () => {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: METRIC_NAMESPACE,
+        MetricName: 'Shed',
+        Dimensions: [{ Name: 'Stage', Value: config.name }],
+        Statistic: 'Sum',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 100,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
       });
     });
 

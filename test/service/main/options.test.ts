@@ -30,6 +30,10 @@ const TUNABLE_NAMES: ReadonlyArray<keyof TunableOptions> = [
   'writeStallTimeoutMs',
   'backgroundPollMs',
   'batchPollMs',
+  'shedEventLoopDelayMs',
+  'shedEventLoopUtilization',
+  'shedSampleIntervalMs',
+  'shedRetryAfterSeconds',
 ];
 
 /** Values different from every default. */
@@ -46,6 +50,10 @@ const GIVEN: TunableOptions = {
   writeStallTimeoutMs: 7_000,
   backgroundPollMs: 250,
   batchPollMs: 1_000,
+  shedEventLoopDelayMs: 250,
+  shedEventLoopUtilization: 0.99,
+  shedSampleIntervalMs: 100,
+  shedRetryAfterSeconds: 3,
 };
 
 function baseOptions(): GatewayOptions {
@@ -71,6 +79,10 @@ describe('GATEWAY_DEFAULTS', () => {
       writeStallTimeoutMs: 30_000,
       backgroundPollMs: 5_000,
       batchPollMs: 60_000,
+      shedEventLoopDelayMs: 100,
+      shedEventLoopUtilization: 0,
+      shedSampleIntervalMs: 500,
+      shedRetryAfterSeconds: 1,
     });
   });
 

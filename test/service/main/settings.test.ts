@@ -29,9 +29,38 @@ describe('settings', () => {
     [{ OPENAI_API_KEY: 'k', GATEWAY_CONFIG_JSON: '{}' }, /models/],
     [{ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, PORT: 'abc' }, /PORT/],
     [{ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, REDIS_URL: 'http://x' }, /REDIS_URL/],
+    [
+      { OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, SHED_EVENT_LOOP_DELAY_MS: '-1' },
+      /SHED_EVENT_LOOP_DELAY_MS/,
+    ],
+    [
+      { OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, SHED_EVENT_LOOP_UTILIZATION_PERCENT: '101' },
+      /SHED_EVENT_LOOP_UTILIZATION_PERCENT must be at most 100/,
+    ],
+    [
+      { OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, SHED_RETRY_AFTER_SECONDS: '0' },
+      /SHED_RETRY_AFTER_SECONDS/,
+    ],
   ])('rejects %j with a message naming what to fix', (env, message) => {
     expect(() => loadSettings(env)).toThrow(SettingsError);
     expect(() => loadSettings(env)).toThrow(message);
+  });
+
+  it('reads the load-shedding thresholds, utilization in percent, and leaves unset ones to the defaults', () => {
+    const s = loadSettings({
+      OPENAI_API_KEY: 'k',
+      GATEWAY_CONFIG: example,
+      SHED_EVENT_LOOP_DELAY_MS: '0',
+      SHED_EVENT_LOOP_UTILIZATION_PERCENT: '97',
+      SHED_SAMPLE_INTERVAL_MS: '250',
+    });
+    const options = resolveGatewayOptions({ ...s, upstreamKey: staticKey('k') });
+    expect(options).toMatchObject({
+      shedEventLoopDelayMs: 0,
+      shedEventLoopUtilization: 0.97,
+      shedSampleIntervalMs: 250,
+      shedRetryAfterSeconds: 1,
+    });
   });
 
   it('prefers GATEWAY_CONFIG_JSON over the path', () => {
