@@ -39,6 +39,10 @@ export const GatewayEnv = {
   shedSampleIntervalMs: 'SHED_SAMPLE_INTERVAL_MS',
   /** `Retry-After` of a shed request, seconds. @default 1 */
   shedRetryAfterSeconds: 'SHED_RETRY_AFTER_SECONDS',
+  /** How often each replica asks upstream for the pending background responses (when allowed). @default 5000 */
+  backgroundPollMs: 'BACKGROUND_POLL_MS',
+  /** How often each replica reads the pending batches from upstream. @default 60000 */
+  batchPollMs: 'BATCH_POLL_MS',
 } as const;
 
 /** Paths the load balancer and container probes use. */

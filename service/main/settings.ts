@@ -30,6 +30,8 @@ export interface Settings
         | 'shedEventLoopUtilization'
         | 'shedSampleIntervalMs'
         | 'shedRetryAfterSeconds'
+        | 'backgroundPollMs'
+        | 'batchPollMs'
       >
     > {
   readonly port: number;
@@ -91,6 +93,9 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     metricsFlushMs: int(GatewayEnv.metricsFlushMs, 100),
     logLevel,
     ...sheddingSettings(int),
+    // Each poll asks upstream once per pending object: a floor of 1 s keeps a typo from hammering it.
+    backgroundPollMs: int(GatewayEnv.backgroundPollMs, 1_000),
+    batchPollMs: int(GatewayEnv.batchPollMs, 1_000),
   };
 }
 

@@ -63,6 +63,15 @@ describe('settings', () => {
     });
   });
 
+  it('reads the poll intervals of pending background responses and batches, at least 1 s', () => {
+    const s = loadSettings({ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, BATCH_POLL_MS: '30000' });
+    const options = resolveGatewayOptions({ ...s, upstreamKey: staticKey('k') });
+    expect(options).toMatchObject({ batchPollMs: 30_000, backgroundPollMs: 5_000 });
+    expect(() =>
+      loadSettings({ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, BACKGROUND_POLL_MS: '10' }),
+    ).toThrow(/BACKGROUND_POLL_MS/);
+  });
+
   it('prefers GATEWAY_CONFIG_JSON over the path', () => {
     expect(loadConfig('/nonexistent.json', JSON.stringify(testConfigDocument({ stage: 'json' }))).stage).toBe(
       'json',
