@@ -15,6 +15,7 @@
  * The end-user id (`user`) is not an audio parameter: nothing is added. Not cached.
  */
 import { DEFAULT_MIN_AUDIO_BYTES_PER_SECOND, type ModelPrice } from '../../runtime/gateway-config';
+import { parseJsonObject } from '../../runtime/json';
 import { readAudioUsage, type TokenUsage } from '../../runtime/pricing';
 import { invalidRequest } from '../errors';
 import { MultipartBody } from '../http/multipart';
@@ -207,13 +208,8 @@ function prepareUpload(input: PrepareInput, { spec, known, streams }: UploadSpec
  * `duration` on a per-minute model; undefined for text, SRT and VTT, which report nothing.
  */
 function transcriptionUsageOfJson(text: string, prepared: PreparedCall): TokenUsage | undefined {
-  let answer: { usage?: unknown; duration?: unknown };
-  try {
-    answer = JSON.parse(text) as typeof answer;
-  } catch {
-    return undefined;
-  }
-  if (typeof answer !== 'object' || answer === null) return undefined;
+  const answer = parseJsonObject(text);
+  if (answer === undefined) return undefined;
   if (answer.usage !== undefined) return readAudioUsage(answer.usage);
   if (prepared.billedSeconds !== undefined && typeof answer.duration === 'number')
     return readAudioUsage({ type: 'duration', seconds: answer.duration });

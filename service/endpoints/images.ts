@@ -16,6 +16,7 @@
  */
 import type { ModelPrice } from '../../runtime/gateway-config';
 import { DEFAULT_IMAGE_TOKENS } from '../../runtime/gateway-config';
+import { parseJsonObject } from '../../runtime/json';
 import { PARTIAL_IMAGE_TOKENS, readImageUsage, type TokenUsage } from '../../runtime/pricing';
 import { invalidRequest } from '../errors';
 import { MultipartBody, type UploadedFile } from '../http/multipart';
@@ -30,10 +31,10 @@ export const MAX_PARTIAL_IMAGES = 3;
 /** Most input images of an edit, as OpenAI allows. */
 export const MAX_EDIT_IMAGES = 16;
 
-const GENERATION_PARAMETERS: ReadonlySet<string> = new Set([
+/** Parameters both image endpoints take. */
+const IMAGE_PARAMETERS = [
   'background',
   'model',
-  'moderation',
   'n',
   'output_compression',
   'output_format',
@@ -43,26 +44,14 @@ const GENERATION_PARAMETERS: ReadonlySet<string> = new Set([
   'response_format',
   'size',
   'stream',
-  'style',
   'user',
-]);
-
+];
+const GENERATION_PARAMETERS: ReadonlySet<string> = new Set([...IMAGE_PARAMETERS, 'moderation', 'style']);
 const EDIT_PARAMETERS: ReadonlySet<string> = new Set([
-  'background',
+  ...IMAGE_PARAMETERS,
   'image',
   'input_fidelity',
   'mask',
-  'model',
-  'n',
-  'output_compression',
-  'output_format',
-  'partial_images',
-  'prompt',
-  'quality',
-  'response_format',
-  'size',
-  'stream',
-  'user',
 ]);
 
 /** A body's parameters in one shape, whichever way it came: JSON values, or multipart text fields. */
@@ -236,12 +225,8 @@ function prepareEdit(input: PrepareInput): PreparedCall {
 
 /** Usage of a JSON answer: the tokens a token-billed model reports, or the images a per-image one returned. */
 function imageUsageOfJson(text: string, prepared: PreparedCall): TokenUsage | undefined {
-  let answer: { usage?: unknown; data?: unknown };
-  try {
-    answer = JSON.parse(text) as typeof answer;
-  } catch {
-    return undefined;
-  }
+  const answer = parseJsonObject(text);
+  if (answer === undefined) return undefined;
   if (prepared.billedImages === undefined) return readImageUsage(answer.usage);
   if (!Array.isArray(answer.data)) return undefined;
   return { prompt_tokens: 0, completion_tokens: 0, images: answer.data.length };

@@ -3,6 +3,7 @@
  * `data: {…}`, or a `data:` line alone whose JSON starts with its `type`. Only the frames a grammar
  * needs are parsed.
  */
+import { parseJsonObject, type JsonObject } from '../../runtime/json';
 
 /** The event type of a frame: its `event:` line, else the `type` its data starts with. */
 export function eventTypeOf(frame: string): string | undefined {
@@ -14,13 +15,7 @@ export function eventTypeOf(frame: string): string | undefined {
 }
 
 /** The JSON of a frame's `data:`, or undefined when it has none or it does not parse. */
-export function eventDataOf(frame: string): Record<string, unknown> | undefined {
+export function eventDataOf(frame: string): JsonObject | undefined {
   const at = frame.indexOf('data:');
-  if (at === -1) return undefined;
-  try {
-    const data: unknown = JSON.parse(frame.slice(at + 5));
-    return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  return at === -1 ? undefined : parseJsonObject(frame.slice(at + 5));
 }

@@ -14,6 +14,7 @@
  * settled at its worst case, since it may have billed.
  */
 import type { ModelPrice } from '../../runtime/gateway-config';
+import { parseJsonObject } from '../../runtime/json';
 import { readResponsesUsage, type TokenUsage } from '../../runtime/pricing';
 import type { GatewayStore, PendingResponse, Ticket } from '../store/types';
 import type { UpstreamClient } from '../upstream/client';
@@ -36,12 +37,7 @@ export interface FinalStatus {
 
 /** The final status of a `Response` JSON, or undefined while it is pending (or unreadable). */
 export function finalStatusOf(text: string): FinalStatus | undefined {
-  let value: { status?: unknown; usage?: unknown };
-  try {
-    value = JSON.parse(text) as typeof value;
-  } catch {
-    return undefined;
-  }
+  const value = parseJsonObject(text);
   if (typeof value?.status !== 'string' || !FINAL_STATUSES.has(value.status)) return undefined;
   return { status: value.status, usage: readResponsesUsage(value.usage) };
 }

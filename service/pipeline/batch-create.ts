@@ -21,7 +21,8 @@ import { NOTHING_METERED } from './metering';
 import type { CallResult, PipelineDeps } from './model-call';
 import { multipartBody } from './multipart-relay';
 import { ownedBy } from './objects';
-import { jsonObjectOf, recordOwnedAnswer } from './owned-answers';
+import { parseJsonObject } from '../../runtime/json';
+import { recordOwnedAnswer } from './owned-answers';
 import { readCapped } from './relay-json';
 
 /** Largest batch input file the gateway reads to validate: OpenAI's 200 MB. */
@@ -73,7 +74,7 @@ export async function runBatchCreate(deps: PipelineDeps, input: BatchCreateInput
     });
     createMayHaveRun = up.status === 200;
     const answer = await recordOwnedAnswer(deps, { clientId: input.client.id, kind: 'batch', up });
-    const batchId = up.status === 200 ? jsonObjectOf(answer)?.id : undefined;
+    const batchId = up.status === 200 ? parseJsonObject(answer)?.id : undefined;
     if (typeof batchId !== 'string') throw upstreamStatusError(up.status, answer);
     await holdReservation(deps, batchId, { clientId: input.client.id, model: validation.model, reserved });
     reserved = undefined;
@@ -132,7 +133,7 @@ async function uploadLines(
     attempts,
   });
   const text = await recordOwnedAnswer(deps, { clientId: input.client.id, kind: 'file', up });
-  const id = up.status === 200 ? jsonObjectOf(text)?.id : undefined;
+  const id = up.status === 200 ? parseJsonObject(text)?.id : undefined;
   if (typeof id !== 'string') throw upstreamStatusError(up.status, text);
   return id;
 }

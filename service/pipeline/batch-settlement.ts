@@ -12,7 +12,8 @@ import type { PendingBatch } from '../store/types';
 import { priceOf } from './metering';
 import { Poller } from './poller';
 import type { PipelineDeps } from './model-call';
-import { jsonObjectOf, recordOwner } from './owned-answers';
+import { parseJsonObject } from '../../runtime/json';
+import { recordOwner } from './owned-answers';
 import { readCapped, MAX_JSON_ANSWER_BYTES } from './relay-json';
 
 /** The statuses after which a batch bills nothing more. */
@@ -85,7 +86,7 @@ async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal, from:
     try {
       const up = await deps.upstream.send({ method: 'GET', path: `/batches/${id}`, signal });
       const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
-      const batch = up.status === 200 ? jsonObjectOf(text) : undefined;
+      const batch = up.status === 200 ? parseJsonObject(text) : undefined;
       if (batch !== undefined && (await observeBatch(deps, clientId, batch))) settled++;
     } catch {
       // Upstream or the store failed for this one: the next poll tries again.

@@ -20,7 +20,8 @@ import type { CallerResponse } from './caller-response';
 import { NOTHING_METERED } from './metering';
 import type { CallResult, PipelineDeps } from './model-call';
 import { ownedBy, OWNER_TTL_SECONDS } from './objects';
-import { jsonObjectOf, listOwned } from './owned-answers';
+import { parseJsonObject } from '../../runtime/json';
+import { listOwned } from './owned-answers';
 import { MAX_JSON_ANSWER_BYTES, readCapped } from './relay-json';
 import type { StoredObjectKind } from '../endpoints/spec';
 
@@ -166,7 +167,7 @@ async function relayJsonAnswer(
 ): Promise<void> {
   const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
   const observer = input.route.answers === undefined ? undefined : ANSWER_OBSERVERS[input.route.answers];
-  const object = up.status === 200 && observer ? jsonObjectOf(text) : undefined;
+  const object = up.status === 200 && observer ? parseJsonObject(text) : undefined;
   if (object !== undefined) await observer!(deps, input.client.id, object);
   if (up.status === 200) await recordOwners(deps, input, { text, contextTokens });
   input.response.send({ status: up.status, headers, contentType: 'json', body: text });

@@ -3,7 +3,7 @@
  * caller's before its id reaches the caller, and a list shows only the caller's objects (its cursor
  * too), paging upstream until it has `limit` of them or a bound of pages.
  */
-import { isJsonObject } from '../../runtime/json';
+import { isJsonObject, parseJsonObject } from '../../runtime/json';
 import type { StoredObjectKind } from '../endpoints/spec';
 import { OBJECT_ID } from '../endpoints/object-routes';
 import { invalidRequest, unavailable } from '../errors';
@@ -12,16 +12,6 @@ import { upstreamStatusError } from '../upstream/errors';
 import type { PipelineDeps } from './model-call';
 import { ownedBy, OWNER_TTL_SECONDS } from './objects';
 import { MAX_JSON_ANSWER_BYTES, readCapped } from './relay-json';
-
-/** The object of a JSON answer, or undefined when it is not one. */
-export function jsonObjectOf(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isJsonObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Records `id` as `clientId`'s `kind`. A record that cannot be written leaves the object unreachable. */
 export async function recordOwner(
@@ -40,7 +30,7 @@ export async function recordOwnedAnswer(
   input: { readonly clientId: string; readonly kind: StoredObjectKind; readonly up: UpstreamResponse },
 ): Promise<string> {
   const text = await readCapped(input.up.body, MAX_JSON_ANSWER_BYTES);
-  if (input.up.status === 200) await recordOwner(deps, input.clientId, input.kind, jsonObjectOf(text)?.id);
+  if (input.up.status === 200) await recordOwner(deps, input.clientId, input.kind, parseJsonObject(text)?.id);
   return text;
 }
 
@@ -126,7 +116,7 @@ async function readPage(
   });
   const text = await readCapped(up.body, MAX_JSON_ANSWER_BYTES);
   if (up.status !== 200) throw upstreamStatusError(up.status, text);
-  const list = jsonObjectOf(text);
+  const list = parseJsonObject(text);
   const data = Array.isArray(list?.data) ? list.data.filter(isJsonObject) : [];
   return { data, hasMore: list?.has_more === true };
 }

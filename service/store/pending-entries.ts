@@ -6,7 +6,7 @@
  * replica may have to settle what this one held.
  */
 import type Redis from 'ioredis';
-import { isJsonObject } from '../../runtime/json';
+import { isJsonObject, parseJsonObject } from '../../runtime/json';
 import { GuardedCommands, type CircuitBreaker } from './circuit-breaker';
 import type { CommandDeadline } from './command-deadline';
 import { StoreOperationError } from './errors';
@@ -33,16 +33,11 @@ export const readPendingBatch: EntryReader<PendingBatch> = (value) =>
 
 /** A stored entry read back; anything without an id, a client, a ticket and a hold time is no entry. */
 function entryOf<T extends PendingEntry>(text: string | null, read: EntryReader<T>): T | undefined {
-  if (text === null) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    if (!isJsonObject(value) || typeof value.id !== 'string' || typeof value.clientId !== 'string')
-      return undefined;
-    if (!isJsonObject(value.ticket) || typeof value.heldAt !== 'number') return undefined;
-    return read(value);
-  } catch {
+  const value = text === null ? undefined : parseJsonObject(text);
+  if (value === undefined || typeof value.id !== 'string' || typeof value.clientId !== 'string')
     return undefined;
-  }
+  if (!isJsonObject(value.ticket) || typeof value.heldAt !== 'number') return undefined;
+  return read(value);
 }
 
 /** The `limit` items of `items` from position `from`, wrapping around. */
