@@ -43,6 +43,19 @@ export const GatewayEnv = {
   backgroundPollMs: 'BACKGROUND_POLL_MS',
   /** How often each replica reads the pending batches from upstream. @default 60000 */
   batchPollMs: 'BATCH_POLL_MS',
+  /**
+   * DynamoDB table of the stage's durable spend ledger (partition key `month` `YYYY-MM`, sort key
+   * `scope`: `s` for the stage, `c:<client id>` for a client; number attributes `spentNanos`, added to
+   * by the gateway, and `billedNanos`, raised by reconciliation). Unset: no ledger (local runs).
+   */
+  spendLedgerTable: 'SPEND_LEDGER_TABLE',
+  /** How often each replica writes its aggregated spend increments to the ledger, ms. @default 1000 */
+  ledgerFlushMs: 'LEDGER_FLUSH_MS',
+  /**
+   * The most replicas the stage may run (the service's autoscaling maximum): under the `shared`
+   * fallback each replica enforces 1/N of the limits and of the budget left. @default 1
+   */
+  replicas: 'GATEWAY_REPLICAS',
 } as const;
 
 /** Paths the load balancer and container probes use. */

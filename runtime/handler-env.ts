@@ -27,6 +27,8 @@ export const HandlerEnv = {
   batchBucket: 'BATCH_BUCKET',
   /** Batch: DynamoDB table of batch jobs (partition key `pk`, string). */
   batchJobsTable: 'BATCH_JOBS_TABLE',
+  /** Spend reconciliation: the stage's spend ledger table (see GatewayEnv.spendLedgerTable), raised to OpenAI's billed cost. */
+  spendLedgerTable: 'SPEND_LEDGER_TABLE',
   /** Batch: the gateway config document, for the same models and limits as the gateway. */
   gatewayConfigJson: 'GATEWAY_CONFIG_JSON',
 } as const;

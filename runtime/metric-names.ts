@@ -50,6 +50,18 @@ export const GatewayMetric = {
   shed: 'Shed',
   /** Redis commands that failed or timed out, and requests served while the circuit was open. Count. */
   storeErrors: 'StoreErrors',
+  /**
+   * Admissions decided by the store fallback because Redis could not answer (limits and budgets then
+   * hold per replica, as a share: see service/store/README.md). Count; above 0 means fallback active.
+   */
+  fallbackAdmissions: 'FallbackAdmissions',
+  /**
+   * Writes of the durable spend ledger (DynamoDB) that failed; their increments are kept in memory
+   * and retried, and are the spend a task that dies now would leave unrecorded. Count.
+   */
+  ledgerWriteErrors: 'LedgerWriteErrors',
+  /** Reads of the spend ledger (to re-seed an empty Redis, or to base the fallback's shares) that failed. Count. */
+  ledgerReadErrors: 'LedgerReadErrors',
   /** Month-to-date metered spend of the stage, USD (a gauge, emitted once a flush). */
   monthToDateSpendUsd: 'MonthToDateSpendUsd',
 } as const;
