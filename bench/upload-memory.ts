@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     budget: { monthlyUsd: 10, notifyAtPercent: 80 },
     cache: { ttlSeconds: 60, version: '1' },
     upstream: { timeoutMs: 60_000, maxRetries: 0, maxRetryAfterSeconds: 1 },
-    store: { fallback: 'local', commandTimeoutMs: 50 },
+    store: { fallback: 'shared', commandTimeoutMs: 50 },
   });
   const gateway = await Gateway.create({
     config,

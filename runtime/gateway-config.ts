@@ -283,8 +283,12 @@ export interface RequestLimits {
   readonly backgroundResponses?: boolean;
 }
 
-/** What the gateway does while Redis cannot answer. */
-export type StoreFallback = 'local' | 'open' | 'closed';
+/**
+ * What the gateway does while Redis cannot answer: `shared` enforces each replica's share of the
+ * limits and of the budget left (service/store/shared-fallback.ts), `open` admits without limits,
+ * `closed` refuses with 503.
+ */
+export type StoreFallback = 'shared' | 'open' | 'closed';
 
 export interface GatewayConfig {
   /**
@@ -351,9 +355,9 @@ export interface GatewayConfig {
   };
   readonly store: {
     /**
-     * While Redis is unavailable: `local` enforces limits and budgets per replica in memory,
-     * `open` admits without limits, `closed` refuses with 503.
-     * @default 'local'
+     * While Redis is unavailable: `shared` enforces each replica's share of the limits and of the
+     * budget left, `open` admits without limits, `closed` refuses with 503.
+     * @default 'shared'
      */
     readonly fallback: StoreFallback;
     /** Per-command timeout before a Redis call counts as failed. @default 50 */
@@ -721,9 +725,14 @@ export function parseGatewayConfig(doc: unknown): GatewayConfig {
 
   const s = optionalObject(root.store, 'store');
   const store = {
-    fallback: withDefault<StoreFallback>(s.fallback, 'local', (v) => {
-      if (v !== 'local' && v !== 'open' && v !== 'closed') {
-        throw new GatewayConfigError('store.fallback', 'must be "local", "open" or "closed"');
+    fallback: withDefault<StoreFallback>(s.fallback, 'shared', (v) => {
+      if (v === 'local')
+        throw new GatewayConfigError(
+          'store.fallback',
+          'is "local", which let N replicas admit N times the limits and budgets: use "shared" (their shares), "open" or "closed"',
+        );
+      if (v !== 'shared' && v !== 'open' && v !== 'closed') {
+        throw new GatewayConfigError('store.fallback', 'must be "shared", "open" or "closed"');
       }
       return v;
     }),

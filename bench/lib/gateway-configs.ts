@@ -55,7 +55,7 @@ function benchConfig(options: BenchConfigOptions) {
     cache: { ttlSeconds: 3600, version: options.cacheVersion },
     upstream: { timeoutMs: 30_000, maxRetries: 2, maxRetryAfterSeconds: 10 },
     moderation: { enabled: false },
-    store: { fallback: 'local', commandTimeoutMs: 50 },
+    store: { fallback: 'shared', commandTimeoutMs: 50 },
   };
 }
 

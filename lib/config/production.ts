@@ -50,7 +50,7 @@ export const productionConfig: StageConfig = {
       maxRetryAfterSeconds: 10,
     },
     moderation: { enabled: true, model: 'omni-moderation-latest' },
-    store: { fallback: 'local', commandTimeoutMs: 50 },
+    store: { fallback: 'shared', commandTimeoutMs: 50 },
   },
   network: { maxAzs: 3, natGateways: 3, interfaceEndpoints: true },
   service: {

@@ -48,7 +48,7 @@ export const stagingConfig: StageConfig = {
       maxRetryAfterSeconds: 10,
     },
     moderation: { enabled: false, model: 'omni-moderation-latest' },
-    store: { fallback: 'local', commandTimeoutMs: 50 },
+    store: { fallback: 'shared', commandTimeoutMs: 50 },
   },
   network: { maxAzs: 2, natGateways: 1, interfaceEndpoints: false },
   service: {

@@ -10,7 +10,8 @@ import type { BackgroundSettler } from '../pipeline/background';
 import { batchPoller } from '../pipeline/batch-settlement';
 import type { Poller } from '../pipeline/poller';
 import { createPipelineDeps, type PipelineDeps } from '../pipeline/model-call';
-import { createStore, ResilientStore } from '../store';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createStore, DynamoSpendLedger, ResilientStore, type SpendLedger } from '../store';
 import type { GatewayStore, StoreErrorListener } from '../store/types';
 import { LogSink } from '../telemetry/log-sink';
 import { GatewayMetrics } from '../telemetry/metrics';
@@ -28,11 +29,18 @@ export type { GatewayOptions } from './options';
  * Counts `StoreErrors`: failed (or timed-out) store commands and requests answered by the fallback
  * while the circuit is open. Connection errors are not counted: while Redis is unreachable ioredis
  * reports every reconnection attempt, which says nothing about requests; the requests themselves are
- * counted, as failed admissions or circuit-open fallbacks.
+ * counted, as failed admissions or circuit-open fallbacks. Each admission the fallback answers is
+ * reported once as `admit`, so those are also the `FallbackAdmissions`; ledger failures have their own.
  */
-export function countStoreErrors(metrics: Pick<GatewayMetrics, 'storeError'>): StoreErrorListener {
+export function countStoreErrors(
+  metrics: Pick<GatewayMetrics, 'storeError' | 'storeEvent'>,
+): StoreErrorListener {
   return (operation) => {
-    if (operation !== 'connection') metrics.storeError();
+    if (operation === 'ledgerWrite') return metrics.storeEvent('ledgerWriteErrors');
+    if (operation === 'ledgerRead') return metrics.storeEvent('ledgerReadErrors');
+    if (operation === 'connection') return;
+    metrics.storeError();
+    if (operation === 'admit') metrics.storeEvent('fallbackAdmissions');
   };
 }
 
@@ -209,9 +217,22 @@ export class Gateway {
   }
 }
 
+/** The ledger given, or one on the configured DynamoDB table (Redis stores only: alone, a process keeps its own). */
+function spendLedger(options: ResolvedGatewayOptions, onError: StoreErrorListener): SpendLedger | undefined {
+  if (options.ledger !== undefined) return options.ledger;
+  if (options.spendLedgerTable === undefined || options.redisUrl === undefined) return undefined;
+  return new DynamoSpendLedger({
+    client: new DynamoDBClient({}),
+    table: options.spendLedgerTable,
+    flushMs: options.ledgerFlushMs,
+    onError,
+  });
+}
+
 /** The store, upstream client and per-config policy the pipeline runs with. */
 function pipelineDeps(options: ResolvedGatewayOptions, metrics: GatewayMetrics): PipelineDeps {
   const { config } = options;
+  const onError = countStoreErrors(metrics);
   const store =
     options.store ??
     createStore({
@@ -220,7 +241,9 @@ function pipelineDeps(options: ResolvedGatewayOptions, metrics: GatewayMetrics):
       redisAuthToken: options.redisAuthToken,
       circuit: options.circuit,
       now: options.clock,
-      onError: countStoreErrors(metrics),
+      onError,
+      replicas: options.replicas,
+      ledger: spendLedger(options, onError),
     });
   const upstream = new UpstreamClient({
     baseUrl: options.openaiBaseUrl,

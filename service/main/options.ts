@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../../runtime/clock';
 import type { GatewayConfig } from '../../runtime/gateway-config';
-import type { CreateStoreOptions } from '../store';
+import type { CreateStoreOptions, SpendLedger } from '../store';
 import type { GatewayStore } from '../store/types';
 import type { UpstreamKeyProvider } from '../upstream/key';
 
@@ -67,6 +67,13 @@ export interface TunableOptions {
   readonly shedSampleIntervalMs: number;
   /** The `Retry-After` of a shed request, seconds. */
   readonly shedRetryAfterSeconds: number;
+  /**
+   * How often the spend increments are written to the ledger, ms: a task that dies loses at most
+   * what it admitted in this interval.
+   */
+  readonly ledgerFlushMs: number;
+  /** The most replicas the stage runs (its autoscaling maximum): the `shared` fallback enforces 1/N each. */
+  readonly replicas: number;
 }
 
 export const GATEWAY_DEFAULTS: TunableOptions = {
@@ -86,6 +93,8 @@ export const GATEWAY_DEFAULTS: TunableOptions = {
   shedEventLoopUtilization: 0,
   shedSampleIntervalMs: 500,
   shedRetryAfterSeconds: 1,
+  ledgerFlushMs: 1_000,
+  replicas: 1,
 };
 
 export interface GatewayOptions extends Partial<TunableOptions> {
@@ -101,6 +110,14 @@ export interface GatewayOptions extends Partial<TunableOptions> {
   readonly redisUrl?: string;
   /** @default none */
   readonly redisAuthToken?: string;
+  /**
+   * DynamoDB table of the durable spend ledger (with Redis only). The endpoint follows the AWS SDK's
+   * settings (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
+   * @default none: no ledger
+   */
+  readonly spendLedgerTable?: string;
+  /** A ready ledger (tests), in place of one on `spendLedgerTable`. @default none */
+  readonly ledger?: SpendLedger;
   /** Circuit breaker around Redis. @default the store's (3 failures, 1000 ms) */
   readonly circuit?: CreateStoreOptions['circuit'];
   /** @default a buffered stdout writer */

@@ -17,7 +17,7 @@ export class SettingsError extends Error {
 /** The gateway options the environment sets (the rest keep their defaults), and where to listen. */
 export interface Settings
   extends
-    Pick<GatewayOptions, 'config' | 'openaiBaseUrl' | 'redisUrl'>,
+    Pick<GatewayOptions, 'config' | 'openaiBaseUrl' | 'redisUrl' | 'spendLedgerTable'>,
     Partial<
       Pick<
         TunableOptions,
@@ -32,6 +32,8 @@ export interface Settings
         | 'shedRetryAfterSeconds'
         | 'backgroundPollMs'
         | 'batchPollMs'
+        | 'ledgerFlushMs'
+        | 'replicas'
       >
     > {
   readonly port: number;
@@ -96,6 +98,9 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     // Each poll asks upstream once per pending object: a floor of 1 s keeps a typo from hammering it.
     backgroundPollMs: int(GatewayEnv.backgroundPollMs, 1_000),
     batchPollMs: int(GatewayEnv.batchPollMs, 1_000),
+    ...(text(GatewayEnv.spendLedgerTable) ? { spendLedgerTable: text(GatewayEnv.spendLedgerTable) } : {}),
+    ledgerFlushMs: int(GatewayEnv.ledgerFlushMs, 100),
+    replicas: int(GatewayEnv.replicas, 1),
   };
 }
 

@@ -12,6 +12,7 @@ import { MemoryStore } from './memory-store';
 import { connectRedis } from './redis-connection';
 import { RedisStore } from './redis-store';
 import { ResilientStore } from './resilient-store';
+import type { SpendLedger } from './spend-ledger';
 import type { GatewayStore, StoreErrorListener } from './types';
 
 export interface CreateStoreOptions {
@@ -35,6 +36,16 @@ export interface CreateStoreOptions {
    * @default 3 failures, 1000 ms, systemClock
    */
   readonly circuit?: Omit<CircuitBreakerOptions, 'onStateChange'>;
+  /**
+   * The durable spend ledger (with Redis only): Redis counters are seeded from it and every change
+   * to them is added to it. @default none
+   */
+  readonly ledger?: SpendLedger;
+  /**
+   * The most replicas the stage runs: the `shared` fallback enforces 1/N each.
+   * @default 1
+   */
+  readonly replicas?: number;
   /**
    * Clock for tests. With Redis it replaces the server's clock in the scripts.
    * @default systemClock (and Redis server time for rate limits)
@@ -64,12 +75,14 @@ export function createStore(options: CreateStoreOptions): GatewayStore {
       stage: config.stage,
       now,
       connectWaitMs: config.store.commandTimeoutMs,
+      ledger: options.ledger,
     }),
     breaker,
     cacheBreaker: new CircuitBreaker(options.circuit),
     fallback: config.store.fallback,
     deadline: new CommandDeadline({ timeoutMs: config.store.commandTimeoutMs, meter: new LoopStallMeter() }),
-    local: new MemoryStore({ now }),
+    replicas: options.replicas,
+    ledger: options.ledger,
     onError,
     now,
   });
@@ -80,4 +93,11 @@ export { CircuitOpenError, StoreOperationError } from './errors';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export { RedisStore, type RedisStoreOptions } from './redis-store';
 export { ResilientStore, type ResilientStoreOptions } from './resilient-store';
+export { SharedFallback, type SharedFallbackOptions } from './shared-fallback';
+export {
+  DynamoSpendLedger,
+  LedgerError,
+  type DynamoSpendLedgerOptions,
+  type SpendLedger,
+} from './spend-ledger';
 export type * from './types';

@@ -54,14 +54,22 @@ end
  * other request is checked against both RPM and both TPM scopes and both monthly budgets, and all
  * of them are reserved only if every check passes.
  *
+ * With a ledger, the month's counters count only once they have been seeded from it (the month's
+ * `seeded` key, written by SEED_SCRIPT): a request with a cost finds that key missing when Redis
+ * came up empty (a flush, a replaced node) and gets reply `{2}`, admitting nothing, so the store
+ * seeds and asks again.
+ *
  * KEYS: client RPM, stage RPM, client TPM, stage TPM, client spend (month), stage spend (month),
- *       cache key ('' for none), client spend (previous month), stage spend (previous month).
+ *       cache key ('' for none), client spend (previous month), stage spend (previous month),
+ *       the month's seeded key ('' without a ledger).
  * ARGV: now ms ('' = server TIME), client rpm, stage rpm, client tpm, stage tpm, tokens,
  *       cost nanos, client budget nanos, stage budget nanos, past-month spend TTL seconds, stage burst ms
  *       (how far ahead of now the stage scopes may run; the client scopes may run a whole period).
- * Reply: admitted (0/1), request wait ms, token wait ms, client budget exceeded (0/1), stage budget
- *        exceeded (0/1), client remaining requests, client requests reset ms, client remaining
- *        tokens, client tokens reset ms, cached value (nil on a miss or refusal).
+ * Reply: admitted (0/1, or 2 = not seeded), request wait ms, token wait ms, client budget exceeded
+ *        (0/1), stage budget exceeded (0/1), client remaining requests, client requests reset ms,
+ *        client remaining tokens, client tokens reset ms, client spend and stage spend after the
+ *        admission (nano-dollars; -1 on a cache hit, which does not read them), cached value (nil on
+ *        a miss or refusal).
  */
 export const ADMIT_SCRIPT = `${PRELUDE}
 local client_rpm = tonumber(ARGV[2])
@@ -82,17 +90,19 @@ if KEYS[7] ~= '' then cached = redis.call('GET', KEYS[7]) end
 if cached then
   if request_wait > 0 then
     return {0, math.ceil(request_wait), 0, 0, 0,
-      remaining(c_req, client_rpm), math.ceil(c_req - now), remaining(c_tok, client_tpm), math.ceil(c_tok - now)}
+      remaining(c_req, client_rpm), math.ceil(c_req - now), remaining(c_tok, client_tpm), math.ceil(c_tok - now), -1, -1}
   end
   store_tat(KEYS[1], c_req_next)
   store_tat(KEYS[2], s_req_next)
   return {1, 0, 0, 0, 0, remaining(c_req_next, client_rpm), math.ceil(c_req_next - now),
-    remaining(c_tok, client_tpm), math.ceil(c_tok - now), cached}
+    remaining(c_tok, client_tpm), math.ceil(c_tok - now), -1, -1, cached}
 end
+
+local cost = tonumber(ARGV[7])
+if cost ~= 0 and KEYS[10] ~= '' and redis.call('EXISTS', KEYS[10]) == 0 then return {2} end
 
 local stage_tpm = tonumber(ARGV[5])
 local tokens = tonumber(ARGV[6])
-local cost = tonumber(ARGV[7])
 local s_tok = load_tat(KEYS[4])
 local c_tok_next = c_tok + tokens * PERIOD / client_tpm
 local s_tok_next = s_tok + tokens * PERIOD / stage_tpm
@@ -110,7 +120,8 @@ if s_spent + cost > tonumber(ARGV[9]) then s_over = 1 end
 
 if request_wait > 0 or token_wait > 0 or c_over == 1 or s_over == 1 then
   return {0, math.ceil(request_wait), math.ceil(token_wait), c_over, s_over,
-    remaining(c_req, client_rpm), math.ceil(c_req - now), remaining(c_tok, client_tpm), math.ceil(c_tok - now)}
+    remaining(c_req, client_rpm), math.ceil(c_req - now), remaining(c_tok, client_tpm), math.ceil(c_tok - now),
+    c_spent, s_spent}
 end
 
 store_tat(KEYS[1], c_req_next)
@@ -126,7 +137,45 @@ if cost ~= 0 then
   if not s_spent_raw and redis.call('TTL', KEYS[9]) == -1 then redis.call('EXPIRE', KEYS[9], ARGV[10]) end
 end
 return {1, 0, 0, 0, 0, remaining(c_req_next, client_rpm), math.ceil(c_req_next - now),
-  remaining(c_tok_next, client_tpm), math.ceil(c_tok_next - now)}
+  remaining(c_tok_next, client_tpm), math.ceil(c_tok_next - now), c_spent + cost, s_spent + cost}
+`;
+
+/**
+ * Seeding: raises the month's spend counters to what the ledger holds (never lowers one: Redis may be
+ * ahead by the increments not yet written), marks the month seeded, and gives the previous month's
+ * seeded key its TTL. Idempotent, so replicas that seed at once agree.
+ *
+ * KEYS: the month's seeded key, the previous month's, then one spend counter per ledger scope.
+ * ARGV: past-month TTL seconds, then the ledger's nano-dollars of each counter, in KEYS order.
+ * Reply: how many counters were raised.
+ */
+export const SEED_SCRIPT = `
+local raised = 0
+for i = 3, #KEYS do
+  local target = tonumber(ARGV[i - 1])
+  local current = tonumber(redis.call('GET', KEYS[i])) or 0
+  if target > current then
+    redis.call('SET', KEYS[i], string.format('%d', target))
+    raised = raised + 1
+  end
+end
+redis.call('SET', KEYS[1], '1')
+if redis.call('TTL', KEYS[2]) == -1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+return raised
+`;
+
+/**
+ * Replay: adds the spend the fallback admitted while Redis could not answer to the month's counters.
+ * When the month is not seeded (Redis came back empty), it adds nothing: the ledger holds that spend
+ * and the seeding takes it from there.
+ *
+ * KEYS: the month's seeded key ('' without a ledger), then spend counters. ARGV: nano-dollars to add
+ * to each counter, in KEYS order from the second. Reply: 1 if added, 0 if left to the seeding.
+ */
+export const REPLAY_SCRIPT = `
+if KEYS[1] ~= '' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 2, #KEYS do redis.call('INCRBY', KEYS[i], ARGV[i - 1]) end
+return 1
 `;
 
 /**

@@ -1,7 +1,14 @@
 import Redis from 'ioredis';
 import { systemClock, utcMonth, utcMonthStart, type Clock } from '../../runtime/clock';
 import { MonthCache, msUntilNextUtcMonth, retryAfterSeconds } from './month';
-import { ADMIT_SCRIPT, OWNER_EXTEND_SCRIPT, SETTLE_SCRIPT } from './redis-scripts';
+import {
+  ADMIT_SCRIPT,
+  OWNER_EXTEND_SCRIPT,
+  REPLAY_SCRIPT,
+  SEED_SCRIPT,
+  SETTLE_SCRIPT,
+} from './redis-scripts';
+import type { SpendLedger } from './spend-ledger';
 import { pickRefusal, ticketFor } from './snapshot';
 import type {
   AdmissionDecision,
@@ -14,6 +21,7 @@ import type {
 import { RATE_PERIOD_MS } from './gcra';
 import { RedisObjectOwners, type OwnerCommands } from './object-owners';
 import { readPendingBatch, readPendingResponse, RedisPendingEntries } from './pending-entries';
+import { clientScope, STAGE_SCOPE } from '../../runtime/spend-ledger-schema';
 
 /**
  * A past month's spend counters are kept about forty days after the month ends, long enough for late
@@ -38,14 +46,48 @@ export interface RedisStoreOptions {
    * @default 50
    */
   readonly connectWaitMs?: number;
+  /**
+   * The durable spend ledger: with one, a month's counters are seeded from it before they admit
+   * spend (after a flush or an empty replacement node the budgets carry on where they were).
+   * @default none: Redis alone holds the spend
+   */
+  readonly ledger?: SpendLedger;
 }
 
+/** Month-to-date spend as Redis counted it at an admission, nano-dollars. */
+export interface SeenSpend {
+  readonly month: string;
+  readonly client: number;
+  readonly stage: number;
+}
+
+/** A decision of the Redis store, with the spend counters it read (absent for a cache hit). */
+export type RedisAdmission = AdmissionDecision & { readonly seenSpend?: SeenSpend };
+
+/** The admit script's answer when the month's counters must be seeded from the ledger first. */
+const NOT_SEEDED = 2;
+
 /** The admit script's reply; the cached value is present only on a hit. */
-type Reply = [number, number, number, number, number, number, number, number, number, (string | null)?];
+type Reply = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  (string | null)?,
+];
 
 interface ScriptCommands extends OwnerCommands {
   oaiAdmit(...args: (string | number)[]): Promise<Reply>;
   oaiSettle(...args: (string | number)[]): Promise<number>;
+  oaiSeed(keyCount: number, ...args: (string | number)[]): Promise<number>;
+  oaiReplay(keyCount: number, ...args: (string | number)[]): Promise<number>;
 }
 
 interface ClientKeys {
@@ -79,15 +121,21 @@ export class RedisStore {
   private readonly connectWaitMs: number;
   private firstReady: Promise<void> | undefined;
   private readonly months = new MonthCache();
+  private readonly ledger: SpendLedger | undefined;
+  /** The seeding in progress per month: concurrent admissions of an empty Redis wait on one read. */
+  private readonly seeding = new Map<string, Promise<void>>();
   readonly owners: RedisObjectOwners;
   readonly pending: RedisPendingEntries<PendingResponse>;
   readonly batches: RedisPendingEntries<PendingBatch>;
 
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis as Redis & ScriptCommands;
-    this.redis.defineCommand('oaiAdmit', { numberOfKeys: 9, lua: ADMIT_SCRIPT });
+    this.redis.defineCommand('oaiAdmit', { numberOfKeys: 10, lua: ADMIT_SCRIPT });
     this.redis.defineCommand('oaiSettle', { numberOfKeys: 5, lua: SETTLE_SCRIPT });
     this.redis.defineCommand('oaiOwnerExtend', { numberOfKeys: 1, lua: OWNER_EXTEND_SCRIPT });
+    this.redis.defineCommand('oaiSeed', { lua: SEED_SCRIPT });
+    this.redis.defineCommand('oaiReplay', { lua: REPLAY_SCRIPT });
+    this.ledger = options.ledger;
     this.prefix = `oai:${options.stage}:`;
     this.owners = new RedisObjectOwners(this.redis, this.prefix);
     this.pending = new RedisPendingEntries(this.redis, `${this.prefix}bg`, readPendingResponse);
@@ -108,15 +156,29 @@ export class RedisStore {
     return `${this.prefix}cache:${key}`;
   }
 
-  async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
+  /**
+   * Admits against the shared counters. With a ledger, a month whose counters are not seeded (Redis
+   * came up empty) is seeded first; a ledger that cannot be read rejects, as Redis errors do.
+   */
+  async admit(request: AdmissionRequest): Promise<RedisAdmission> {
     if (this.firstReady !== undefined) await this.waitForFirstConnection();
     const now = (this.clock ?? systemClock)();
     const month = this.months.monthOf(now);
     const keys = this.keysOf(request.clientId);
     if (keys.month !== month) this.setMonth(keys, month, now);
+    let reply = await this.runAdmit(request, keys, now);
+    if (reply[0] === NOT_SEEDED) {
+      await this.seed(month);
+      reply = await this.runAdmit(request, keys, now);
+      if (reply[0] === NOT_SEEDED) throw new Error(`spend counters of ${month} not seeded`);
+    }
+    return decisionOf(request, { reply, month, now });
+  }
+
+  private runAdmit(request: AdmissionRequest, keys: ClientKeys, now: number): Promise<Reply> {
     const { client, stage } = request;
     this.commandsSent++;
-    const reply: Reply = await this.redis.oaiAdmit(
+    return this.redis.oaiAdmit(
       keys.requests,
       this.stageRequestsKey,
       keys.tokens,
@@ -126,6 +188,7 @@ export class RedisStore {
       request.cacheKey === undefined ? '' : this.cacheKey(request.cacheKey),
       keys.previousSpend,
       this.previousStageSpendKey,
+      this.ledger === undefined ? '' : this.seededKey(keys.month),
       this.clock === undefined ? '' : now,
       client.rpm,
       stage.rpm,
@@ -138,7 +201,58 @@ export class RedisStore {
       SPEND_KEY_TTL_SECONDS,
       stage.burstMs ?? RATE_PERIOD_MS,
     );
-    return decisionOf(request, { reply, month, now });
+  }
+
+  /** Raises the month's counters to the ledger's spend and marks the month seeded; one read per month at a time. */
+  private seed(month: string): Promise<void> {
+    let seeding = this.seeding.get(month);
+    if (seeding === undefined) {
+      seeding = this.seedFromLedger(month).finally(() => this.seeding.delete(month));
+      this.seeding.set(month, seeding);
+    }
+    return seeding;
+  }
+
+  private async seedFromLedger(month: string): Promise<void> {
+    const spend = await this.ledger!.read(month);
+    const scopes = [...spend.keys()];
+    const previous = utcMonth(utcMonthStart(Date.parse(`${month}-01T00:00:00Z`)) - 1);
+    this.commandsSent++;
+    await this.redis.oaiSeed(
+      2 + scopes.length,
+      this.seededKey(month),
+      this.seededKey(previous),
+      ...scopes.map((scope) => this.spendKey(month, scope)),
+      SPEND_KEY_TTL_SECONDS,
+      ...scopes.map((scope) => spend.get(scope)!),
+    );
+  }
+
+  /**
+   * Adds spend admitted elsewhere (by the fallback while Redis could not answer) to the month's
+   * counters, per ledger scope (`s`, `c:<id>`). Left to the seeding when the month is not seeded.
+   * Returns whether it was added.
+   */
+  async replaySpend(month: string, spend: ReadonlyMap<string, number>): Promise<boolean> {
+    const scopes = [...spend.keys()];
+    if (scopes.length === 0) return true;
+    this.commandsSent++;
+    const added = await this.redis.oaiReplay(
+      1 + scopes.length,
+      this.ledger === undefined ? '' : this.seededKey(month),
+      ...scopes.map((scope) => this.spendKey(month, scope)),
+      ...scopes.map((scope) => Math.round(spend.get(scope)!)),
+    );
+    return added === 1;
+  }
+
+  private seededKey(month: string): string {
+    return `${this.prefix}spend:${month}:seeded`;
+  }
+
+  /** The counter of a ledger scope: `s` is the stage, `c:<id>` a client. */
+  private spendKey(month: string, scope: string): string {
+    return `${this.prefix}spend:${month}:${scope}`;
   }
 
   /** Settles the ticket and, with `cacheEntry`, stores that entry: one command for both. */
@@ -159,8 +273,8 @@ export class RedisStore {
     await this.redis.oaiSettle(
       this.keysOf(ticket.clientId).tokens,
       this.stageTokensKey,
-      `${this.prefix}spend:${ticket.month}:c:${ticket.clientId}`,
-      `${this.prefix}spend:${ticket.month}:s`,
+      this.spendKey(ticket.month, clientScope(ticket.clientId)),
+      this.spendKey(ticket.month, STAGE_SCOPE),
       cache === undefined ? '' : this.cacheKey(cache.key),
       this.clock === undefined ? '' : this.clock(),
       ticket.client.tpm,
@@ -185,7 +299,7 @@ export class RedisStore {
     if (this.firstReady !== undefined) await this.waitForFirstConnection();
     const month = this.months.monthOf((this.clock ?? systemClock)());
     this.commandsSent++;
-    const spent = await this.redis.get(`${this.prefix}spend:${month}:s`);
+    const spent = await this.redis.get(this.spendKey(month, STAGE_SCOPE));
     return spent === null ? 0 : Number(spent);
   }
 
@@ -227,12 +341,12 @@ export class RedisStore {
   /** Points a client's (and the stage's) spend keys at `month`, read at `now`: once a month, not per request. */
   private setMonth(keys: ClientKeys, month: string, now: number): void {
     const previous = utcMonth(utcMonthStart(now) - 1);
-    keys.spend = `${this.prefix}spend:${month}:c:${keys.clientId}`;
-    keys.previousSpend = `${this.prefix}spend:${previous}:c:${keys.clientId}`;
+    keys.spend = this.spendKey(month, clientScope(keys.clientId));
+    keys.previousSpend = this.spendKey(previous, clientScope(keys.clientId));
     keys.month = month;
     if (this.stageSpendMonth !== month) {
-      this.stageSpendKey = `${this.prefix}spend:${month}:s`;
-      this.previousStageSpendKey = `${this.prefix}spend:${previous}:s`;
+      this.stageSpendKey = this.spendKey(month, STAGE_SCOPE);
+      this.previousStageSpendKey = this.spendKey(previous, STAGE_SCOPE);
       this.stageSpendMonth = month;
     }
   }
@@ -271,7 +385,7 @@ export class RedisStore {
 function decisionOf(
   request: AdmissionRequest,
   { reply, month, now }: { readonly reply: Reply; readonly month: string; readonly now: number },
-): AdmissionDecision {
+): RedisAdmission {
   const rateLimit = {
     limitRequests: request.client.rpm,
     remainingRequests: reply[5],
@@ -280,14 +394,17 @@ function decisionOf(
     resetRequestsMs: reply[6],
     resetTokensMs: reply[8],
   };
+  // A cache hit reads no spend counter (-1).
+  const seenSpend = reply[9] < 0 ? undefined : { month, client: reply[9], stage: reply[10] };
   if (reply[0] === 1) {
-    const cached = reply[9] ?? null;
+    const cached = reply[11] ?? null;
     return {
       ok: true,
       ticket: ticketFor(request, month, cached !== null),
       rateLimit,
       cached,
       degraded: false,
+      seenSpend,
     };
   }
   const refusal = pickRefusal(
@@ -306,5 +423,6 @@ function decisionOf(
     retryAfterSeconds: retryAfterSeconds(refusal?.waitMs ?? 0),
     rateLimit,
     degraded: false,
+    seenSpend,
   };
 }

@@ -3,12 +3,14 @@ import type { StoreFallback } from '../../runtime/gateway-config';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { CommandDeadline } from './command-deadline';
 import { CircuitOpenError, StoreOperationError } from './errors';
-import type { MemoryStore } from './memory-store';
 import { GuardedObjectOwners } from './object-owners';
 import { GuardedPendingEntries } from './pending-entries';
 import { retryAfterSeconds, utcMonth } from './month';
-import type { RedisStore } from './redis-store';
+import type { RedisAdmission, RedisStore } from './redis-store';
+import { SharedFallback } from './shared-fallback';
+import type { SpendLedger } from './spend-ledger';
 import { fullSnapshot, ticketFor } from './snapshot';
+import { clientScope, STAGE_SCOPE } from '../../runtime/spend-ledger-schema';
 import type {
   AdmissionDecision,
   AdmissionRequest,
@@ -38,11 +40,21 @@ export interface ResilientStoreOptions {
    * @default none: the Redis client's own (wall-clock) command timeout
    */
   readonly deadline?: CommandDeadline;
-  /** Enforces limits per process under the `local` fallback. */
-  readonly local: MemoryStore;
+  /**
+   * The replicas the stage may run (its autoscaling maximum): under the `shared` fallback each
+   * enforces 1/N of the limits and of the budget left.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * The durable spend ledger: told of every change to a spend counter, Redis's or the fallback's, and
+   * read for the spend a replica has not seen when an outage begins.
+   * @default none
+   */
+  readonly ledger?: SpendLedger;
   readonly onError?: StoreErrorListener;
   /**
-   * Clock for the month of tickets issued under the `open` fallback.
+   * Clock of the fallback (rate windows, months).
    * @default systemClock
    */
   readonly now?: Clock;
@@ -55,13 +67,17 @@ export interface ResilientStoreOptions {
  * `degraded: true`, until a probe finds Redis healthy again.
  */
 export class ResilientStore implements GatewayStore {
-  /** Tickets issued by the fallback: their settlement stays with whoever reserved them. */
-  private readonly fallbackTickets = new WeakMap<Ticket, 'local' | 'open'>();
+  /** Tickets the `open` fallback issued: nothing to settle but their spend. */
+  private readonly openTickets = new WeakSet<Ticket>();
   private readonly primary: RedisStore;
   private readonly breaker: CircuitBreaker;
   private readonly cacheBreaker: CircuitBreaker;
   private readonly fallback: StoreFallback;
-  private readonly local: MemoryStore;
+  private readonly shared: SharedFallback;
+  private readonly ledger: SpendLedger | undefined;
+  /** Spend the fallback admitted, per month and ledger scope, not yet added to the Redis counters. */
+  private readonly unreplayed = new Map<string, Map<string, number>>();
+  private replaying = false;
   private readonly onError: StoreErrorListener | undefined;
   private readonly now: Clock;
   private readonly deadline: CommandDeadline | undefined;
@@ -82,9 +98,10 @@ export class ResilientStore implements GatewayStore {
     this.deadline = deadline;
     this.cacheBreaker = options.cacheBreaker;
     this.fallback = options.fallback;
-    this.local = options.local;
     this.onError = options.onError;
     this.now = options.now ?? systemClock;
+    this.ledger = options.ledger;
+    this.shared = new SharedFallback({ replicas: options.replicas ?? 1, ledger: this.ledger, now: this.now });
   }
 
   /** The circuit's state, for health reporting. */
@@ -107,28 +124,34 @@ export class ResilientStore implements GatewayStore {
 
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
     if (!this.breaker.allow()) return this.fallbackAdmit(request, new CircuitOpenError('admit'));
+    let decision: RedisAdmission;
     try {
-      const decision = await this.timed(this.primary.admit(request));
-      this.breaker.success();
-      return decision;
+      decision = await this.timed(this.primary.admit(request));
     } catch (error) {
       this.breaker.failure();
       return this.fallbackAdmit(request, new StoreOperationError('admit', error));
     }
+    this.breaker.success();
+    this.redisAnswered();
+    if (decision.seenSpend !== undefined) this.shared.observe(request.clientId, decision.seenSpend);
+    const { seenSpend: _seen, ...answer } = decision;
+    if (answer.ok) this.recordSpend(answer.ticket, answer.ticket.costNanos);
+    return answer;
   }
 
   /**
    * Settles in Redis, with the cache entry in the same command. Tickets of the fallback settle where
-   * they were reserved (their requests bypassed the cache, so there is no entry to store).
+   * they were reserved (their requests bypassed the cache, so there is no entry to store). The
+   * ledger gets every correction, even one Redis misses.
    */
   async settle(
     ticket: Ticket,
     actual: { readonly tokens: number; readonly costNanos: number },
     cacheEntry?: CacheEntry,
   ): Promise<void> {
-    const origin = this.fallbackTickets.get(ticket);
-    if (origin === 'local') return this.local.settleNow(ticket, actual);
-    if (origin === 'open') return;
+    const fromFallback = this.shared.issued(ticket) || this.openTickets.has(ticket);
+    this.recordSpend(ticket, actual.costNanos - ticket.costNanos, fromFallback);
+    if (fromFallback) return this.shared.settle(ticket, actual);
     // Nothing to correct: no Redis call (and no probe that would never report back), but the entry.
     if (ticket.tokens === actual.tokens && ticket.costNanos === actual.costNanos) {
       if (cacheEntry !== undefined)
@@ -143,6 +166,7 @@ export class ResilientStore implements GatewayStore {
       await this.timed(this.primary.settle(ticket, actual, entry));
       this.breaker.success();
       if (entry) this.cacheBreaker.success();
+      this.redisAnswered();
     } catch (error) {
       // With an entry, the write may be what failed: it counts against caching, not admissions (a
       // Redis that is really down fails the admissions too, which open their own breaker).
@@ -178,24 +202,25 @@ export class ResilientStore implements GatewayStore {
 
   async close(): Promise<void> {
     this.deadline?.close();
-    await Promise.all([this.primary.close(), this.local.close()]);
+    await Promise.all([this.primary.close(), this.ledger?.close()]);
   }
 
   private timed<T>(command: Promise<T>): Promise<T> {
     return this.deadline ? this.deadline.run(command) : command;
   }
 
-  private fallbackAdmit(request: AdmissionRequest, error: Error): AdmissionDecision {
+  private async fallbackAdmit(request: AdmissionRequest, error: Error): Promise<AdmissionDecision> {
     this.report('admit', error);
     switch (this.fallback) {
-      case 'local': {
-        const decision = this.local.admitNow(request);
-        if (decision.ok) this.fallbackTickets.set(decision.ticket, 'local');
-        return { ...decision, degraded: true };
+      case 'shared': {
+        const decision = await this.shared.admit(request);
+        if (decision.ok) this.recordSpend(decision.ticket, decision.ticket.costNanos, true);
+        return decision;
       }
       case 'open': {
         const ticket = ticketFor(request, utcMonth(this.now()));
-        this.fallbackTickets.set(ticket, 'open');
+        this.openTickets.add(ticket);
+        this.recordSpend(ticket, ticket.costNanos, true);
         return { ok: true, ticket, rateLimit: fullSnapshot(request), cached: null, degraded: true };
       }
       case 'closed':
@@ -206,6 +231,50 @@ export class ResilientStore implements GatewayStore {
           rateLimit: fullSnapshot(request),
           degraded: true,
         };
+    }
+  }
+
+  /**
+   * Tells the ledger of a change to a spend counter; the fallback's changes are also kept for the
+   * Redis counters, which did not see them.
+   */
+  private recordSpend(ticket: Ticket, nanos: number, fromFallback = false): void {
+    if (nanos === 0) return;
+    this.ledger?.add(ticket.month, ticket.clientId, nanos);
+    if (!fromFallback) return;
+    let scopes = this.unreplayed.get(ticket.month);
+    if (scopes === undefined) {
+      scopes = new Map();
+      this.unreplayed.set(ticket.month, scopes);
+    }
+    for (const scope of [clientScope(ticket.clientId), STAGE_SCOPE])
+      scopes.set(scope, (scopes.get(scope) ?? 0) + nanos);
+  }
+
+  /** Redis answered: the outage is over, and the fallback's spend goes to the Redis counters. */
+  private redisAnswered(): void {
+    this.shared.end();
+    if (this.unreplayed.size > 0 && !this.replaying) void this.replay();
+  }
+
+  private async replay(): Promise<void> {
+    this.replaying = true;
+    try {
+      for (const [month, scopes] of this.unreplayed) {
+        this.unreplayed.delete(month);
+        try {
+          await this.timed(this.primary.replaySpend(month, scopes));
+        } catch (error) {
+          // Kept for the next time Redis answers; merged with what the fallback added meanwhile.
+          const now = this.unreplayed.get(month) ?? new Map<string, number>();
+          for (const [scope, nanos] of scopes) now.set(scope, (now.get(scope) ?? 0) + nanos);
+          this.unreplayed.set(month, now);
+          this.report('replay', new StoreOperationError('replay', error));
+          return;
+        }
+      }
+    } finally {
+      this.replaying = false;
     }
   }
 

@@ -128,9 +128,25 @@ export interface MetricsOptions {
   readonly now?: Clock;
 }
 
+/** Events of the stage's shared state, counted per flush and written on the stage line even when 0. */
+export type StoreEvent = 'storeErrors' | 'fallbackAdmissions' | 'ledgerWriteErrors' | 'ledgerReadErrors';
+const STORE_EVENTS: readonly StoreEvent[] = [
+  'storeErrors',
+  'fallbackAdmissions',
+  'ledgerWriteErrors',
+  'ledgerReadErrors',
+];
+
+const noStoreEvents = (): Record<StoreEvent, number> => ({
+  storeErrors: 0,
+  fallbackAdmissions: 0,
+  ledgerWriteErrors: 0,
+  ledgerReadErrors: 0,
+});
+
 export class GatewayMetrics {
   private buckets = new Map<string, Bucket>();
-  private storeErrors = 0;
+  private storeEvents = noStoreEvents();
 
   constructor(private readonly options: MetricsOptions) {}
 
@@ -171,18 +187,24 @@ export class GatewayMetrics {
 
   /** A failed store operation, or a request served while the circuit was open. */
   storeError(): void {
-    this.storeErrors++;
+    this.storeEvents.storeErrors++;
+  }
+
+  /** One of the store's events: a fallback admission, a failed ledger write or read. */
+  storeEvent(event: StoreEvent): void {
+    this.storeEvents[event]++;
   }
 
   /** Writes the aggregated lines and starts a new interval. `spendNanos` adds the MonthToDateSpendUsd gauge. */
   flush(spendNanos?: number): void {
     const buckets = this.buckets;
-    const storeErrors = this.storeErrors;
+    const storeEvents = this.storeEvents;
     this.buckets = new Map();
-    this.storeErrors = 0;
+    this.storeEvents = noStoreEvents();
     const stage = buckets.get('s');
     const timestamp = (this.options.now ?? systemClock)();
-    if (!stage && spendNanos === undefined && storeErrors === 0) return;
+    const anyStoreEvent = STORE_EVENTS.some((event) => storeEvents[event] > 0);
+    if (!stage && spendNanos === undefined && !anyStoreEvent) return;
     const stageLine = stage ?? new Bucket({ [Dimension.stage]: this.options.stage });
     if (!stage) buckets.set('s', stageLine);
     for (const bucket of buckets.values()) {
@@ -203,8 +225,10 @@ export class GatewayMetrics {
         }
       }
       if (isStage) {
-        fields[GatewayMetric.storeErrors] = storeErrors;
-        metrics.push({ Name: GatewayMetric.storeErrors, Unit: 'Count' });
+        for (const event of STORE_EVENTS) {
+          fields[GatewayMetric[event]] = storeEvents[event];
+          metrics.push({ Name: GatewayMetric[event], Unit: 'Count' });
+        }
         if (spendNanos !== undefined) {
           fields[GatewayMetric.monthToDateSpendUsd] = nanosToUsd(spendNanos);
           metrics.push({ Name: GatewayMetric.monthToDateSpendUsd, Unit: 'None' });

@@ -37,7 +37,7 @@ describe('parseGatewayConfig', () => {
     expect(config.cache).toEqual({ ttlSeconds: 3600, version: '1' });
     expect(config.upstream).toEqual({ timeoutMs: 60000, maxRetries: 2, maxRetryAfterSeconds: 10 });
     expect(config.moderation).toEqual({ enabled: false, model: 'omni-moderation-latest' });
-    expect(config.store).toEqual({ fallback: 'local', commandTimeoutMs: 50 });
+    expect(config.store).toEqual({ fallback: 'shared', commandTimeoutMs: 50 });
     expect(config.clients[0].models).toEqual(['default']);
   });
 
@@ -155,10 +155,16 @@ describe('parseGatewayConfig', () => {
       'gateway config: clients[1].keySha256 repeats another client key',
     ],
     [
+      'the retired local fallback',
+      { ...sample(), store: { fallback: 'local' } },
+      'store.fallback',
+      'gateway config: store.fallback is "local", which let N replicas admit N times the limits and budgets: use "shared" (their shares), "open" or "closed"',
+    ],
+    [
       'an unknown fallback',
       { ...sample(), store: { fallback: 'maybe' } },
       'store.fallback',
-      'gateway config: store.fallback must be "local", "open" or "closed"',
+      'gateway config: store.fallback must be "shared", "open" or "closed"',
     ],
     [
       'more stop sequences than OpenAI accepts',

@@ -69,7 +69,7 @@ export function testConfigDocument(patch: Record<string, unknown> = {}): Record<
       organization: 'org-test',
       project: 'proj-test',
     },
-    store: { fallback: 'local', commandTimeoutMs: 50 },
+    store: { fallback: 'shared', commandTimeoutMs: 50 },
   };
   return merge(base, patch);
 }

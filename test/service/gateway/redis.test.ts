@@ -245,15 +245,27 @@ describe('gateway with Redis', () => {
     }
   });
 
-  it('counts failed commands and circuit-open fallbacks as StoreErrors, never connection errors', () => {
+  it('counts failed commands and circuit-open fallbacks as StoreErrors, fallback admissions and ledger failures apart, never connection errors', () => {
     let counted = 0;
-    const listener = countStoreErrors({ storeError: () => void counted++ });
+    const events: string[] = [];
+    const listener = countStoreErrors({
+      storeError: () => void counted++,
+      storeEvent: (event) => void events.push(event),
+    });
     listener('connection', new StoreOperationError('connection', new Error('ECONNREFUSED')));
     expect(counted).toBe(0);
     listener('admit', new StoreOperationError('admit', new Error('timeout')));
     listener('admit', new CircuitOpenError('admit'));
     listener('settle', new StoreOperationError('settle', new Error('timeout')));
+    listener('ledgerWrite', new Error('throttled'));
+    listener('ledgerRead', new Error('throttled'));
     expect(counted).toBe(3);
+    expect(events).toEqual([
+      'fallbackAdmissions',
+      'fallbackAdmissions',
+      'ledgerWriteErrors',
+      'ledgerReadErrors',
+    ]);
   });
 
   it('answers 503 without calling upstream under the closed fallback', async () => {

@@ -34,6 +34,8 @@ const TUNABLE_NAMES: ReadonlyArray<keyof TunableOptions> = [
   'shedEventLoopUtilization',
   'shedSampleIntervalMs',
   'shedRetryAfterSeconds',
+  'ledgerFlushMs',
+  'replicas',
 ];
 
 /** Values different from every default. */
@@ -48,6 +50,8 @@ const GIVEN: TunableOptions = {
   redisConnectWaitMs: 0,
   requestTimeoutMs: 5_000,
   writeStallTimeoutMs: 7_000,
+  ledgerFlushMs: 250,
+  replicas: 3,
   backgroundPollMs: 250,
   batchPollMs: 1_000,
   shedEventLoopDelayMs: 250,
@@ -67,6 +71,8 @@ function baseOptions(): GatewayOptions {
 describe('GATEWAY_DEFAULTS', () => {
   it('has the documented values', () => {
     expect(GATEWAY_DEFAULTS).toEqual({
+      ledgerFlushMs: 1_000,
+      replicas: 1,
       logLevel: 'info',
       sseKeepAliveMs: 15_000,
       metricsFlushMs: 60_000,

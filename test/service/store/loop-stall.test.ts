@@ -31,7 +31,7 @@ afterAll(async () => {
 
 async function connectedStore(): Promise<ResilientStore> {
   const store = createStore({
-    config: gatewayConfig(uniqueStage(), { fallback: 'local', commandTimeoutMs: COMMAND_TIMEOUT_MS }),
+    config: gatewayConfig(uniqueStage(), { fallback: 'shared', commandTimeoutMs: COMMAND_TIMEOUT_MS }),
     redisUrl: server.url,
     circuit: { failureThreshold: 1, cooldownMs: 60_000 },
   });
@@ -90,7 +90,7 @@ describe('a hung Redis with a free event loop', () => {
     const hung = await RedisServer.start();
     try {
       const store = createStore({
-        config: gatewayConfig(uniqueStage(), { fallback: 'local', commandTimeoutMs: COMMAND_TIMEOUT_MS }),
+        config: gatewayConfig(uniqueStage(), { fallback: 'shared', commandTimeoutMs: COMMAND_TIMEOUT_MS }),
         redisUrl: hung.url,
         circuit: { failureThreshold: 1, cooldownMs: 60_000 },
       }) as ResilientStore;

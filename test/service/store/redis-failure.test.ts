@@ -96,9 +96,9 @@ async function admitUntilOpen(store: ResilientStore, make = () => request()): Pr
 }
 
 describe('Redis hung (SIGSTOP)', () => {
-  it('answers from the local fallback within the command timeout, opens the circuit, then skips Redis until it is back', async () => {
+  it('answers from the shared fallback within the command timeout, opens the circuit, then skips Redis until it is back', async () => {
     const server = await startServer();
-    const { store, reported } = await connectedStore(server, 'local');
+    const { store, reported } = await connectedStore(server, 'shared');
     const client = { ...roomy, rpm: 5 };
     expect(await store.admit(request({ client }))).toMatchObject({ ok: true, degraded: false });
 
@@ -115,7 +115,7 @@ describe('Redis hung (SIGSTOP)', () => {
     for (let i = 0; i < 10; i++) whileOpen.push(await store.admit(request({ client })));
     expect(store.redisCommandsSent).toBe(sentWhenOpened);
     expect(whileOpen.every((d) => d.degraded)).toBe(true);
-    // The local fallback enforces the client's 5 RPM in this process: it admitted some, then refused.
+    // The shared fallback enforces the client's 5 RPM in this process (one replica): some, then refused.
     expect(whileOpen.filter((d) => d.ok).length).toBeLessThan(5);
     expect(whileOpen.at(-1)).toMatchObject({ ok: false, reason: 'requests', degraded: true });
     expect(reported.filter((r) => r.error instanceof CircuitOpenError).length).toBeGreaterThanOrEqual(10);
@@ -138,7 +138,7 @@ describe('Redis hung (SIGSTOP)', () => {
 
   it('reports and swallows failed settlements and cache writes', async () => {
     const server = await startServer();
-    const { store, reported } = await connectedStore(server, 'local');
+    const { store, reported } = await connectedStore(server, 'shared');
     const decision = await store.admit(request({ tokens: 500 }));
     if (!decision.ok) throw new Error('expected admission');
 
@@ -150,9 +150,11 @@ describe('Redis hung (SIGSTOP)', () => {
     server.resume();
   });
 
-  it('settles a ticket of the local fallback locally, without Redis', async () => {
+  it('settles a ticket of the shared fallback locally, without Redis', async () => {
     const server = await startServer();
-    const { store } = await connectedStore(server, 'local');
+    const { store } = await connectedStore(server, 'shared');
+    // Redis reports the client's spend at each admission: the base its share starts from.
+    expect(await store.admit(request())).toMatchObject({ ok: true, degraded: false });
     server.pause();
     const client = { ...roomy, tpm: 1_000 };
     await admitUntilOpen(store, () => request({ clientId: 'other' }));
@@ -172,7 +174,7 @@ describe('Redis hung (SIGSTOP)', () => {
 describe('Redis killed (SIGKILL) and restarted', () => {
   it('falls back at once while the connection is down and uses Redis again after a restart', async () => {
     const server = await startServer();
-    const { store, reported } = await connectedStore(server, 'local');
+    const { store, reported } = await connectedStore(server, 'shared');
     expect(await store.admit(request())).toMatchObject({ ok: true, degraded: false });
 
     await server.kill();
@@ -251,7 +253,7 @@ describe('AUTH', () => {
 
   it('reports a wrong token and falls back, without the token in any report', async () => {
     const server = await startServer('correct-horse');
-    const { store, reported } = guardedStore(server.urlWithoutPassword, 'local', {
+    const { store, reported } = guardedStore(server.urlWithoutPassword, 'open', {
       redisAuthToken: 'wrong-token',
     });
     const decision = await store.admit(request({ clientId: 'client-id-x', cacheKey: 'cache-key-x' }));
@@ -270,7 +272,7 @@ describe('AUTH', () => {
 
 it('answers the first request when nothing listens at the Redis address', async () => {
   const port = await freePort();
-  const { store, reported } = guardedStore(`redis://127.0.0.1:${port}`, 'local');
+  const { store, reported } = guardedStore(`redis://127.0.0.1:${port}`, 'shared');
   expect(await store.admit(request())).toMatchObject({ ok: true, degraded: true });
   expect(reported.some((r) => r.operation === 'admit')).toBe(true);
 });

@@ -43,7 +43,6 @@ describe('ResilientStore', () => {
       breaker,
       cacheBreaker,
       fallback: 'closed',
-      local: new MemoryStore(),
     });
     const entry = { key: 'cache:k', value: 'J{}', ttlSeconds: 60 };
     for (let i = 0; i < 5; i++) {
