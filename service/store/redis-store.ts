@@ -214,6 +214,8 @@ export class RedisStore {
   }
 
   private async seedFromLedger(month: string): Promise<void> {
+    // This task's own unwritten increments go first, so only other tasks' can be missing from the seed.
+    await this.ledger!.flush();
     const spend = await this.ledger!.read(month);
     const scopes = [...spend.keys()];
     const previous = utcMonth(utcMonthStart(Date.parse(`${month}-01T00:00:00Z`)) - 1);

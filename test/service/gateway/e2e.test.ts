@@ -1,55 +1,16 @@
-/**
- * The real bundle (`dist/gateway/index.js`, built by the jest global setup with the same function the
- * container image uses) started as a child process, configured only through its environment.
- */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { containerNodeFlags } from '../../../service/main/build';
+/** The real bundle started as a child process (test/support/gateway-process.ts), configured only through its environment. */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { FakeOpenAI } from '../../support/fake-openai';
 import { chatBody, KEYS, testConfigDocument, UPSTREAM_KEY } from '../../support/gateway-harness';
-
-const BUNDLE = join(__dirname, '..', '..', '..', 'dist', 'gateway', 'index.js');
-
-interface Child {
-  readonly process: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exit: Promise<number | null>;
-}
-
-function run(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [...containerNodeFlags(), BUNDLE], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const c: Child = {
-    process: child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  child.stdout!.on('data', (d: Buffer) => (c.stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (c.stderr += d.toString()));
-  return c;
-}
-
-async function listeningUrl(c: Child): Promise<string> {
-  for (let i = 0; i < 500; i++) {
-    const line = c.stdout.split('\n').find((l) => l.includes('"gateway listening"'));
-    if (line) return (JSON.parse(line) as { url: string }).url;
-    if (c.process.exitCode !== null) throw new Error(`gateway exited: ${c.stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`gateway did not start: ${c.stdout}\n${c.stderr}`);
-}
+import { listeningUrl, runGateway, type GatewayProcess } from '../../support/gateway-process';
 
 describe('gateway bundle as a process', () => {
   let fake: FakeOpenAI;
   let dir: string;
-  const children: Child[] = [];
+  const children: GatewayProcess[] = [];
 
   const writeConfig = (doc: unknown) => {
     const path = join(dir, `config-${children.length}-${Math.random().toString(36).slice(2)}.json`);
@@ -57,7 +18,7 @@ describe('gateway bundle as a process', () => {
     return path;
   };
   const start = (env: Record<string, string>) => {
-    const c = run(env);
+    const c = runGateway(env);
     children.push(c);
     return c;
   };

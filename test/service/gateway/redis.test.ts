@@ -140,7 +140,7 @@ describe('gateway with Redis', () => {
     }
   });
 
-  it('still enforces limits per replica under the local fallback', async () => {
+  it('still enforces limits under the shared fallback', async () => {
     const h = await start({
       clients: [{ id: 'app', keySha256: sha(KEYS.app), rpm: 2, tpm: 1_000_000, monthlyBudgetUsd: 1 }],
     });

