@@ -47,8 +47,8 @@ const RATE_STATE_SWEEP_AT = 10_000;
 
 /**
  * The gateway's state in one process: the same GCRA limits, budgets and reject reasons as the Redis
- * store, for local runs without Redis and as the `local` fallback while Redis is down (limits then
- * apply per replica). Everything is synchronous, so each admission is atomic.
+ * store, for local runs without Redis and, one per outage with each replica's share of the limits, in the
+ * `shared` fallback while Redis is down. Everything is synchronous, so each admission is atomic.
  */
 export class MemoryStore implements GatewayStore {
   private readonly now: Clock;

@@ -63,7 +63,7 @@ export interface ResilientStoreOptions {
 /**
  * The Redis store made safe for the request path: every operation either answers from Redis within
  * the command timeout or falls back, and never throws. After repeated failures the circuit opens and
- * requests go straight to the fallback (`local`, `open` or `closed`, see `StoreFallback`) with
+ * requests go straight to the fallback (`shared`, `open` or `closed`, see `StoreFallback`) with
  * `degraded: true`, until a probe finds Redis healthy again.
  */
 export class ResilientStore implements GatewayStore {

@@ -1,7 +1,7 @@
 /**
  * What the gateway needs from its shared state: admission against rate limits and budgets, settlement
  * of actual usage, and the response cache. `RedisStore` shares it across replicas; `MemoryStore`
- * serves a single process (local runs, and the `local` fallback while Redis is down).
+ * serves a single process (local runs, and the `shared` fallback's shares while Redis is down).
  */
 import type { ModelPrice } from '../../runtime/gateway-config';
 

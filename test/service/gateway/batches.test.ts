@@ -208,7 +208,7 @@ describe('batches while Redis cannot answer', () => {
   let h: GatewayHarness;
   beforeAll(async () => {
     const { freePort } = await import('../../support/redis-server');
-    // Nothing listens there: every admission comes from the local fallback.
+    // Nothing listens there: every admission comes from the shared fallback.
     h = await GatewayHarness.start({
       redisUrl: `redis://127.0.0.1:${await freePort()}`,
       gateway: { redisConnectWaitMs: 0 },

@@ -176,7 +176,7 @@ describe('gateway with Redis', () => {
       >;
       expect(err.status).toBe(503);
       expect(err.headers?.get('retry-after')).toBe('1');
-      // A new response is still answered (under the local fallback). Its owner record may be lost (then
+      // A new response is still answered (under the shared fallback). Its owner record may be lost (then
       // it is nobody's, unreachable by id) or land late; it is never anyone else's.
       const orphan = await sdk.responses.create({ model: 'fast', input: 'Hi' });
       expect(orphan.output_text.length).toBeGreaterThan(0);

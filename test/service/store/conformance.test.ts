@@ -1,7 +1,7 @@
 /**
  * One behaviour, two backends: every test here runs against the in-process MemoryStore and against
  * the Redis store on a real redis-server (with the `closed` fallback, so a Redis problem fails the
- * test instead of hiding behind the local fallback).
+ * test instead of hiding behind the fallback).
  */
 import { CONTEXT_WINDOW_TOKENS } from '../../../runtime/gateway-config';
 import { ResilientStore, type AdmissionDecision, type GatewayStore } from '../../../service/store';
