@@ -340,10 +340,18 @@ function checkTargets(r: Results, only: ReadonlySet<Scenario>): TargetCheck[] {
       check(
         `overload-fallback-c${o.concurrency}`,
         `store fallback under c=${o.concurrency}, Redis healthy`,
-        o.storeErrors,
-        ' store errors',
+        o.storeErrors + o.fallbackAdmissions,
+        ' store errors and fallback admissions',
         'max',
         0,
+      ),
+      check(
+        `overload-admitted-c${o.concurrency}`,
+        `admitted beyond limit + refill under c=${o.concurrency}`,
+        o.overAdmittedPercent,
+        '%',
+        'max',
+        1,
       ),
     );
   }
@@ -432,7 +440,7 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
       targetRow(
         '8',
         `overload c=${o.concurrency}, ${o.offered} offered to a ${o.rpm}/min client`,
-        `upstream served ${fmt(o.upstreamServed, 0)} (limit + refill ${fmt(o.allowed, 0)}), shed ${fmt(o.shed, 0)} (${fmt(o.shedRetryAfterShare * 100, 0)}% with Retry-After), store errors ${fmt(o.storeErrors, 0)}`,
+        `upstream served ${fmt(o.upstreamServed, 0)} (limit + refill ${fmt(o.allowed, 0)}), shed ${fmt(o.shed, 0)} (${fmt(o.shedRetryAfterShare * 100, 0)}% with Retry-After), store errors ${fmt(o.storeErrors, 0)}, fallback admissions ${fmt(o.fallbackAdmissions, 0)}`,
         t(`overload-fallback-c${o.concurrency}`),
       ),
     );

@@ -30,6 +30,8 @@ export interface OverloadRun {
   readonly otherStatuses: Readonly<Record<string, number>>;
   /** `StoreErrors` of the gateway's stage EMF lines: Redis failures and requests the fallback answered. */
   readonly storeErrors: number;
+  /** `FallbackAdmissions` of the same lines: requests admitted by the store fallback instead of Redis. */
+  readonly fallbackAdmissions: number;
   readonly elapsedMs: number;
 }
 
@@ -45,6 +47,10 @@ export interface OverloadFigure {
   readonly shedRetryAfterShare: number;
   /** The most any repetition counted. */
   readonly storeErrors: number;
+  /** The most any repetition counted. */
+  readonly fallbackAdmissions: number;
+  /** The largest share any repetition admitted beyond `allowed`, in % (0 when within). */
+  readonly overAdmittedPercent: number;
   readonly runs: readonly OverloadRun[];
 }
 
@@ -65,7 +71,7 @@ export async function runOverload(
       const run = await overloadRun(ctx, concurrency, `${ctx.runTag}o${concurrency}r${rep}`);
       runs.push(run);
       log(
-        `  rep ${rep + 1} c=${concurrency} offered ${run.offered}, upstream served ${run.upstreamServed} (limit ${OVERLOAD_RPM} + refill = ${run.allowed}), 429s ${run.callers429}, shed ${run.shed} (${run.shedWithRetryAfter} with Retry-After), other ${JSON.stringify(run.otherStatuses)}, store errors ${run.storeErrors}`,
+        `  rep ${rep + 1} c=${concurrency} offered ${run.offered}, upstream served ${run.upstreamServed} (limit ${OVERLOAD_RPM} + refill = ${run.allowed}), 429s ${run.callers429}, shed ${run.shed} (${run.shedWithRetryAfter} with Retry-After), other ${JSON.stringify(run.otherStatuses)}, store errors ${run.storeErrors}, fallback admissions ${run.fallbackAdmissions}`,
       );
     }
     figures.push({
@@ -77,6 +83,10 @@ export async function runOverload(
       shed: median(runs.map((r) => r.shed)),
       shedRetryAfterShare: median(runs.map((r) => (r.shed === 0 ? 1 : r.shedWithRetryAfter / r.shed))),
       storeErrors: Math.max(...runs.map((r) => r.storeErrors)),
+      fallbackAdmissions: Math.max(...runs.map((r) => r.fallbackAdmissions)),
+      overAdmittedPercent: Math.max(
+        ...runs.map((r) => Math.max(0, (r.upstreamServed / r.allowed - 1) * 100)),
+      ),
       runs,
     });
   }
@@ -145,6 +155,7 @@ async function overloadRun(ctx: BenchContext, concurrency: number, tag: string):
       shedWithRetryAfter: shed.filter((o) => o.headers['retry-after'] !== undefined).length,
       otherStatuses: other,
       storeErrors: stageCounter(gateway.logFile, 'StoreErrors'),
+      fallbackAdmissions: stageCounter(gateway.logFile, 'FallbackAdmissions'),
       elapsedMs,
     };
   } finally {
