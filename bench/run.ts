@@ -5,7 +5,7 @@
  * bench/results/latest.json. See docs/performance.md for what each figure means.
  *
  * Flags: --quick (short runs, for trying the harness; writes to the OS temp dir unless --out is given),
- * --only=throughput,streams,budget,rate-limit,overload,synth,lambda, --out=<file>, --profile (the throughput
+ * --only=throughput,streams,budget,rate-limit,overload,soak,synth,lambda, --out=<file>, --profile (the throughput
  * gateway runs with `node --cpu-prof` on a core of its own; the profile lands in bench/results/),
  * --gateway-bundle=<index.js> (measure that bundle instead of bundling service/, to compare a change),
  * --update-docs (rewrite the results section of docs/performance.md from this run),
@@ -40,12 +40,22 @@ import { runBudget, type BudgetFigure } from './scenarios/budget';
 import type { BenchContext, BenchSettings } from './scenarios/context';
 import { runLambda, type LambdaFigure } from './scenarios/lambda';
 import { runOverload, type OverloadFigure } from './scenarios/overload';
+import { runSoak, type SoakFigure } from './scenarios/soak';
 import { runRateLimit, type RateLimitFigure } from './scenarios/rate-limit';
 import { runStreams, STREAM_CONCURRENCY, type StreamFigure } from './scenarios/streams';
 import { runSynth, type SynthFigure } from './scenarios/synth';
 import { pairedRatio, runThroughput, type ThroughputFigure } from './scenarios/throughput';
 
-const SCENARIOS = ['throughput', 'streams', 'budget', 'rate-limit', 'overload', 'synth', 'lambda'] as const;
+const SCENARIOS = [
+  'throughput',
+  'streams',
+  'budget',
+  'rate-limit',
+  'overload',
+  'soak',
+  'synth',
+  'lambda',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const FULL: BenchSettings = {
@@ -56,6 +66,7 @@ const FULL: BenchSettings = {
   rateLimitRpm: 600,
   rateLimitLoadFactor: 2,
   rateLimitRunMs: 12_000,
+  soakMs: 90_000,
   lambdaLoadSamples: 15,
 };
 
@@ -67,6 +78,7 @@ const QUICK: BenchSettings = {
   rateLimitRpm: 600,
   rateLimitLoadFactor: 2,
   rateLimitRunMs: 3000,
+  soakMs: 15_000,
   lambdaLoadSamples: 3,
 };
 
@@ -202,6 +214,10 @@ async function main(): Promise<void> {
       log('8. overload: one replica, Redis healthy, a 600/min client');
       results.overload = await runOverload(ctx, log);
     }
+    if (args.only.has('soak')) {
+      log(`9. soak: ${settings.soakMs / 1000} s of misses, hits and streams with Redis and the spend ledger`);
+      results.soak = await runSoak(ctx, log);
+    }
     for (const t of [...started_servers].reverse()) await t.process.stop();
     started_servers.length = 0;
     if (args.only.has('synth')) {
@@ -251,6 +267,7 @@ interface Results {
   budget?: BudgetFigure;
   rateLimit?: RateLimitFigure;
   overload?: OverloadFigure[];
+  soak?: SoakFigure;
   synth?: SynthFigure;
   lambda?: LambdaFigure[];
 }
@@ -355,6 +372,26 @@ function checkTargets(r: Results, only: ReadonlySet<Scenario>): TargetCheck[] {
       ),
     );
   }
+  if (r.soak) {
+    out.push(
+      check(
+        'soak-rss',
+        `RSS growth over the soak's last ${fmt(r.soak.windowMs / 1000, 0)} s`,
+        r.soak.rssGrowthMb,
+        ' MB',
+        'max',
+        5,
+      ),
+      check(
+        'soak-errors',
+        'soak errors and ledger write errors',
+        r.soak.errors + r.soak.ledgerWriteErrors,
+        '',
+        'max',
+        0,
+      ),
+    );
+  }
   for (const l of r.lambda ?? []) {
     out.push(check(`lambda-size-${l.handler}`, `${l.handler} bundle`, l.bundleKb, ' KB', 'max', 300));
     out.push(check(`lambda-load-${l.handler}`, `${l.handler} added load`, l.addedLoadMs, ' ms', 'max', 50));
@@ -442,6 +479,22 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
         `overload c=${o.concurrency}, ${o.offered} offered to a ${o.rpm}/min client`,
         `upstream served ${fmt(o.upstreamServed, 0)} (limit + refill ${fmt(o.allowed, 0)}), shed ${fmt(o.shed, 0)} (${fmt(o.shedRetryAfterShare * 100, 0)}% with Retry-After), store errors ${fmt(o.storeErrors, 0)}, fallback admissions ${fmt(o.fallbackAdmissions, 0)}`,
         t(`overload-fallback-c${o.concurrency}`),
+      ),
+    );
+  }
+  if (r.soak) {
+    out.push(
+      targetRow(
+        '9',
+        `soak ${fmt(r.soak.durationMs / 1000, 0)} s, c=${r.soak.concurrency}, misses, hits and streams, Redis and the ledger`,
+        `${r.soak.requests} requests, ${r.soak.errors} errors, RSS ${fmt(r.soak.rssWindowStartMb, 1)} -> ${fmt(r.soak.rssEndMb, 1)} MB`,
+        t('soak-rss'),
+      ),
+      targetRow(
+        '9',
+        'soak errors',
+        `${r.soak.errors} errors, ${r.soak.ledgerWriteErrors} ledger write errors`,
+        t('soak-errors'),
       ),
     );
   }

@@ -134,6 +134,8 @@ export interface GatewayStartOptions {
   readonly label: string;
   /** Extra node flags, e.g. `--cpu-prof`. */
   readonly nodeFlags?: readonly string[];
+  /** Extra environment, e.g. the spend ledger's table and endpoint. @default none */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A server under test whose stdout (JSON log lines) is kept in a file. */
@@ -160,6 +162,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Loggin
       REDIS_URL: options.redisUrl,
       GATEWAY_CONFIG: configPath,
       NODE_ENV: 'production',
+      ...options.env,
     },
   });
   const origin = `http://127.0.0.1:${port}`;

@@ -14,6 +14,8 @@ export interface BenchSettings {
   readonly rateLimitRpm: number;
   readonly rateLimitLoadFactor: number;
   readonly rateLimitRunMs: number;
+  /** Length of the soak (figure 9), ms. */
+  readonly soakMs: number;
   /** Cold-load samples per Lambda bundle. */
   readonly lambdaLoadSamples: number;
 }

@@ -6,6 +6,8 @@ import { median } from '../lib/stats';
 import { startGateway, startRateLimitedUpstream } from '../lib/stack';
 import type { BenchContext } from './context';
 import { errorCode } from './budget';
+import { GatewayMetric } from '../../runtime/metric-names';
+import { stageMetricSum } from '../../test/support/gateway-process';
 
 /** Connections of the overload figure: the throughput figure's highest, and the 200. */
 export const OVERLOAD_CONCURRENCIES = [50, 200] as const;
@@ -146,6 +148,7 @@ async function overloadRun(ctx: BenchContext, concurrency: number, tag: string):
       if (o.status !== 200 && o.status !== 429 && !shed.includes(o))
         other[o.status] = (other[o.status] ?? 0) + 1;
     }
+    const log = readFileSync(gateway.logFile, 'utf8');
     return {
       offered: outcomes.length,
       upstreamServed: stats.forwarded,
@@ -154,8 +157,8 @@ async function overloadRun(ctx: BenchContext, concurrency: number, tag: string):
       shed: shed.length,
       shedWithRetryAfter: shed.filter((o) => o.headers['retry-after'] !== undefined).length,
       otherStatuses: other,
-      storeErrors: stageCounter(gateway.logFile, 'StoreErrors'),
-      fallbackAdmissions: stageCounter(gateway.logFile, 'FallbackAdmissions'),
+      storeErrors: stageMetricSum(log, GatewayMetric.storeErrors),
+      fallbackAdmissions: stageMetricSum(log, GatewayMetric.fallbackAdmissions),
       elapsedMs,
     };
   } finally {
@@ -172,16 +175,4 @@ async function upstreamStats(origin: string): Promise<{ forwarded: number; refus
   } finally {
     await pool.close();
   }
-}
-
-/** The sum of one counter over the gateway's stage-wide EMF lines (those without Model or Client). */
-function stageCounter(logFile: string, name: string): number {
-  let sum = 0;
-  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-    if (!line.startsWith('{"_aws"')) continue;
-    const emf = JSON.parse(line) as Record<string, unknown>;
-    if (emf.Model === undefined && emf.Client === undefined && typeof emf[name] === 'number')
-      sum += emf[name] as number;
-  }
-  return sum;
 }

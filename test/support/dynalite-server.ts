@@ -9,14 +9,17 @@
  * await dynamo.stop(); // in afterAll
  * ```
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SpendLedgerKey } from '../../runtime/spend-ledger-schema';
+import { SpendLedgerAttribute, SpendLedgerKey } from '../../runtime/spend-ledger-schema';
 
 // dynalite ships no types: a function returning an http.Server.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number }) => Server;
+const dynalite = require('dynalite') as (options: {
+  createTableMs?: number;
+  deleteTableMs?: number;
+}) => Server;
 
 export class DynaliteServer {
   private readonly clients: DynamoDBClient[] = [];
@@ -64,6 +67,17 @@ export class DynaliteServer {
           { AttributeName: SpendLedgerKey.scope, KeyType: 'RANGE' },
         ],
       }),
+    );
+  }
+
+  /** A scope's `spentNanos` summed over every month of a ledger table (consistent scan). */
+  async ledgerScopeTotal(table: string, scope: string): Promise<number> {
+    const { Items = [] } = await this.client().send(
+      new ScanCommand({ TableName: table, ConsistentRead: true }),
+    );
+    return Items.filter((item) => item[SpendLedgerKey.scope]?.S === scope).reduce(
+      (sum, item) => sum + Number(item[SpendLedgerAttribute.spentNanos]?.N ?? 0),
+      0,
     );
   }
 

@@ -54,11 +54,11 @@ export async function listeningUrl(c: GatewayProcess): Promise<string> {
   throw new Error(`gateway did not start: ${c.stdout}\n${c.stderr}`);
 }
 
-/** The sum of one metric over the process's stage-level EMF lines (those without a Model or Client dimension). */
-export function stageMetricSum(c: GatewayProcess, metric: string): number {
+/** The sum of one metric over the stage-level EMF lines (those without a Model or Client dimension) of a gateway's stdout. */
+export function stageMetricSum(stdout: string, metric: string): number {
   let sum = 0;
-  for (const line of c.stdout.split('\n')) {
-    if (!line.includes('"_aws"')) continue;
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{"_aws"')) continue;
     const entry = JSON.parse(line) as Record<string, unknown>;
     if ('Model' in entry || 'Client' in entry) continue;
     if (typeof entry[metric] === 'number') sum += entry[metric];

@@ -4,7 +4,7 @@
  * task definition sets (SPEND_LEDGER_TABLE, the SDK's AWS_ENDPOINT_URL_DYNAMODB), and each ledger
  * failure reported on the stage's metric line.
  */
-import { DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayMetric } from '../../../runtime/metric-names';
 import { costNanos } from '../../../runtime/pricing';
-import { clientScope, SpendLedgerAttribute, SpendLedgerKey } from '../../../runtime/spend-ledger-schema';
+import { clientScope } from '../../../runtime/spend-ledger-schema';
 import { DynaliteServer } from '../../support/dynalite-server';
 import { eventually } from '../../support/eventually';
 import { FakeOpenAI } from '../../support/fake-openai';
@@ -50,15 +50,7 @@ afterAll(async () => {
 });
 
 /** The client's ledger spend over every month in the table (the bundle runs on today's clock). */
-async function ledgerSpend(table: string): Promise<number> {
-  const { Items = [] } = await dynamo
-    .client()
-    .send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-  return Items.filter((item) => item[SpendLedgerKey.scope].S === clientScope('app')).reduce(
-    (sum, item) => sum + Number(item[SpendLedgerAttribute.spentNanos]?.N ?? 0),
-    0,
-  );
-}
+const ledgerSpend = (table: string) => dynamo.ledgerScopeTotal(table, clientScope('app'));
 
 describe.each(NODE_BINARIES)('gateway bundle with the spend ledger (%s)', (_name, node) => {
   it('writes what upstream billed to the table; reports failed writes, failed reads and fallback admissions', async () => {
@@ -95,15 +87,15 @@ describe.each(NODE_BINARIES)('gateway bundle with the spend ledger (%s)', (_name
     // The table goes away: Redis, already seeded, still admits; the ledger's writes fail and are counted.
     await dynamo.client().send(new DeleteTableCommand({ TableName: table }));
     await sdk.chat.completions.create(chatBody('ledger gone'));
-    await eventually(() => stageMetricSum(c, GatewayMetric.ledgerWriteErrors) > 0);
+    await eventually(() => stageMetricSum(c.stdout, GatewayMetric.ledgerWriteErrors) > 0);
 
     // Redis comes back empty and cannot be seeded: the shared fallback admits on the spend last seen.
     await inspect.flushall();
     await sdk.chat.completions.create(chatBody('fallback'));
     await eventually(
       () =>
-        stageMetricSum(c, GatewayMetric.ledgerReadErrors) > 0 &&
-        stageMetricSum(c, GatewayMetric.fallbackAdmissions) > 0,
+        stageMetricSum(c.stdout, GatewayMetric.ledgerReadErrors) > 0 &&
+        stageMetricSum(c.stdout, GatewayMetric.fallbackAdmissions) > 0,
     );
     expect(fake.billed.length - from).toBe(3);
 
