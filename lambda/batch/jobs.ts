@@ -1,8 +1,5 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoDbSdk as sdk } from '../shared/aws-sdk';
-
-const isConditionFailure = (err: unknown): boolean =>
-  (err as { name?: unknown } | undefined)?.name === 'ConditionalCheckFailedException';
+import { dynamoDbSdk as sdk, isConditionalCheckFailed } from '../shared/aws-sdk';
 
 /**
  * Life of a batch job. `submitting` is taken before anything is sent to OpenAI, with a conditional
@@ -59,7 +56,7 @@ export class BatchJobs {
       );
       return undefined;
     } catch (err) {
-      if (!isConditionFailure(err)) throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
       const existing = await this.get(pk);
       return existing ?? { pk, status: 'submitting', inputKey };
     }
@@ -109,7 +106,7 @@ export class BatchJobs {
       );
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionalCheckFailed(err)) return false;
       throw err;
     }
   }

@@ -14,3 +14,11 @@ export const cloudWatchSdk = (): typeof import('@aws-sdk/client-cloudwatch') =>
 export const s3Sdk = (): typeof import('@aws-sdk/client-s3') => require('@aws-sdk/client-s3');
 export const dynamoDbSdk = (): typeof import('@aws-sdk/client-dynamodb') =>
   require('@aws-sdk/client-dynamodb');
+
+/**
+ * True when a DynamoDB write was refused by its `ConditionExpression`: the item is not in the state
+ * the write required, which the caller treats as an answer, not as a failure. By name, so the check
+ * does not load the SDK.
+ */
+export const isConditionalCheckFailed = (error: unknown): boolean =>
+  (error as { name?: unknown } | undefined)?.name === 'ConditionalCheckFailedException';

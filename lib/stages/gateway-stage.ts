@@ -29,6 +29,7 @@ import { AccessLogBucket } from '../constructs/observability/access-log-bucket';
 import { Observability } from '../constructs/observability/observability';
 import { OnCallTopic } from '../constructs/observability/on-call-topic';
 import { StageSecrets } from '../constructs/secrets/secrets';
+import { SpendLedger } from '../constructs/spend-ledger/spend-ledger';
 
 /** Tag keys on every resource; `Stage` is also the cost-allocation tag the stage's budget counts. */
 export const TAG_KEYS = { application: 'Application', stage: 'Stage' } as const;
@@ -83,6 +84,7 @@ export class GatewayStack extends Stack {
   readonly network: Network;
   readonly secrets: StageSecrets;
   readonly cache: GatewayCache;
+  readonly spendLedger: SpendLedger;
   readonly gateway: GatewayService;
   readonly handlers: GatewayHandlers;
   readonly onCall: OnCallTopic;
@@ -117,6 +119,11 @@ export class GatewayStack extends Stack {
       removalPolicy,
     });
 
+    this.spendLedger = new SpendLedger(this, 'SpendLedger', {
+      encryptionKey: this.secrets.key,
+      removalPolicy,
+    });
+
     this.gateway = new GatewayService(this, 'Gateway', {
       vpc,
       image: ecs.ContainerImage.fromAsset(props.gatewayImageDirectory, { platform: Platform.LINUX_ARM64 }),
@@ -124,6 +131,7 @@ export class GatewayStack extends Stack {
       apiKeySecret: this.secrets.apiKey,
       redisAuthSecret: this.secrets.redisAuth,
       redisUrl: this.cache.url,
+      spendLedgerTableName: this.spendLedger.tableName,
       openaiBaseUrl: config.openaiBaseUrl,
       cpu: config.service.cpu,
       memoryMiB: config.service.memoryMiB,
@@ -143,6 +151,7 @@ export class GatewayStack extends Stack {
       removalPolicy,
     });
     this.cache.allowFrom(this.gateway.connections, 'Gateway tasks');
+    this.spendLedger.grantGatewayAccess(this.gateway.taskDefinition.taskRole);
 
     this.handlers = new GatewayHandlers(this, 'Handlers', {
       stage: config.name,
@@ -152,6 +161,7 @@ export class GatewayStack extends Stack {
       openaiBaseUrl: config.openaiBaseUrl,
       apiKeySecret: this.secrets.apiKey,
       adminKeySecret: this.secrets.adminKey,
+      spendLedgerTableName: this.spendLedger.tableName,
       encryptionKey: this.secrets.key,
       keyRotationDays: config.handlers.keyRotationDays,
       batchInputRetentionDays: config.handlers.batchInputRetentionDays,
@@ -160,6 +170,8 @@ export class GatewayStack extends Stack {
       logRetention,
       removalPolicy,
     });
+
+    this.spendLedger.grantReconciliation(this.handlers.spendReconciliation.role);
 
     const taskRoleArn = this.gateway.taskDefinition.taskRole.roleArn;
     const cloudFormationRoleArn = Fn.sub(
@@ -192,6 +204,7 @@ export class GatewayStack extends Stack {
       targetGroup: this.gateway.targetGroup,
       service: this.gateway.service,
       cacheClusterIds: this.cache.memberClusterIds,
+      spendLedgerTable: this.spendLedger.table,
       handlers: this.handlers.all,
       monthlyBudgetUsd: gatewayConfig.budget.monthlyUsd,
       notifyAtPercent: gatewayConfig.budget.notifyAtPercent,

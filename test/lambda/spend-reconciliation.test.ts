@@ -89,7 +89,13 @@ describe('spend reconciliation', () => {
     const result = await handler({});
     capture.stop();
 
-    expect(result).toEqual({ success: true, actualSpendUsd: 4.5, meteredSpendUsd: 4, driftUsd: 0.5 });
+    expect(result).toEqual({
+      success: true,
+      actualSpendUsd: 4.5,
+      meteredSpendUsd: 4,
+      driftUsd: 0.5,
+      ledger: 'skipped',
+    });
     expect(capture.metric(ReconciliationMetric.actualSpendUsd)).toEqual([4.5]);
     expect(capture.metric(ReconciliationMetric.spendDriftUsd)).toEqual([0.5]);
     expect(capture.metric(ReconciliationMetric.failure)).toEqual([0]);
@@ -250,7 +256,7 @@ describe('spend reconciliation', () => {
     const result = await handler({});
     capture.stop();
 
-    expect(result).toEqual({ success: true, actualSpendUsd: 1.5 });
+    expect(result).toEqual({ success: true, actualSpendUsd: 1.5, ledger: 'skipped' });
     expect(capture.metric(ReconciliationMetric.actualSpendUsd)).toEqual([1.5]);
     expect(capture.metric(ReconciliationMetric.spendDriftUsd)).toEqual([]);
   });
@@ -262,7 +268,7 @@ describe('spend reconciliation', () => {
     const result = await handler({});
     capture.stop();
 
-    expect(result).toEqual({ success: true, actualSpendUsd: 1.5 });
+    expect(result).toEqual({ success: true, actualSpendUsd: 1.5, ledger: 'skipped' });
     expect(capture.metric(ReconciliationMetric.failure)).toEqual([0]);
     const [line] = capture.logs(
       'could not read the gateway metered spend from CloudWatch; drift not published',
@@ -299,6 +305,7 @@ describe('spend reconciliation at the edges of a month', () => {
       actualSpendUsd: 0.25 * days,
       meteredSpendUsd: 0.25 * days,
       driftUsd: 0,
+      ledger: 'skipped',
     });
     const [costs] = fake.requestsTo('/v1/organization/costs');
     expect(Number(costs.query.get('start_time'))).toBe(start);

@@ -9,7 +9,12 @@
  * await dynamo.stop(); // in afterAll
  * ```
  */
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpendLedgerAttribute, SpendLedgerKey } from '../../runtime/spend-ledger-schema';
@@ -52,9 +57,10 @@ export class DynaliteServer {
     return client;
   }
 
-  /** Creates a table with the spend ledger's key schema (runtime/spend-ledger-schema.ts). */
-  async createLedgerTable(name: string): Promise<void> {
-    await this.client().send(
+  /** Creates a table with the spend ledger's key schema (runtime/spend-ledger-schema.ts); resolves once it is ACTIVE. */
+  async createLedgerTable(name: string, activeTimeoutMs = 10_000): Promise<void> {
+    const client = this.client();
+    await client.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
@@ -68,6 +74,14 @@ export class DynaliteServer {
         ],
       }),
     );
+    const deadline = performance.now() + activeTimeoutMs;
+    for (;;) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.TableStatus === 'ACTIVE') return;
+      if (performance.now() > deadline)
+        throw new Error(`table ${name} not ACTIVE after ${activeTimeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** A scope's `spentNanos` summed over every month of a ledger table (consistent scan). */

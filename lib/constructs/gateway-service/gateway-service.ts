@@ -17,6 +17,8 @@ export const KEEP_ALIVE_MARGIN_MS = 5_000;
 export const SHUTDOWN_MARGIN_MS = 5_000;
 /** How often the gateway writes its aggregated EMF metrics. */
 export const METRICS_FLUSH_MS = 60_000;
+/** How often each task writes its aggregated spend increments to the ledger: the loss window of a task that dies. */
+export const LEDGER_FLUSH_MS = 1_000;
 /** Fargate's longest stop timeout. */
 export const MAX_STOP_TIMEOUT_SECONDS = 120;
 
@@ -32,6 +34,8 @@ export interface GatewayServiceProps {
   readonly redisAuthSecret: secretsmanager.ISecret;
   /** `rediss://host:port` of the cache. */
   readonly redisUrl: string;
+  /** Name of the stage's spend ledger table; the caller grants the task role its access (`SpendLedger.grantGatewayAccess`). */
+  readonly spendLedgerTableName: string;
   /**
    * Upstream base URL including `/v1`.
    * @default 'https://api.openai.com/v1'
@@ -123,6 +127,10 @@ export class GatewayService extends Construct {
       [GatewayEnv.keepAliveTimeoutMs]: String(props.idleTimeout.toMilliseconds() + KEEP_ALIVE_MARGIN_MS),
       [GatewayEnv.shutdownTimeoutMs]: String(props.stopTimeout.toMilliseconds() - SHUTDOWN_MARGIN_MS),
       [GatewayEnv.metricsFlushMs]: String(METRICS_FLUSH_MS),
+      [GatewayEnv.spendLedgerTable]: props.spendLedgerTableName,
+      [GatewayEnv.ledgerFlushMs]: String(LEDGER_FLUSH_MS),
+      // The most tasks autoscaling may run: under the fallback each task enforces 1/N of the limits.
+      [GatewayEnv.replicas]: String(props.maxTasks),
     };
     const container = this.taskDefinition.addContainer('gateway', {
       image: props.image,

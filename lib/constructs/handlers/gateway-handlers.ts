@@ -47,6 +47,11 @@ export interface GatewayHandlersProps {
   readonly openaiBaseUrl?: string;
   readonly apiKeySecret: secretsmanager.Secret;
   readonly adminKeySecret: secretsmanager.ISecret;
+  /**
+   * Name of the stage's spend ledger table, which reconciliation raises to OpenAI's billed cost; the
+   * caller grants the role (`SpendLedger.grantReconciliation`).
+   */
+  readonly spendLedgerTableName: string;
   /** Key of the stage's secrets and data; encrypts the batch bucket and table too. */
   readonly encryptionKey: kms.IKey;
   /** Days between rotations of the API key secret. */
@@ -137,8 +142,11 @@ export class GatewayHandlers extends Construct {
     this.spendReconciliation = make(
       'SpendReconciliation',
       'spend-reconciliation',
-      "compares the gateway's metered spend with OpenAI's costs API",
-      { [HandlerEnv.openaiAdminKeySecretArn]: props.adminKeySecret.secretArn },
+      "compares the gateway's metered spend with OpenAI's costs API and raises the spend ledger to it",
+      {
+        [HandlerEnv.openaiAdminKeySecretArn]: props.adminKeySecret.secretArn,
+        [HandlerEnv.spendLedgerTable]: props.spendLedgerTableName,
+      },
       ['cloudwatch:GetMetricData'],
     );
     props.adminKeySecret.grantRead(this.spendReconciliation.role);

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -28,6 +29,8 @@ export interface ObservabilityProps {
   readonly service: ecs.FargateService;
   /** `CacheClusterId`s of the cache nodes. */
   readonly cacheClusterIds: readonly string[];
+  /** The stage's spend ledger table, watched for DynamoDB's own errors and throttling. */
+  readonly spendLedgerTable: dynamodb.ITable;
   /** Lambda handlers to watch for errors and throttles. */
   readonly handlers: readonly HouseFunction[];
   /** The gateway's stage-wide monthly OpenAI budget, USD. */
@@ -46,6 +49,9 @@ export interface ObservabilityProps {
    */
   readonly thresholds?: Partial<AlarmThresholds>;
 }
+
+/** The operations the gateway and reconciliation call on the spend ledger: the `Operation` dimension of its errors. */
+const SPEND_LEDGER_OPERATIONS = [dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.QUERY] as const;
 
 /** What an alarm says to on-call. */
 interface AlarmText {
@@ -206,6 +212,41 @@ export class Observability extends Construct {
       what: `The gateway counted ${t.cacheErrorsPer5Min} or more cache (Redis) failures in 5 minutes.`,
       why: 'Without the cache, responses are not reused and limits and budgets fall back to the store fallback policy.',
       section: 'cacheErrors',
+    });
+    this.addAlarm('StoreFallback', {
+      metric: this.stageMetric(GatewayMetric.fallbackAdmissions, 'Sum'),
+      threshold: t.fallbackAdmissionsPer5Min,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      what: `The store fallback decided more than ${t.fallbackAdmissionsPer5Min} admissions in each of two 5-minute periods: Redis has not answered for 10 minutes.`,
+      why: 'Each task now enforces only its share of the limits and of the budget left, callers get fewer requests than their limits, and nothing is cached.',
+      section: 'storeFallback',
+    });
+    this.addAlarm('LedgerWriteErrors', {
+      metric: this.stageMetric(GatewayMetric.ledgerWriteErrors, 'Sum'),
+      threshold: t.ledgerWriteErrorsPer5Min,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      what: `Spend ledger (DynamoDB) writes failed more than ${t.ledgerWriteErrorsPer5Min} times in each of three 5-minute periods.`,
+      why: 'The spend not yet written lives only in task memory: a task that stops now loses it, and a Redis rebuilt from the ledger would undercount the month.',
+      section: 'ledgerWriteErrors',
+    });
+    this.addAlarm('LedgerReadErrors', {
+      metric: this.stageMetric(GatewayMetric.ledgerReadErrors, 'Sum'),
+      threshold: t.ledgerReadErrorsPer5Min,
+      what: `Spend ledger (DynamoDB) reads failed more than ${t.ledgerReadErrorsPer5Min} times in 5 minutes.`,
+      why: 'The ledger is read only when Redis is empty or out: an empty Redis cannot be seeded, so spend admissions fail, and the fallback refuses scopes it has no spend for.',
+      section: 'ledgerReadErrors',
+    });
+    this.addAlarm('SpendLedgerTableErrors', {
+      metric: this.spendLedgerTableErrors(),
+      threshold: t.spendLedgerTableErrorsPer5Min,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      what: `The spend ledger table had ${t.spendLedgerTableErrorsPer5Min} or more DynamoDB system errors or throttled requests in 5 minutes, in 2 of 3 periods.`,
+      why: 'DynamoDB itself is failing or throttling the ledger: writes queue in task memory and reads of an empty Redis fail.',
+      section: 'spendLedgerTable',
     });
     const evictions: Record<string, cloudwatch.IMetric> = {};
     props.cacheClusterIds.forEach((clusterId, i) => {
@@ -377,6 +418,33 @@ export class Observability extends Construct {
     );
   }
 
+  /** SystemErrors plus ThrottledRequests of the spend ledger table, summed over the operations it is called with. */
+  private spendLedgerTableErrors(): cloudwatch.MathExpression {
+    const table = this.props.spendLedgerTable;
+    const metrics: Record<string, cloudwatch.IMetric> = {};
+    SPEND_LEDGER_OPERATIONS.forEach((operation, i) => {
+      const dimensionsMap = { TableName: table.tableName, Operation: operation };
+      for (const [id, metricName] of [
+        [`system${i}`, 'SystemErrors'],
+        [`throttled${i}`, 'ThrottledRequests'],
+      ] as const) {
+        metrics[id] = new cloudwatch.Metric({
+          namespace: 'AWS/DynamoDB',
+          metricName,
+          dimensionsMap,
+          statistic: 'Sum',
+          period: FIVE_MINUTES,
+        });
+      }
+    });
+    return new cloudwatch.MathExpression({
+      expression: `SUM([${Object.keys(metrics).join(', ')}])`,
+      usingMetrics: metrics,
+      label: 'Spend ledger system errors + throttled requests',
+      period: FIVE_MINUTES,
+    });
+  }
+
   /** A project metric (gateway EMF or a handler's) on the stage-wide `[Stage]` dimension set. */
   stageMetric(metricName: string, statistic: string, period: Duration = FIVE_MINUTES): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -484,6 +552,17 @@ export class Observability extends Construct {
           this.stageMetric(CanaryMetric.responsesTimeToFirstToken, 'p90'),
         ],
       ),
+    );
+    dashboard.addWidgets(
+      graph('Store fallback: admissions while Redis cannot answer', [
+        this.stageMetric(GatewayMetric.fallbackAdmissions, 'Sum'),
+        this.stageMetric(GatewayMetric.storeErrors, 'Sum'),
+      ]),
+      graph('Spend ledger errors', [
+        this.stageMetric(GatewayMetric.ledgerWriteErrors, 'Sum'),
+        this.stageMetric(GatewayMetric.ledgerReadErrors, 'Sum'),
+        this.spendLedgerTableErrors(),
+      ]),
     );
     dashboard.addWidgets(...this.promptCacheWidgets());
     dashboard.addWidgets(

@@ -20,6 +20,14 @@ export interface AlarmThresholds {
   readonly upstream429Percent: number;
   /** Redis command failures and circuit-open requests in 5 minutes. */
   readonly cacheErrorsPer5Min: number;
+  /** Admissions the store fallback decided in 5 minutes, in 2 of 2 periods (above it: Redis has been out for 10 minutes). */
+  readonly fallbackAdmissionsPer5Min: number;
+  /** Failed spend ledger writes in 5 minutes, in 3 of 3 periods (each failed write is retried at the next flush). */
+  readonly ledgerWriteErrorsPer5Min: number;
+  /** Failed spend ledger reads in 5 minutes (a read happens only when Redis is empty or out). */
+  readonly ledgerReadErrorsPer5Min: number;
+  /** The spend ledger table's system errors and throttled requests in 5 minutes, in 2 of 3 periods. */
+  readonly spendLedgerTableErrorsPer5Min: number;
   /** `/v1` requests the gateway shed (503 gateway_overloaded) in 5 minutes, in 2 of 3 periods. */
   readonly shedPer5Min: number;
   /** Keys evicted for lack of memory across the cache nodes in 5 minutes. */
@@ -50,6 +58,12 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   canaryResponsesTimeToFirstTokenMs: 3_000,
   upstream429Percent: 5,
   cacheErrorsPer5Min: 10,
+  // Above these (strictly): any fallback admission for 10 minutes, any failed write for 15, any failed read.
+  fallbackAdmissionsPer5Min: 0,
+  ledgerWriteErrorsPer5Min: 0,
+  ledgerReadErrorsPer5Min: 0,
+  // At or above: the SDK retries a lone throttle or 500; errors in 10 of 15 minutes are the table's.
+  spendLedgerTableErrorsPer5Min: 1,
   cacheEvictionsPer5Min: 100,
   cacheMemoryPercent: 80,
   // A burst shed for a sample or two is the check working; shedding for 10 of 15 minutes is missing capacity.
@@ -77,6 +91,10 @@ export const RUNBOOK_SECTIONS = {
   upstream429: 'upstream-429',
   spend: 'spend-threshold',
   cacheErrors: 'cache-errors',
+  storeFallback: 'store-fallback',
+  ledgerWriteErrors: 'ledger-write-errors',
+  ledgerReadErrors: 'ledger-read-errors',
+  spendLedgerTable: 'spend-ledger-table',
   cacheEvictions: 'cache-evictions',
   cacheMemory: 'cache-memory',
   loadShed: 'load-shed',

@@ -79,6 +79,7 @@ describe('construct props are validated up front with precise messages', () => {
       apiKeySecret: new secretsmanager.Secret(stack, 'ApiKey'),
       redisAuthSecret: new secretsmanager.Secret(stack, 'RedisAuth'),
       redisUrl: 'rediss://cache.example:6380',
+      spendLedgerTableName: 'spend-ledger',
       cpu: 256,
       memoryMiB: 512,
       minTasks: 1,

@@ -304,6 +304,15 @@ describe.each([
       expect(env(GatewayEnv.keepAliveTimeoutMs)).toBe(String((config.service.idleTimeoutSeconds + 5) * 1000));
       expect(env(GatewayEnv.shutdownTimeoutMs)).toBe(String((config.service.stopTimeoutSeconds - 5) * 1000));
       expect(env(GatewayEnv.metricsFlushMs)).toBe('60000');
+      expect(env(GatewayEnv.spendLedgerTable)).toEqual({
+        Ref: logicalId(s, 'AWS::DynamoDB::Table', 'SpendLedgerTable'),
+      });
+      expect(env(GatewayEnv.ledgerFlushMs)).toBe('1000');
+      // The fallback divides the limits by the most tasks autoscaling may run.
+      expect(env(GatewayEnv.replicas)).toBe(String(config.service.maxTasks));
+      s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+        MaxCapacity: Number(env(GatewayEnv.replicas)),
+      });
       expect(env(GatewayEnv.port)).toBe(String(GATEWAY_CONTAINER_PORT));
       expect(container.Secrets).toBeUndefined();
       expect(container.StopTimeout).toBe(config.service.stopTimeoutSeconds);
@@ -322,6 +331,20 @@ describe.each([
       expect(secretReads.flatMap((st) => [st.Resource].flat())).toEqual([
         { Ref: logicalId(s, 'AWS::SecretsManager::Secret', 'SecretsOpenAIApiKey') },
         { Ref: logicalId(s, 'AWS::SecretsManager::Secret', 'SecretsRedisAuth') },
+      ]);
+    });
+
+    it("lets the task role UpdateItem and Query its stage's spend ledger table only", () => {
+      const taskRole = logicalId(s, 'AWS::IAM::Role', 'GatewayTaskTaskRole');
+      const statements = resourcesOf(s, 'AWS::IAM::Policy')
+        .filter(([, r]) => r.Properties.Roles.some((ref: Json) => ref.Ref === taskRole))
+        .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]);
+      const dynamo = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.map((st) => [actionsOf(st).sort(), st.Resource])).toEqual([
+        [
+          ['dynamodb:Query', 'dynamodb:UpdateItem'],
+          { 'Fn::GetAtt': [logicalId(s, 'AWS::DynamoDB::Table', 'SpendLedgerTable'), 'Arn'] },
+        ],
       ]);
     });
 
@@ -536,6 +559,7 @@ describe.each([
       });
       expect(functionNamed('HandlersSpendReconciliation').Environment.Variables).toMatchObject({
         [HandlerEnv.openaiAdminKeySecretArn]: secretRef('SecretsOpenAIAdminKey'),
+        [HandlerEnv.spendLedgerTable]: { Ref: logicalId(s, 'AWS::DynamoDB::Table', 'SpendLedgerTable') },
         POWERTOOLS_SERVICE_NAME: 'spend-reconciliation',
       });
       expect(functionNamed('HandlersKeyRotation').Environment.Variables).toMatchObject({
@@ -615,6 +639,22 @@ describe.each([
         'secretsmanager:GetSecretValue',
       ]);
     });
+
+    it("lets spend reconciliation only UpdateItem its stage's spend ledger, and use the key only through DynamoDB", () => {
+      const table = logicalId(s, 'AWS::DynamoDB::Table', 'SpendLedgerTable');
+      const statements = statementsOfRole('HandlersSpendReconciliationRole');
+      const dynamo = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.map((st) => [actionsOf(st), st.Resource])).toEqual([
+        [['dynamodb:UpdateItem'], { 'Fn::GetAtt': [table, 'Arn'] }],
+      ]);
+      const kms = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('kms:')));
+      expect(kms).toEqual([
+        expect.objectContaining({
+          Resource: { 'Fn::GetAtt': [logicalId(s, 'AWS::KMS::Key', 'SecretsKey'), 'Arn'] },
+          Condition: { StringEquals: { 'kms:ViaService': `dynamodb.${config.env.region}.amazonaws.com` } },
+        }),
+      ]);
+    });
   });
 
   describe('observability', () => {
@@ -661,7 +701,7 @@ describe.each([
     it('sends every alarm, and its recovery, to the on-call topic', () => {
       const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
       const alarms = resourcesOf(s, 'AWS::CloudWatch::Alarm');
-      expect(alarms.length).toBe(17 + 2 * 4);
+      expect(alarms.length).toBe(21 + 2 * 4);
       for (const [, alarm] of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([topic]);
         expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -697,6 +737,10 @@ describe.each([
           'Upstream429',
           'SpendThreshold',
           'CacheErrors',
+          'StoreFallback',
+          'LedgerWriteErrors',
+          'LedgerReadErrors',
+          'SpendLedgerTableErrors',
           'CacheEvictions',
           'LoadShed',
           'EcsCpu',
@@ -733,6 +777,72 @@ describe.each([
         EvaluationPeriods: 3,
         DatapointsToAlarm: 2,
       });
+    });
+
+    it.each([
+      // [alarm, metric, evaluation periods, datapoints to alarm]
+      ['StoreFallback', 'FallbackAdmissions', 2, 2],
+      ['LedgerWriteErrors', 'LedgerWriteErrors', 3, 3],
+      ['LedgerReadErrors', 'LedgerReadErrors', 1, undefined],
+    ])('alarms %s on any %s from the [Stage] EMF dimension set', (alarm, metricName, periods, datapoints) => {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `${APPLICATION}-${config.name}-${alarm}`,
+        Namespace: METRIC_NAMESPACE,
+        MetricName: metricName,
+        Dimensions: [{ Name: 'Stage', Value: config.name }],
+        Statistic: 'Sum',
+        Period: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        EvaluationPeriods: periods,
+        DatapointsToAlarm: datapoints ?? Match.absent(),
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it("alarms on the spend ledger table's DynamoDB system errors and throttled requests", () => {
+      const table = { Ref: logicalId(s, 'AWS::DynamoDB::Table', 'SpendLedgerTable') };
+      const alarm = resourcesOf(s, 'AWS::CloudWatch::Alarm').find(
+        ([, r]) => r.Properties.AlarmName === `${APPLICATION}-${config.name}-SpendLedgerTableErrors`,
+      )![1].Properties;
+      expect(alarm).toMatchObject({
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+      });
+      const queries = alarm.Metrics as Json[];
+      const stats = queries.filter((q) => q.MetricStat).map((q) => q.MetricStat);
+      expect(
+        stats.map((st) => [st.Metric.Namespace, st.Metric.MetricName, st.Metric.Dimensions, st.Stat]),
+      ).toEqual(
+        expect.arrayContaining(
+          ['UpdateItem', 'Query'].flatMap((operation) =>
+            ['SystemErrors', 'ThrottledRequests'].map((metricName) => [
+              'AWS/DynamoDB',
+              metricName,
+              [
+                { Name: 'Operation', Value: operation },
+                { Name: 'TableName', Value: table },
+              ],
+              'Sum',
+            ]),
+          ),
+        ),
+      );
+      expect(stats).toHaveLength(4);
+      expect(queries.find((q) => q.Expression)?.Expression).toMatch(/^SUM\(\[(\w+, ){3}\w+\]\)$/);
+    });
+
+    it('plots the store fallback and the spend ledger errors on the dashboard', () => {
+      const widgets = dashboardWidgets(s);
+      const titled = (prefix: string) =>
+        widgets.find((w) => String(w.properties.title).startsWith(prefix))!.properties.metrics as unknown[][];
+      const names = (metrics: unknown[][]) => metrics.map((m) => m[1]).filter((n) => typeof n === 'string');
+      expect(names(titled('Store fallback'))).toEqual(['FallbackAdmissions', 'StoreErrors']);
+      expect(names(titled('Spend ledger errors'))).toEqual(
+        expect.arrayContaining(['LedgerWriteErrors', 'LedgerReadErrors']),
+      );
     });
 
     it('alarms on gateway latency from the [Stage] EMF dimension set', () => {
