@@ -34,13 +34,39 @@ export type { GatewayOptions } from './options';
  */
 export function countStoreErrors(
   metrics: Pick<GatewayMetrics, 'storeError' | 'storeEvent'>,
+  warnLedger: (operation: 'ledgerWrite' | 'ledgerRead', error: Error) => void = () => undefined,
 ): StoreErrorListener {
-  return (operation) => {
-    if (operation === 'ledgerWrite') return metrics.storeEvent('ledgerWriteErrors');
-    if (operation === 'ledgerRead') return metrics.storeEvent('ledgerReadErrors');
+  return (operation, error) => {
+    if (operation === 'ledgerWrite' || operation === 'ledgerRead') {
+      warnLedger(operation, error instanceof Error ? error : new Error(String(error)));
+      return metrics.storeEvent(operation === 'ledgerWrite' ? 'ledgerWriteErrors' : 'ledgerReadErrors');
+    }
     if (operation === 'connection') return;
     metrics.storeError();
     if (operation === 'admit') metrics.storeEvent('fallbackAdmissions');
+  };
+}
+
+/** How often a failing ledger is logged, at most, per operation: the metric counts every failure. */
+const LEDGER_WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * A warn line per ledger operation at most once a minute, with how many failures it stands for and
+ * the error's name and message (DynamoDB's reason, never an item), so on-call sees why, not just how many.
+ */
+export function ledgerWarnings(
+  warn: (fields: Record<string, unknown>, message: string) => void,
+  now: () => number = () => performance.now(),
+): (operation: 'ledgerWrite' | 'ledgerRead', error: Error) => void {
+  const last = new Map<string, { at: number; failures: number }>();
+  return (operation, error) => {
+    const entry = last.get(operation);
+    if (entry !== undefined && now() - entry.at < LEDGER_WARNING_INTERVAL_MS) {
+      entry.failures++;
+      return;
+    }
+    warn({ operation, failures: (entry?.failures ?? 0) + 1, err: error.message }, 'spend ledger failing');
+    last.set(operation, { at: now(), failures: 0 });
   };
 }
 
@@ -94,8 +120,9 @@ export class Gateway {
       write: (line) => sink.write(line),
       now: options.clock,
     });
-    const pipeline = pipelineDeps(options, metrics);
     const ref: { gateway?: Gateway } = {};
+    const warnLedger = ledgerWarnings((fields, message) => ref.gateway?.app.log.warn(fields, message));
+    const pipeline = pipelineDeps(options, metrics, warnLedger);
     const app = await buildApp({
       pipeline,
       metrics,
@@ -230,9 +257,13 @@ function spendLedger(options: ResolvedGatewayOptions, onError: StoreErrorListene
 }
 
 /** The store, upstream client and per-config policy the pipeline runs with. */
-function pipelineDeps(options: ResolvedGatewayOptions, metrics: GatewayMetrics): PipelineDeps {
+function pipelineDeps(
+  options: ResolvedGatewayOptions,
+  metrics: GatewayMetrics,
+  warnLedger: Parameters<typeof countStoreErrors>[1],
+): PipelineDeps {
   const { config } = options;
-  const onError = countStoreErrors(metrics);
+  const onError = countStoreErrors(metrics, warnLedger);
   const store =
     options.store ??
     createStore({

@@ -102,6 +102,13 @@ describe.each(NODE_BINARIES)('gateway bundle with the spend ledger (%s)', (_name
     c.process.kill('SIGTERM');
     expect(await c.exit).toBe(0);
     expect(c.stderr).toBe('');
+    // On-call sees why, not just how many: one warn line per failing operation, with DynamoDB's reason.
+    const warnings = c.stdout.split('\n').filter((l) => l.includes('"spend ledger failing"'));
+    expect(warnings.map((l) => (JSON.parse(l) as { operation: string }).operation).sort()).toEqual([
+      'ledgerRead',
+      'ledgerWrite',
+    ]);
+    expect(warnings.join('\n')).toContain('ResourceNotFoundException');
     for (const secret of [KEYS.app, UPSTREAM_KEY, 'test']) expect(c.stdout).not.toContain(`"${secret}"`);
   });
 });

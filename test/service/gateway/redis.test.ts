@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { eventually } from '../../support/eventually';
 import { chatBody, GatewayHarness, KEYS } from '../../support/gateway-harness';
-import { countStoreErrors } from '../../../service/main/gateway';
+import { countStoreErrors, ledgerWarnings } from '../../../service/main/gateway';
 import { CircuitOpenError, StoreOperationError } from '../../../service/store';
 import { FakeOpenAI } from '../../support/fake-openai';
 import { freePort, RedisServer } from '../../support/redis-server';
@@ -265,6 +265,27 @@ describe('gateway with Redis', () => {
       'fallbackAdmissions',
       'ledgerWriteErrors',
       'ledgerReadErrors',
+    ]);
+  });
+
+  it('logs a failing ledger at most once a minute per operation, with the failures it stands for', () => {
+    const lines: Array<Record<string, unknown>> = [];
+    let now = 0;
+    const warn = ledgerWarnings(
+      (fields) => void lines.push(fields),
+      () => now,
+    );
+    warn('ledgerWrite', new Error('throttled'));
+    warn('ledgerWrite', new Error('throttled'));
+    warn('ledgerRead', new Error('gone'));
+    now = 59_999;
+    warn('ledgerWrite', new Error('throttled'));
+    now = 60_000;
+    warn('ledgerWrite', new Error('still throttled'));
+    expect(lines).toEqual([
+      { operation: 'ledgerWrite', failures: 1, err: 'throttled' },
+      { operation: 'ledgerRead', failures: 1, err: 'gone' },
+      { operation: 'ledgerWrite', failures: 3, err: 'still throttled' },
     ]);
   });
 
