@@ -29,7 +29,14 @@ export interface GatewayProcess {
 /** Starts the bundle on 127.0.0.1 and a free port with only `env` (and PATH) in its environment. */
 export function runGateway(env: Record<string, string>, node = process.execPath): GatewayProcess {
   const child = spawn(node, [...containerNodeFlags(), BUNDLE], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    // Shedding off unless a test sets it, as in the in-process harness: a loaded CI machine stalls loops.
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      SHED_EVENT_LOOP_DELAY_MS: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const c: GatewayProcess = {

@@ -7,6 +7,7 @@
  */
 import { Pool } from 'undici';
 import { GatewayMetric } from '../../../runtime/metric-names';
+import { GATEWAY_DEFAULTS } from '../../../service/main/options';
 import { createStore, ResilientStore } from '../../../service/store';
 import type { AdmissionRequest } from '../../../service/store/types';
 import { parseGatewayConfig } from '../../../runtime/gateway-config';
@@ -189,7 +190,13 @@ describe('200 connections on one replica, Redis healthy', () => {
       if (decision.degraded) degraded++;
       return decision;
     };
-    const h = await GatewayHarness.start({ config: { clients }, store, fake, gateway: { clock: clock.now } });
+    // Shedding as deployed (the harness turns it off for other tests).
+    const h = await GatewayHarness.start({
+      config: { clients },
+      store,
+      fake,
+      gateway: { clock: clock.now, shedEventLoopDelayMs: GATEWAY_DEFAULTS.shedEventLoopDelayMs },
+    });
     const pool = new Pool(new URL(h.url).origin, { connections: CONNECTIONS });
     let warm: Answer[];
     let answers: Answer[];
