@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import Fastify, {
   LogController,
+  type onRequestHookHandler,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -143,27 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
  * overloaded, recorded once when it closes.
  */
 async function registerV1(v1: FastifyInstance, deps: AppDeps): Promise<void> {
-  // A callback hook, not an async one: no promise per request.
-  v1.addHook('onRequest', (request, reply, done) => {
-    const record: RequestRecord = { started: performance.now(), method: request.method };
-    request.record = record;
-    // The one close listener of the request: a caller who left aborts the call, then the record is written.
-    reply.raw.once('close', () => {
-      const raw = reply.raw;
-      record.disarm?.();
-      if (!raw.writableFinished) record.abort?.abort();
-      const closing = {
-        status: raw.writableFinished ? raw.statusCode : 499,
-        latencyMs: performance.now() - record.started,
-      };
-      writeRecord({ metrics: deps.metrics, log: request.log }, record, closing);
-    });
-    const snapshot = deps.snapshot();
-    record.pipeline = snapshot.pipeline;
-    record.client = snapshot.authenticate(request.headers.authorization);
-    if (record.client) record.disarm = armRequestDeadline(request, deps.requestTimeoutMs);
-    done(record.client ? undefined : invalidApiKey());
-  });
+  v1.addHook('onRequest', recordAndAuthenticate(deps));
   // After the hook above, so that a shed request is recorded (and counted per client).
   await registerLoadShedding(v1, {
     ...deps.shedding,
@@ -212,6 +193,34 @@ async function registerV1(v1: FastifyInstance, deps: AppDeps): Promise<void> {
     for (const spec of ENDPOINT_SPECS.filter((s) => s.multipart))
       uploads.post(spec.route, modelRoute(spec, deps));
   });
+}
+
+/**
+ * The `/v1` arrival hook (a callback, not an async one: no promise per request): the request's record,
+ * its one close listener, and the caller's key checked against the config running now.
+ */
+function recordAndAuthenticate(deps: AppDeps): onRequestHookHandler {
+  return (request, reply, done) => {
+    const record: RequestRecord = { started: performance.now(), method: request.method };
+    request.record = record;
+    // The one close listener of the request: a caller who left aborts the call, then the record is written.
+    reply.raw.once('close', () => {
+      const raw = reply.raw;
+      record.disarm?.();
+      if (!raw.writableFinished) record.abort?.abort();
+      const closing = {
+        status: raw.writableFinished ? raw.statusCode : 499,
+        latencyMs: performance.now() - record.started,
+      };
+      writeRecord({ metrics: deps.metrics, log: request.log }, record, closing);
+    });
+    // The request's one read of the running config: it keeps this snapshot to its end.
+    const snapshot = deps.snapshot();
+    record.pipeline = snapshot.pipeline;
+    record.client = snapshot.authenticate(request.headers.authorization);
+    if (record.client) record.disarm = armRequestDeadline(request, deps.requestTimeoutMs);
+    done(record.client ? undefined : invalidApiKey());
+  };
 }
 
 const maxBodyBytesOf = (deps: AppDeps): number => deps.snapshot().pipeline.config.limits.maxBodyBytes;

@@ -17,6 +17,12 @@ import type { AppConfigSettings } from './settings';
 /** How the source names itself in logs. */
 export const APPCONFIG_SOURCE = 'appconfig';
 
+/** Where a source hands what it read. */
+export interface ConfigSink {
+  readonly onDocument: (document: ConfigDocument) => void;
+  readonly onError: (err: unknown) => void;
+}
+
 export interface AppConfigSourceOptions extends AppConfigSettings {
   /** @default a client on the SDK's default settings (region and credentials from the task) */
   readonly client?: AppConfigDataClient;
@@ -67,14 +73,22 @@ export class AppConfigSource {
     };
   }
 
-  /** Polls every interval from now on, handing each new document or failure over. */
-  start(onDocument: (document: ConfigDocument) => void, onError: (err: unknown) => void): void {
+  /** One poll, its new document (if any) or its failure handed to `sink`. Never throws. */
+  pollInto(sink: ConfigSink): Promise<void> {
+    return this.poll().then(
+      (document) => {
+        if (document !== undefined) sink.onDocument(document);
+      },
+      (err: unknown) => sink.onError(err),
+    );
+  }
+
+  /** Polls every interval from now on, handing each new document or failure to `sink`. */
+  start(sink: ConfigSink): void {
     const tick = () => {
-      this.poll()
-        .then((document) => document && onDocument(document), onError)
-        .finally(() => {
-          if (!this.stopped) this.schedule(tick);
-        });
+      void this.pollInto(sink).finally(() => {
+        if (!this.stopped) this.schedule(tick);
+      });
     };
     this.schedule(tick);
   }

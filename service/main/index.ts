@@ -17,21 +17,7 @@ import { readSecretFieldLazily, secretKey, staticKey } from '../upstream/key';
 async function main(): Promise<void> {
   const settings = loadSettings(process.env);
   const sink = new LogSink();
-  let redisAuthToken: string | undefined;
-  if (settings.redisAuthSecretArn) {
-    try {
-      redisAuthToken = await readSecretFieldLazily(settings.redisAuthSecretArn, SecretField.authToken);
-    } catch (err) {
-      // Without the token Redis refuses commands and the store's fallback policy applies; say so, once.
-      sink.write(
-        JSON.stringify({
-          level: 50,
-          time: Date.now(),
-          msg: `redis auth token unavailable: ${(err as Error).message}`,
-        }),
-      );
-    }
-  }
+  const redisAuthToken = await readRedisAuthToken(settings, sink);
   const appConfig = settings.appConfig ? new AppConfigSource(settings.appConfig) : undefined;
   const initial = await initialConfig(settings, appConfig, sink);
   const {
@@ -82,6 +68,24 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
+/** The Redis AUTH token, if the settings name its secret. */
+async function readRedisAuthToken(settings: Settings, sink: LogSink): Promise<string | undefined> {
+  if (!settings.redisAuthSecretArn) return undefined;
+  try {
+    return await readSecretFieldLazily(settings.redisAuthSecretArn, SecretField.authToken);
+  } catch (err) {
+    // Without the token Redis refuses commands and the store's fallback policy applies; say so, once.
+    sink.write(
+      JSON.stringify({
+        level: 50,
+        time: Date.now(),
+        msg: `redis auth token unavailable: ${(err as Error).message}`,
+      }),
+    );
+    return undefined;
+  }
+}
+
 /**
  * The config to start with: AppConfig's current version when AppConfig is set (the file or JSON only
  * if AppConfig cannot be read then), else the file or JSON the settings read.
@@ -129,9 +133,12 @@ function keepLive(
 ): () => Promise<void> {
   const apply = (document: ConfigDocument) => void gateway.reload(document);
   if (appConfig !== undefined) {
-    const failed = (err: unknown) => gateway.configSourceFailed(APPCONFIG_SOURCE, err);
-    appConfig.start(apply, failed);
-    return () => appConfig.poll().then((document) => document && apply(document), failed);
+    const sink = {
+      onDocument: apply,
+      onError: (err: unknown) => gateway.configSourceFailed(APPCONFIG_SOURCE, err),
+    };
+    appConfig.start(sink);
+    return () => appConfig.pollInto(sink);
   }
   if (configPath === undefined) return async () => undefined;
   const file = new FileConfigSource({
