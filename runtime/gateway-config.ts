@@ -1,7 +1,7 @@
 /**
  * The gateway configuration document: who may call, which models they may use, what a token costs,
- * and the limits and budgets that apply. The gateway reads it at start (`GATEWAY_CONFIG` path or
- * `GATEWAY_CONFIG_JSON`); the CDK app builds the same document from the stage config and validates it
+ * and the limits and budgets that apply. The gateway reads it at start (`GATEWAY_CONFIG` path,
+ * `GATEWAY_CONFIG_JSON` or AWS AppConfig) and again on every reload (service/main/live-config.ts); the CDK app builds the same document from the stage config and validates it
  * at synth time with this same function, so a bad document fails `cdk synth`, not a deployment.
  */
 import { isJsonObject, type JsonObject } from './json';
