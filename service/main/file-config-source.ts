@@ -26,7 +26,10 @@ export class FileConfigSource {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
-  /** Size and mtime of the last read, so the periodic check reads only a changed file. */
+  /**
+   * Size and mtime of the last read, so the periodic check reads only a changed file. Empty at start:
+   * the first check reads the file once more, and the reloader ignores it if it is the version running.
+   */
   private seen = '';
 
   constructor(private readonly options: FileConfigSourceOptions) {}
@@ -35,7 +38,6 @@ export class FileConfigSource {
   start(): void {
     const { path } = this.options;
     const name = basename(path);
-    void this.stamp().then((s) => (this.seen = s ?? ''));
     this.watcher = watch(dirname(path), (_event, file) => {
       if (file === null || file === name) this.schedule();
     });

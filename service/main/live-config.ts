@@ -177,6 +177,7 @@ export class ConfigReloader {
     const { live, metrics, log } = this.options;
     const version = documentVersion(document);
     const running = live.current.version;
+    if (version === running) this.rejected = undefined;
     if (version === running || version === this.rejected) return { kind: 'unchanged', version };
     let changes: ClientChanges;
     try {
