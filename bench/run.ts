@@ -530,6 +530,12 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
         `${fmt(r.clients.ratioPercent, 0)}%`,
         t('clients-throughput'),
       ),
+      targetRow(
+        '10',
+        `${many.clients} clients / 1 client gateway CPU per request`,
+        `${fmt(r.clients.cpuRatioPercent, 0)}%`,
+        undefined,
+      ),
     );
   }
   for (const l of r.lambda ?? []) {

@@ -30,6 +30,11 @@ export interface ClientsFigure {
   readonly many: ClientsRuns;
   /** Median over repetitions of many-client RPS / one-client RPS, in %. */
   readonly ratioPercent: number;
+  /**
+   * Median over repetitions of the gateway's CPU per request with many clients / with one, in %: the
+   * steadier figure on a busy machine, where RPS also measures what else the cores run.
+   */
+  readonly cpuRatioPercent: number;
 }
 
 /**
@@ -95,6 +100,10 @@ export async function runClients(ctx: BenchContext, log: (line: string) => void)
       one: of(1),
       many: of(MANY_CLIENTS),
       ratioPercent: pairedRatio(runs.get(`${MANY_CLIENTS}`)!, runs.get('1')!) * 100,
+      cpuRatioPercent:
+        median(
+          runs.get(`${MANY_CLIENTS}`)!.map((r, i) => r.cpuUsPerRequest / runs.get('1')![i].cpuUsPerRequest),
+        ) * 100,
     };
   } finally {
     for (const t of started) await t.process.stop().catch(() => undefined);
