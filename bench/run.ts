@@ -5,7 +5,7 @@
  * bench/results/latest.json. See docs/performance.md for what each figure means.
  *
  * Flags: --quick (short runs, for trying the harness; writes to the OS temp dir unless --out is given),
- * --only=throughput,streams,budget,rate-limit,overload,soak,synth,lambda, --out=<file>, --profile (the throughput
+ * --only=throughput,streams,budget,rate-limit,overload,soak,clients,synth,lambda, --out=<file>, --profile (the throughput
  * gateway runs with `node --cpu-prof` on a core of its own; the profile lands in bench/results/),
  * --gateway-bundle=<index.js> (measure that bundle instead of bundling service/, to compare a change),
  * --update-docs (rewrite the results section of docs/performance.md from this run),
@@ -37,6 +37,7 @@ import {
   type Target,
 } from './lib/stack';
 import { runBudget, type BudgetFigure } from './scenarios/budget';
+import { MANY_CLIENTS, runClients, type ClientsFigure } from './scenarios/clients';
 import type { BenchContext, BenchSettings } from './scenarios/context';
 import { runLambda, type LambdaFigure } from './scenarios/lambda';
 import { runOverload, type OverloadFigure } from './scenarios/overload';
@@ -53,6 +54,7 @@ const SCENARIOS = [
   'rate-limit',
   'overload',
   'soak',
+  'clients',
   'synth',
   'lambda',
 ] as const;
@@ -218,6 +220,10 @@ async function main(): Promise<void> {
       log(`9. soak: ${settings.soakMs / 1000} s of misses, hits and streams with Redis and the spend ledger`);
       results.soak = await runSoak(ctx, log);
     }
+    if (args.only.has('clients') && bundles.gateway) {
+      log(`10. cache-miss throughput with ${MANY_CLIENTS} configured clients against 1`);
+      results.clients = await runClients(ctx, log);
+    }
     for (const t of [...started_servers].reverse()) await t.process.stop();
     started_servers.length = 0;
     if (args.only.has('synth')) {
@@ -268,6 +274,7 @@ interface Results {
   rateLimit?: RateLimitFigure;
   overload?: OverloadFigure[];
   soak?: SoakFigure;
+  clients?: ClientsFigure;
   synth?: SynthFigure;
   lambda?: LambdaFigure[];
 }
@@ -392,6 +399,18 @@ function checkTargets(r: Results, only: ReadonlySet<Scenario>): TargetCheck[] {
       ),
     );
   }
+  if (r.clients) {
+    out.push(
+      check(
+        'clients-throughput',
+        `miss RPS with ${MANY_CLIENTS} clients / with 1`,
+        r.clients.ratioPercent,
+        '%',
+        'min',
+        90,
+      ),
+    );
+  }
   for (const l of r.lambda ?? []) {
     out.push(check(`lambda-size-${l.handler}`, `${l.handler} bundle`, l.bundleKb, ' KB', 'max', 300));
     out.push(check(`lambda-load-${l.handler}`, `${l.handler} added load`, l.addedLoadMs, ' ms', 'max', 50));
@@ -495,6 +514,27 @@ function rows(r: Results, targets: readonly TargetCheck[]): Row[] {
         'soak errors',
         `${r.soak.errors} errors, ${r.soak.ledgerWriteErrors} ledger write errors`,
         t('soak-errors'),
+      ),
+    );
+  }
+  if (r.clients) {
+    const { one, many, concurrency } = r.clients;
+    const runs = (f: typeof one) =>
+      `${fmt(f.rps, 0)} rps, p50 ${fmt(f.p50Ms)} ms, ${fmt(f.cpuUsPerRequest, 0)} µs CPU/req`;
+    out.push(
+      targetRow('10', `cache miss, c=${concurrency}, 1 client`, runs(one), undefined),
+      targetRow('10', `cache miss, c=${concurrency}, ${many.clients} clients`, runs(many), undefined),
+      targetRow(
+        '10',
+        `${many.clients} clients / 1 client RPS`,
+        `${fmt(r.clients.ratioPercent, 0)}%`,
+        t('clients-throughput'),
+      ),
+      targetRow(
+        '10',
+        `${many.clients} clients / 1 client gateway CPU per request`,
+        `${fmt(r.clients.cpuRatioPercent, 0)}%`,
+        undefined,
       ),
     );
   }

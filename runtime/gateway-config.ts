@@ -1,7 +1,7 @@
 /**
  * The gateway configuration document: who may call, which models they may use, what a token costs,
- * and the limits and budgets that apply. The gateway reads it at start (`GATEWAY_CONFIG` path or
- * `GATEWAY_CONFIG_JSON`); the CDK app builds the same document from the stage config and validates it
+ * and the limits and budgets that apply. The gateway reads it at start (`GATEWAY_CONFIG` path,
+ * `GATEWAY_CONFIG_JSON` or AWS AppConfig) and again on every reload (service/main/live-config.ts); the CDK app builds the same document from the stage config and validates it
  * at synth time with this same function, so a bad document fails `cdk synth`, not a deployment.
  */
 import { isJsonObject, type JsonObject } from './json';
@@ -192,12 +192,33 @@ export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 /** gpt-4o-mini at high detail: 2,833 base tokens + 8 tiles x 5,667, the most any current model bills an image. */
 export const DEFAULT_IMAGE_TOKENS = 2_833 + 8 * 5_667;
 
+/** One key of a client: its hash, and the instant from which it is refused. */
+export interface ClientKey {
+  /** Lowercase hex SHA-256 of the key. */
+  readonly keySha256: string;
+  /**
+   * ISO 8601 instant with a time zone (e.g. `2026-12-31T00:00:00Z`) from which the key is refused: the
+   * old key of a rotation keeps working until then, with no reload needed.
+   * @default none (the key never expires)
+   */
+  readonly expiresAt?: string;
+}
+
 /** One calling application. */
 export interface ClientConfig {
   /** Stable identifier, used in metrics, logs, cache keys and the upstream safety identifier. */
   readonly id: string;
-  /** Lowercase hex SHA-256 of the caller's API key. The gateway never sees the key in config. */
+  /**
+   * Lowercase hex SHA-256 of the caller's API key. The gateway never sees the key in config. A document
+   * may give `keys` instead; the parsed config then holds the first of them here.
+   */
   readonly keySha256: string;
+  /**
+   * The client's keys, for a rotation's overlap: every key listed is accepted until its `expiresAt`.
+   * `keySha256`, when the document sets it too, is one more key that never expires.
+   * @default none (the one key `keySha256`)
+   */
+  readonly keys?: readonly ClientKey[];
   /** Requests per minute this client may make. */
   readonly rpm: number;
   /** Tokens per minute (prompt estimate + max completion tokens) this client may reserve. */
@@ -577,18 +598,11 @@ function parseClients(
     const id = str(c.id, `${field}.id`, CLIENT_ID, 'letters, digits, "_", "." or "-" (at most 64)');
     if (ids.has(id)) throw new GatewayConfigError(`${field}.id`, `repeats the id "${id}"`);
     ids.add(id);
-    const keySha256 = str(
-      c.keySha256,
-      `${field}.keySha256`,
-      SHA256_HEX,
-      '64 lowercase hex characters (a SHA-256)',
-    );
-    if (hashes.has(keySha256))
-      throw new GatewayConfigError(`${field}.keySha256`, 'repeats another client key');
-    hashes.add(keySha256);
+    const keys = parseClientKeys(c, field, hashes);
     const client: ClientConfig = {
       id,
-      keySha256,
+      keySha256: keys[0].keySha256,
+      ...(c.keys === undefined ? {} : { keys }),
       rpm: num(c.rpm, `${field}.rpm`, { integer: true, min: 1 }),
       tpm: num(c.tpm, `${field}.tpm`, { integer: true, min: 1 }),
       monthlyBudgetUsd: num(c.monthlyBudgetUsd, `${field}.monthlyBudgetUsd`),
@@ -623,6 +637,67 @@ function parseClients(
     });
     return { ...client, ...lists, models: allowed };
   });
+}
+
+const SHA256_TEXT = '64 lowercase hex characters (a SHA-256)';
+/** An instant with a time zone: `2026-12-31T00:00:00Z`, `2026-12-31T00:00:00.000+02:00`. */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A client's keys: `keySha256` (never expires) and then `keys`; at least one in all, and no hash used
+ * twice across the document (`hashes` holds those seen so far).
+ */
+function parseClientKeys(c: Json, field: string, hashes: Set<string>): ClientKey[] {
+  const keys: ClientKey[] = [];
+  const add = (key: ClientKey, keyField: string) => {
+    if (hashes.has(key.keySha256)) throw new GatewayConfigError(keyField, 'repeats another client key');
+    hashes.add(key.keySha256);
+    keys.push(key);
+  };
+  if (c.keySha256 !== undefined || c.keys === undefined) {
+    const keyField = `${field}.keySha256`;
+    add({ keySha256: str(c.keySha256, keyField, SHA256_HEX, SHA256_TEXT) }, keyField);
+  }
+  if (c.keys === undefined) return keys;
+  if (!Array.isArray(c.keys) || c.keys.length === 0)
+    throw new GatewayConfigError(`${field}.keys`, 'must be a non-empty array of { keySha256, expiresAt? }');
+  c.keys.forEach((raw, j) => {
+    const keyField = `${field}.keys[${j}]`;
+    const k = object(raw, keyField);
+    const keySha256 = str(k.keySha256, `${keyField}.keySha256`, SHA256_HEX, SHA256_TEXT);
+    const expiresAt =
+      k.expiresAt === undefined ? {} : { expiresAt: instant(k.expiresAt, `${keyField}.expiresAt`) };
+    add({ keySha256, ...expiresAt }, `${keyField}.keySha256`);
+  });
+  return keys;
+}
+
+/** An ISO 8601 instant with a time zone, on a day the calendar has. */
+function instant(v: unknown, field: string): string {
+  const text = str(v, field);
+  const m = ISO_INSTANT.exec(text);
+  if (m === null || Number.isNaN(Date.parse(text)) || !isCalendarDay(+m[1], +m[2], +m[3]))
+    throw new GatewayConfigError(
+      field,
+      'must be an ISO 8601 instant with a time zone, e.g. 2026-12-31T00:00:00Z',
+    );
+  return text;
+}
+
+/** `Date.parse` rolls 2026-02-30 over to March; the calendar does not have it. */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/** The instant a key expires, ms since the epoch; Infinity for a key that never does. */
+export function keyExpiryMs(key: ClientKey): number {
+  return key.expiresAt === undefined ? Infinity : Date.parse(key.expiresAt);
+}
+
+/** A client's keys as the gateway accepts them: `keys`, or the one `keySha256`. */
+export function clientKeys(client: ClientConfig): readonly ClientKey[] {
+  return client.keys ?? [{ keySha256: client.keySha256 }];
 }
 
 function bool(v: unknown, field: string): boolean {

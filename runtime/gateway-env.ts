@@ -21,6 +21,27 @@ export const GatewayEnv = {
   configPath: 'GATEWAY_CONFIG',
   /** The gateway config JSON document itself (the ECS task uses this; it holds no secret). */
   configJson: 'GATEWAY_CONFIG_JSON',
+  /**
+   * How often the `GATEWAY_CONFIG` file is checked (its size and modification time) besides the
+   * directory watch, for file systems whose watch misses a change, ms. @default 2000
+   */
+  configCheckMs: 'GATEWAY_CONFIG_CHECK_MS',
+  /**
+   * AWS AppConfig application (name or id) the document is read from, with `APPCONFIG_ENVIRONMENT`
+   * and `APPCONFIG_PROFILE`, through the AppConfig Data API. Set: the running document comes from
+   * AppConfig (at start and every poll); `GATEWAY_CONFIG`/`GATEWAY_CONFIG_JSON`, if set, is used only
+   * when AppConfig cannot be read at start. Unset: no AppConfig.
+   */
+  appConfigApplication: 'APPCONFIG_APPLICATION',
+  /** AWS AppConfig environment (name or id). Required with `APPCONFIG_APPLICATION`. */
+  appConfigEnvironment: 'APPCONFIG_ENVIRONMENT',
+  /** AWS AppConfig configuration profile (name or id). Required with `APPCONFIG_APPLICATION`. */
+  appConfigProfile: 'APPCONFIG_PROFILE',
+  /**
+   * Seconds between AppConfig polls (AppConfig's own `NextPollIntervalInSeconds` wins when it asks
+   * for longer); at least 15, AppConfig's minimum. @default 30
+   */
+  appConfigPollSeconds: 'APPCONFIG_POLL_SECONDS',
   /** Node `keepAliveTimeout`; must exceed the ALB idle timeout. @default 125000 */
   keepAliveTimeoutMs: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
   /** Time SIGTERM allows in-flight requests and streams before exit; below the ECS stop timeout. @default 25000 */

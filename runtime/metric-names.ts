@@ -62,6 +62,15 @@ export const GatewayMetric = {
   ledgerWriteErrors: 'LedgerWriteErrors',
   /** Reads of the spend ledger (to re-seed an empty Redis, or to base the fallback's shares) that failed. Count. */
   ledgerReadErrors: 'LedgerReadErrors',
+  /** Config documents applied while the gateway runs (file change, SIGHUP, AppConfig). Count. */
+  configReloads: 'ConfigReloads',
+  /**
+   * Config documents refused (invalid, or changing a field that needs a restart): the running config
+   * stays, and a warn log line names the field at fault. Count; above 0 means a bad document is waiting.
+   */
+  configReloadsRejected: 'ConfigReloadsRejected',
+  /** Reads of the config source that failed (an AppConfig poll, an unreadable file). Count. */
+  configSourceErrors: 'ConfigSourceErrors',
   /** Month-to-date metered spend of the stage, USD (a gauge, emitted once a flush). */
   monthToDateSpendUsd: 'MonthToDateSpendUsd',
 } as const;

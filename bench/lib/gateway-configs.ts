@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BENCH_CLIENT_KEY_SHA256 } from './stack';
 
 /** The model every bench request names; priced in each config below. */
@@ -99,4 +100,18 @@ export function overloadConfig(stage: string, cacheVersion: string, rpm: number,
 
 export function rateLimitConfig(stage: string, cacheVersion: string, rpm: number) {
   return benchConfig({ stage, cacheVersion, clientRpm: rpm, stageRpm: rpm, stageBurstSeconds: 1 });
+}
+
+/**
+ * The throughput config with `count` clients: the bench client and `count - 1` others, each with a
+ * key hash of its own, so the gateway's key lookup and per-client tables hold them all.
+ */
+export function manyClientsConfig(stage: string, cacheVersion: string, count: number) {
+  const config = benchConfig({ stage, cacheVersion });
+  const others = Array.from({ length: count - 1 }, (_, i) => ({
+    ...config.clients[0],
+    id: `team-${i}`,
+    keySha256: createHash('sha256').update(`bench-other-client-${i}`).digest('hex'),
+  }));
+  return { ...config, clients: [...config.clients, ...others] };
 }

@@ -47,7 +47,7 @@ export interface ThroughputFigure {
   readonly runs: readonly ThroughputRun[];
 }
 
-interface Subject {
+export interface Subject {
   readonly name: string;
   readonly target: Target;
   /** Builds the i-th request of a series; every measured run uses a series of its own. */
@@ -204,7 +204,7 @@ export function pairedRatio(runs: readonly ThroughputRun[], base: readonly Throu
   return median(runs.map((r, i) => r.rps / base[i].rps));
 }
 
-function missRequest(key: KeyKind, content: string): BenchRequest {
+export function missRequest(key: KeyKind, content: string): BenchRequest {
   return chatRequest({
     key,
     content: `Summarise request ${content} in one line.`,
@@ -213,11 +213,11 @@ function missRequest(key: KeyKind, content: string): BenchRequest {
   });
 }
 
-function uniqueProcesses(targets: readonly Target[]): PinnedProcess[] {
+export function uniqueProcesses(targets: readonly Target[]): PinnedProcess[] {
   return [...new Set(targets.map((t) => t.process))];
 }
 
-async function measure(
+export async function measure(
   ctx: BenchContext,
   subject: Subject,
   concurrency: number,

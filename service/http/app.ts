@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import Fastify, {
   LogController,
+  type onRequestHookHandler,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -22,7 +23,7 @@ import {
   unsupportedMediaType,
   type GatewayError,
 } from '../errors';
-import { createAuthenticator } from '../pipeline/authenticate';
+import type { Authenticator } from '../pipeline/authenticate';
 import { runModelCall, type CallResult, type PipelineDeps } from '../pipeline/model-call';
 import { runBatchCreate } from '../pipeline/batch-create';
 import { runFileUpload } from '../pipeline/file-upload';
@@ -40,8 +41,18 @@ import { writeRecord, type RequestRecord } from './request-record';
 /** Routes whose multipart bodies go to their handler as the raw stream. */
 const UPLOAD_ROUTES: ReadonlySet<string> = new Set(['/v1/files']);
 
-export interface AppDeps {
+/**
+ * What one `/v1` request runs with, taken once at its arrival and kept to its end: a config swap
+ * (service/main/live-config.ts) changes the next request, never one in flight.
+ */
+export interface ConfigSnapshot {
   readonly pipeline: PipelineDeps;
+  readonly authenticate: Authenticator;
+}
+
+export interface AppDeps {
+  /** The config running now. Body limits are read once at build: they change only with a restart. */
+  readonly snapshot: () => ConfigSnapshot;
   readonly metrics: GatewayMetrics;
   /** Readiness for `/readyz`: false until the upstream key is loaded, and while draining. */
   readonly isReady: () => boolean;
@@ -81,7 +92,7 @@ function createFastify(deps: AppDeps): FastifyInstance {
       : false,
     // One line per request, written from the request record, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.pipeline.config.limits.maxBodyBytes,
+    bodyLimit: maxBodyBytesOf(deps),
     keepAliveTimeout: deps.keepAliveTimeoutMs,
     // Streams can outlive any fixed request timeout: the request's own arrival is bounded in the /v1
     // hooks (armRequestDeadline), and upstream timeouts bound the work.
@@ -97,7 +108,7 @@ function createFastify(deps: AppDeps): FastifyInstance {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = createFastify(deps);
-  const maxBodyBytes = deps.pipeline.config.limits.maxBodyBytes;
+  const maxBodyBytes = maxBodyBytesOf(deps);
   app.decorateRequest('record', null);
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -133,26 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
  * overloaded, recorded once when it closes.
  */
 async function registerV1(v1: FastifyInstance, deps: AppDeps): Promise<void> {
-  const authenticate = createAuthenticator(deps.pipeline.config.clients);
-  // A callback hook, not an async one: no promise per request.
-  v1.addHook('onRequest', (request, reply, done) => {
-    const record: RequestRecord = { started: performance.now(), method: request.method };
-    request.record = record;
-    // The one close listener of the request: a caller who left aborts the call, then the record is written.
-    reply.raw.once('close', () => {
-      const raw = reply.raw;
-      record.disarm?.();
-      if (!raw.writableFinished) record.abort?.abort();
-      const closing = {
-        status: raw.writableFinished ? raw.statusCode : 499,
-        latencyMs: performance.now() - record.started,
-      };
-      writeRecord({ metrics: deps.metrics, log: request.log }, record, closing);
-    });
-    record.client = authenticate(request.headers.authorization);
-    if (record.client) record.disarm = armRequestDeadline(request, deps.requestTimeoutMs);
-    done(record.client ? undefined : invalidApiKey());
-  });
+  v1.addHook('onRequest', recordAndAuthenticate(deps));
   // After the hook above, so that a shed request is recorded (and counted per client).
   await registerLoadShedding(v1, {
     ...deps.shedding,
@@ -167,15 +159,19 @@ async function registerV1(v1: FastifyInstance, deps: AppDeps): Promise<void> {
   });
   v1.get('/v1/models', async (request) => ({
     object: 'list',
-    data: deps.pipeline.policy.models
-      .modelsFor(request.record!.client!)
+    data: request
+      .record!.pipeline!.policy.models.modelsFor(request.record!.client!)
       .map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })),
   }));
   for (const spec of ENDPOINT_SPECS.filter((s) => !s.multipart)) v1.post(spec.route, modelRoute(spec, deps));
   v1.post('/v1/files', uploadRoute(deps));
   v1.post('/v1/batches', (request, reply) =>
     answerCall({ request, reply, deps, route: '/v1/batches', family: 'batches' }, (response) =>
-      runBatchCreate(deps.pipeline, { client: request.record!.client!, body: request.body, response }),
+      runBatchCreate(request.record!.pipeline!, {
+        client: request.record!.client!,
+        body: request.body,
+        response,
+      }),
     ),
   );
   for (const route of OBJECT_ROUTES)
@@ -199,8 +195,38 @@ async function registerV1(v1: FastifyInstance, deps: AppDeps): Promise<void> {
   });
 }
 
+/**
+ * The `/v1` arrival hook (a callback, not an async one: no promise per request): the request's record,
+ * its one close listener, and the caller's key checked against the config running now.
+ */
+function recordAndAuthenticate(deps: AppDeps): onRequestHookHandler {
+  return (request, reply, done) => {
+    const record: RequestRecord = { started: performance.now(), method: request.method };
+    request.record = record;
+    // The one close listener of the request: a caller who left aborts the call, then the record is written.
+    reply.raw.once('close', () => {
+      const raw = reply.raw;
+      record.disarm?.();
+      if (!raw.writableFinished) record.abort?.abort();
+      const closing = {
+        status: raw.writableFinished ? raw.statusCode : 499,
+        latencyMs: performance.now() - record.started,
+      };
+      writeRecord({ metrics: deps.metrics, log: request.log }, record, closing);
+    });
+    // The request's one read of the running config: it keeps this snapshot to its end.
+    const snapshot = deps.snapshot();
+    record.pipeline = snapshot.pipeline;
+    record.client = snapshot.authenticate(request.headers.authorization);
+    if (record.client) record.disarm = armRequestDeadline(request, deps.requestTimeoutMs);
+    done(record.client ? undefined : invalidApiKey());
+  };
+}
+
+const maxBodyBytesOf = (deps: AppDeps): number => deps.snapshot().pipeline.config.limits.maxBodyBytes;
+
 const maxFormBytesOf = (deps: AppDeps): number =>
-  deps.pipeline.config.limits.maxFormBytes ?? DEFAULT_MAX_FORM_BYTES;
+  deps.snapshot().pipeline.config.limits.maxFormBytes ?? DEFAULT_MAX_FORM_BYTES;
 
 function isMultipart(request: FastifyRequest): boolean {
   return /^multipart\/form-data/i.test(request.headers['content-type'] ?? '');
@@ -209,7 +235,7 @@ function isMultipart(request: FastifyRequest): boolean {
 function modelRoute(spec: EndpointSpec, deps: AppDeps) {
   return (request: FastifyRequest, reply: FastifyReply) =>
     answerCall({ request, reply, deps, route: spec.route, family: spec.family }, (response) =>
-      runModelCall(deps.pipeline, {
+      runModelCall(request.record!.pipeline!, {
         spec,
         client: request.record!.client!,
         body: request.body,
@@ -224,7 +250,7 @@ function uploadRoute(deps: AppDeps) {
   return (request: FastifyRequest, reply: FastifyReply) =>
     answerCall({ request, reply, deps, route: '/v1/files', family: 'files' }, (response) => {
       const length = Number(request.headers['content-length']);
-      return runFileUpload(deps.pipeline, {
+      return runFileUpload(request.record!.pipeline!, {
         client: request.record!.client!,
         // The raw stream when the body is multipart (see the parser above); anything else is refused.
         body: request.body instanceof Readable ? request.body : Readable.from([]),
@@ -238,7 +264,7 @@ function uploadRoute(deps: AppDeps) {
 function objectRoute(route: ObjectRoute, deps: AppDeps) {
   return (request: FastifyRequest, reply: FastifyReply) =>
     answerCall({ request, reply, deps, route: route.route, family: route.family }, (response) =>
-      runObjectCall(deps.pipeline, {
+      runObjectCall(request.record!.pipeline!, {
         route,
         client: request.record!.client!,
         id: (request.params as { id?: string }).id,
@@ -281,7 +307,7 @@ async function answerCall(
   record.call = call;
   const { error, headers } = await call;
   if (error === undefined || response.started || reply.sent) return reply;
-  const e = toGatewayError(error, deps.pipeline.config.limits.maxBodyBytes);
+  const e = toGatewayError(error, maxBodyBytesOf(deps));
   logServerError(request, error, e);
   return reply
     .code(e.status)

@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { ClientConfig } from '../../runtime/gateway-config';
-import type { CallResult, CallTrace } from '../pipeline/model-call';
+import type { CallResult, CallTrace, PipelineDeps } from '../pipeline/model-call';
 import { NOTHING_METERED } from '../pipeline/metering';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { noAttempts } from '../upstream/client';
@@ -16,6 +16,8 @@ export interface RequestRecord {
   readonly started: number;
   readonly method: string;
   client?: ClientConfig;
+  /** The pipeline of the config the request arrived under, kept to its end. */
+  pipeline?: PipelineDeps;
   /** The route, for the log line. */
   route?: string;
   /** The model call, on model routes. */

@@ -9,13 +9,21 @@ import { buildApp } from '../http/app';
 import type { BackgroundSettler } from '../pipeline/background';
 import { batchPoller } from '../pipeline/batch-settlement';
 import type { Poller } from '../pipeline/poller';
-import { createPipelineDeps, type PipelineDeps } from '../pipeline/model-call';
+import { createPipelineShared, type PipelineShared } from '../pipeline/model-call';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createStore, DynamoSpendLedger, ResilientStore, type SpendLedger } from '../store';
 import type { GatewayStore, StoreErrorListener } from '../store/types';
 import { LogSink } from '../telemetry/log-sink';
 import { GatewayMetrics } from '../telemetry/metrics';
 import { UpstreamClient } from '../upstream/client';
+import { systemClock } from '../../runtime/clock';
+import {
+  ConfigReloader,
+  documentVersion,
+  LiveConfig,
+  type ConfigDocument,
+  type ReloadOutcome,
+} from './live-config';
 import {
   resolveGatewayOptions,
   type GatewayOptions,
@@ -79,6 +87,7 @@ interface GatewayParts {
   readonly sink: LineSink;
   readonly background: BackgroundSettler;
   readonly batches: Poller;
+  readonly live: LiveConfig;
 }
 
 export class Gateway {
@@ -95,6 +104,9 @@ export class Gateway {
   readonly background: BackgroundSettler;
   /** Settles the batches that ended; tests call `pollNow()`. */
   readonly batches: Poller;
+  /** The config running now; `reload` swaps it. */
+  readonly live: LiveConfig;
+  private readonly reloader: ConfigReloader;
   private readonly sink: LineSink;
 
   private constructor(
@@ -109,7 +121,9 @@ export class Gateway {
       sink: this.sink,
       background: this.background,
       batches: this.batches,
+      live: this.live,
     } = parts);
+    this.reloader = new ConfigReloader({ live: this.live, metrics: this.metrics, log: this.app.log });
   }
 
   static async create(given: GatewayOptions): Promise<Gateway> {
@@ -122,9 +136,11 @@ export class Gateway {
     });
     const ref: { gateway?: Gateway } = {};
     const warnLedger = ledgerWarnings((fields, message) => ref.gateway?.app.log.warn(fields, message));
-    const pipeline = pipelineDeps(options, metrics, warnLedger);
+    const shared = pipelineShared(options, metrics, warnLedger);
+    const version = options.configVersion ?? documentVersion({ text: JSON.stringify(options.config) });
+    const live = new LiveConfig(shared, options.config, version, options.clock ?? systemClock);
     const app = await buildApp({
-      pipeline,
+      snapshot: () => live.current,
       metrics,
       isReady: () => ref.gateway?.ready ?? false,
       logSink: sink,
@@ -142,16 +158,21 @@ export class Gateway {
     const gateway = new Gateway(
       {
         app,
-        store: pipeline.store,
-        upstream: pipeline.upstream,
+        store: shared.store,
+        upstream: shared.upstream,
         metrics,
         sink,
-        background: pipeline.background,
-        batches: batchPoller(pipeline),
+        background: shared.background,
+        batches: batchPoller(() => live.current.pipeline),
+        live,
       },
       options,
     );
     ref.gateway = gateway;
+    app.log.info(
+      { source: options.configSource ?? 'options', version, clients: options.config.clients.length },
+      'config loaded',
+    );
     gateway.startBackgroundWork();
     return gateway;
   }
@@ -199,6 +220,19 @@ export class Gateway {
     await this.upstream.close().catch(() => undefined);
     this.app.log.info('gateway stopped');
     this.sink.flushSync?.();
+  }
+
+  /**
+   * Applies a new config document from any source (validated as at start), or refuses it naming the
+   * field at fault and keeps the running one. Requests in flight finish on the config they began with.
+   */
+  reload(document: ConfigDocument): ReloadOutcome {
+    return this.reloader.apply(document);
+  }
+
+  /** A config source could not be read: counted and logged; the running config stays. */
+  configSourceFailed(source: string, err: unknown): void {
+    this.reloader.sourceFailed(source, err);
   }
 
   /** Writes the aggregated metrics now, with the stage's month-to-date spend. */
@@ -256,12 +290,12 @@ function spendLedger(options: ResolvedGatewayOptions, onError: StoreErrorListene
   });
 }
 
-/** The store, upstream client and per-config policy the pipeline runs with. */
-function pipelineDeps(
+/** The store and upstream client every config the gateway runs shares (read once, at start). */
+function pipelineShared(
   options: ResolvedGatewayOptions,
   metrics: GatewayMetrics,
   warnLedger: Parameters<typeof countStoreErrors>[1],
-): PipelineDeps {
+): PipelineShared {
   const { config } = options;
   const onError = countStoreErrors(metrics, warnLedger);
   const store =
@@ -286,5 +320,5 @@ function pipelineDeps(
     maxRetryAfterSeconds: config.upstream.maxRetryAfterSeconds,
     retryBaseDelayMs: options.retryBaseDelayMs,
   });
-  return createPipelineDeps({ config, store, upstream, sseKeepAliveMs: options.sseKeepAliveMs });
+  return createPipelineShared({ store, upstream, sseKeepAliveMs: options.sseKeepAliveMs });
 }

@@ -98,7 +98,12 @@ export const GATEWAY_DEFAULTS: TunableOptions = {
 };
 
 export interface GatewayOptions extends Partial<TunableOptions> {
+  /** The config at start; `Gateway.reload` swaps it while the gateway runs. */
   readonly config: GatewayConfig;
+  /** The version `config` was loaded as, for the log. @default the first 12 hex of the SHA-256 of its JSON */
+  readonly configVersion?: string;
+  /** Where `config` came from, for the log (a path, `GATEWAY_CONFIG_JSON`, `appconfig`). @default 'options' */
+  readonly configSource?: string;
   /** Upstream base URL including `/v1`. */
   readonly openaiBaseUrl: string;
   readonly upstreamKey: UpstreamKeyProvider;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseGatewayConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { GATEWAY_CONTAINER_PORT, GatewayEnv } from '../../runtime/gateway-env';
+import { documentVersion, type ConfigDocument } from './live-config';
 import type { GatewayOptions, TunableOptions } from './options';
 
 export class SettingsError extends Error {
@@ -14,10 +15,20 @@ export class SettingsError extends Error {
   }
 }
 
+/** Where the AppConfig Data API serves the document (`APPCONFIG_*`). */
+export interface AppConfigSettings {
+  readonly application: string;
+  readonly environment: string;
+  readonly profile: string;
+  /** Seconds between polls. @default 30 */
+  readonly pollSeconds: number;
+}
+
 /** The gateway options the environment sets (the rest keep their defaults), and where to listen. */
 export interface Settings
   extends
-    Pick<GatewayOptions, 'config' | 'openaiBaseUrl' | 'redisUrl' | 'spendLedgerTable'>,
+    Partial<Pick<GatewayOptions, 'config' | 'configVersion' | 'configSource'>>,
+    Pick<GatewayOptions, 'openaiBaseUrl' | 'redisUrl' | 'spendLedgerTable'>,
     Partial<
       Pick<
         TunableOptions,
@@ -42,6 +53,12 @@ export interface Settings
   readonly apiKey?: string;
   readonly apiKeySecretArn?: string;
   readonly redisAuthSecretArn?: string;
+  /** The `GATEWAY_CONFIG` file to watch for changes (not set for `GATEWAY_CONFIG_JSON`). @default none */
+  readonly configPath?: string;
+  /** How often the file is checked besides the watch, ms. @default 2000 */
+  readonly configCheckMs: number;
+  /** AppConfig, the running document's source when set. @default none */
+  readonly appConfig?: AppConfigSettings;
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -88,7 +105,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     ...(text(GatewayEnv.redisAuthSecretArn)
       ? { redisAuthSecretArn: text(GatewayEnv.redisAuthSecretArn) }
       : {}),
-    config: loadConfig(text(GatewayEnv.configPath), text(GatewayEnv.configJson)),
+    ...configSettings(text, int),
     keepAliveTimeoutMs: int(GatewayEnv.keepAliveTimeoutMs, 1_000),
     shutdownTimeoutMs: int(GatewayEnv.shutdownTimeoutMs, 0),
     sseKeepAliveMs: int(GatewayEnv.sseKeepAliveMs, 100),
@@ -106,7 +123,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
 
 /** The load-shedding thresholds; utilization is set in whole percent. */
 function sheddingSettings(
-  int: (name: string, min: number) => number | undefined,
+  int: IntSetting,
 ): Pick<
   Settings,
   'shedEventLoopDelayMs' | 'shedEventLoopUtilization' | 'shedSampleIntervalMs' | 'shedRetryAfterSeconds'
@@ -122,36 +139,84 @@ function sheddingSettings(
   };
 }
 
-/** Reads and validates the config document: `GATEWAY_CONFIG_JSON` wins over the `GATEWAY_CONFIG` path. */
-export function loadConfig(path: string | undefined, json: string | undefined): GatewayConfig {
-  let source: string;
-  let document: string;
-  if (json !== undefined) {
-    source = GatewayEnv.configJson;
-    document = json;
-  } else if (path !== undefined) {
-    source = path;
-    try {
-      document = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new SettingsError(
-        `cannot read ${GatewayEnv.configPath}=${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      );
-    }
-  } else {
+type TextSetting = (name: string) => string | undefined;
+type IntSetting = (name: string, min: number) => number | undefined;
+
+/** Where the config comes from: the file or JSON (validated now), AppConfig, or both (AppConfig first). */
+function configSettings(
+  text: TextSetting,
+  int: IntSetting,
+): Pick<
+  Settings,
+  'config' | 'configVersion' | 'configSource' | 'configPath' | 'configCheckMs' | 'appConfig'
+> {
+  const appConfig = appConfigSettings(text, int);
+  const path = text(GatewayEnv.configPath);
+  const json = text(GatewayEnv.configJson);
+  const configCheckMs = int(GatewayEnv.configCheckMs, 100) ?? 2_000;
+  if (appConfig !== undefined && path === undefined && json === undefined)
+    return { appConfig, configCheckMs };
+  const document = readConfigDocument(path, json);
+  return {
+    config: parseConfigText(document),
+    configVersion: documentVersion(document),
+    configSource: document.source,
+    ...(json === undefined && path !== undefined ? { configPath: path } : {}),
+    configCheckMs,
+    ...(appConfig === undefined ? {} : { appConfig }),
+  };
+}
+
+function appConfigSettings(text: TextSetting, int: IntSetting): AppConfigSettings | undefined {
+  const application = text(GatewayEnv.appConfigApplication);
+  if (application === undefined) return undefined;
+  const named = (name: string): string => {
+    const v = text(name);
+    if (v === undefined)
+      throw new SettingsError(`${name} must be set with ${GatewayEnv.appConfigApplication}`);
+    return v;
+  };
+  return {
+    application,
+    environment: named(GatewayEnv.appConfigEnvironment),
+    profile: named(GatewayEnv.appConfigProfile),
+    pollSeconds: int(GatewayEnv.appConfigPollSeconds, 15) ?? 30,
+  };
+}
+
+/** Reads the config document: `GATEWAY_CONFIG_JSON` wins over the `GATEWAY_CONFIG` path. */
+export function readConfigDocument(path: string | undefined, json: string | undefined): ConfigDocument {
+  if (json !== undefined) return { source: GatewayEnv.configJson, text: json };
+  if (path === undefined) {
     throw new SettingsError(
-      `no gateway config: set ${GatewayEnv.configPath} to the path of a config JSON (start from service/gateway.example.json) or ${GatewayEnv.configJson} to the document`,
+      `no gateway config: set ${GatewayEnv.configPath} to the path of a config JSON (start from service/gateway.example.json), ${GatewayEnv.configJson} to the document, or ${GatewayEnv.appConfigApplication} (with ${GatewayEnv.appConfigEnvironment} and ${GatewayEnv.appConfigProfile}) to read it from AWS AppConfig`,
     );
   }
+  try {
+    return { source: path, text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    throw new SettingsError(
+      `cannot read ${GatewayEnv.configPath}=${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
+}
+
+/** Validates a document's text. @throws SettingsError naming its source and the field at fault */
+export function parseConfigText(document: ConfigDocument): GatewayConfig {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(document);
+    parsed = JSON.parse(document.text);
   } catch (err) {
-    throw new SettingsError(`${source} is not valid JSON: ${(err as Error).message}`);
+    throw new SettingsError(`${document.source} is not valid JSON: ${(err as Error).message}`);
   }
   try {
     return parseGatewayConfig(parsed);
   } catch (err) {
-    throw new SettingsError(`${source}: ${(err as Error).message}`);
+    throw new SettingsError(`${document.source}: ${(err as Error).message}`);
   }
+}
+
+/** Reads and validates the config document: `GATEWAY_CONFIG_JSON` wins over the `GATEWAY_CONFIG` path. */
+export function loadConfig(path: string | undefined, json: string | undefined): GatewayConfig {
+  return parseConfigText(readConfigDocument(path, json));
 }

@@ -95,7 +95,11 @@ async function pollPendingBatches(deps: PipelineDeps, signal: AbortSignal, from:
   return settled;
 }
 
-/** Polls the pending batches (see `Poller`): every replica runs one; the claim settles each once. */
-export function batchPoller(deps: PipelineDeps): Poller {
-  return new Poller(({ signal, from }) => pollPendingBatches(deps, signal, from), MAX_POLLED_BATCHES);
+/**
+ * Polls the pending batches (see `Poller`): every replica runs one; the claim settles each once. Given
+ * a function, each poll prices with the config running then.
+ */
+export function batchPoller(deps: PipelineDeps | (() => PipelineDeps)): Poller {
+  const current = typeof deps === 'function' ? deps : () => deps;
+  return new Poller(({ signal, from }) => pollPendingBatches(current(), signal, from), MAX_POLLED_BATCHES);
 }

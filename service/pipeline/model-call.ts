@@ -32,16 +32,31 @@ export interface PipelineDeps extends UpstreamDeps {
 /** What the composition root chooses; the per-config parts are built here. */
 export type PipelineParts = Pick<PipelineDeps, 'config' | 'store' | 'upstream' | 'sseKeepAliveMs'>;
 
-/** The pipeline's dependencies over a store and an upstream client: policy, limits, flights, slots. */
-export function createPipelineDeps(parts: PipelineParts): PipelineDeps {
+/**
+ * The parts that outlive a config swap: the store (limits, budgets and the cache live there, keyed by
+ * client id), the upstream client, the flights, the slots in flight and the background settler.
+ */
+export type PipelineShared = Omit<PipelineDeps, 'config' | 'policy' | 'limits'>;
+
+/** The shared parts over a store and an upstream client, built once per gateway. */
+export function createPipelineShared(parts: Omit<PipelineParts, 'config'>): PipelineShared {
   return {
     ...parts,
-    policy: createRequestPolicy(parts.config),
-    limits: new AdmissionLimits(parts.config),
     flights: new SingleFlight(),
     concurrency: new ConcurrencyLimits(),
     background: new BackgroundSettler({ store: parts.store, upstream: parts.upstream }),
   };
+}
+
+/** The pipeline for one config over the shared parts: its policy and limits are built here, once. */
+export function pipelineForConfig(shared: PipelineShared, config: PipelineDeps['config']): PipelineDeps {
+  return { ...shared, config, policy: createRequestPolicy(config), limits: new AdmissionLimits(config) };
+}
+
+/** The pipeline's dependencies over a store and an upstream client: policy, limits, flights, slots. */
+export function createPipelineDeps(parts: PipelineParts): PipelineDeps {
+  const { config, ...shared } = parts;
+  return pipelineForConfig(createPipelineShared(shared), config);
 }
 
 /** One call as the HTTP layer hands it over. */

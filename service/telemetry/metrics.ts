@@ -130,23 +130,32 @@ export interface MetricsOptions {
 
 /** Events of the stage's shared state, counted per flush and written on the stage line even when 0. */
 export type StoreEvent = 'storeErrors' | 'fallbackAdmissions' | 'ledgerWriteErrors' | 'ledgerReadErrors';
-const STORE_EVENTS: readonly StoreEvent[] = [
+/** Outcomes of config reloads (service/main/live-config.ts), on the stage line the same way. */
+export type ConfigEvent = 'configReloads' | 'configReloadsRejected' | 'configSourceErrors';
+type StageEvent = StoreEvent | ConfigEvent;
+const STAGE_EVENTS: readonly StageEvent[] = [
   'storeErrors',
   'fallbackAdmissions',
   'ledgerWriteErrors',
   'ledgerReadErrors',
+  'configReloads',
+  'configReloadsRejected',
+  'configSourceErrors',
 ];
 
-const noStoreEvents = (): Record<StoreEvent, number> => ({
+const noStageEvents = (): Record<StageEvent, number> => ({
   storeErrors: 0,
   fallbackAdmissions: 0,
   ledgerWriteErrors: 0,
   ledgerReadErrors: 0,
+  configReloads: 0,
+  configReloadsRejected: 0,
+  configSourceErrors: 0,
 });
 
 export class GatewayMetrics {
   private buckets = new Map<string, Bucket>();
-  private storeEvents = noStoreEvents();
+  private stageEvents = noStageEvents();
 
   constructor(private readonly options: MetricsOptions) {}
 
@@ -187,24 +196,29 @@ export class GatewayMetrics {
 
   /** A failed store operation, or a request served while the circuit was open. */
   storeError(): void {
-    this.storeEvents.storeErrors++;
+    this.stageEvents.storeErrors++;
   }
 
   /** One of the store's events: a fallback admission, a failed ledger write or read. */
   storeEvent(event: StoreEvent): void {
-    this.storeEvents[event]++;
+    this.stageEvents[event]++;
+  }
+
+  /** One outcome of a config reload. */
+  configEvent(event: ConfigEvent): void {
+    this.stageEvents[event]++;
   }
 
   /** Writes the aggregated lines and starts a new interval. `spendNanos` adds the MonthToDateSpendUsd gauge. */
   flush(spendNanos?: number): void {
     const buckets = this.buckets;
-    const storeEvents = this.storeEvents;
+    const stageEvents = this.stageEvents;
     this.buckets = new Map();
-    this.storeEvents = noStoreEvents();
+    this.stageEvents = noStageEvents();
     const stage = buckets.get('s');
     const timestamp = (this.options.now ?? systemClock)();
-    const anyStoreEvent = STORE_EVENTS.some((event) => storeEvents[event] > 0);
-    if (!stage && spendNanos === undefined && !anyStoreEvent) return;
+    const anyStageEvent = STAGE_EVENTS.some((event) => stageEvents[event] > 0);
+    if (!stage && spendNanos === undefined && !anyStageEvent) return;
     const stageLine = stage ?? new Bucket({ [Dimension.stage]: this.options.stage });
     if (!stage) buckets.set('s', stageLine);
     for (const bucket of buckets.values()) {
@@ -225,8 +239,8 @@ export class GatewayMetrics {
         }
       }
       if (isStage) {
-        for (const event of STORE_EVENTS) {
-          fields[GatewayMetric[event]] = storeEvents[event];
+        for (const event of STAGE_EVENTS) {
+          fields[GatewayMetric[event]] = stageEvents[event];
           metrics.push({ Name: GatewayMetric[event], Unit: 'Count' });
         }
         if (spendNanos !== undefined) {

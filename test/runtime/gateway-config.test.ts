@@ -264,3 +264,102 @@ describe('limits.maxUploadBytes', () => {
     expect(parseGatewayConfig({ ...sample(), limits }).limits.maxUploadBytes).toBe(1 << 20);
   });
 });
+
+describe('clients[].keys', () => {
+  const withKeys = (client: Record<string, unknown>, more: Record<string, unknown>[] = []) => ({
+    ...sample(),
+    clients: [{ ...sample().clients[0], ...client }, ...more],
+  });
+  const b = 'b'.repeat(64);
+  const c = 'c'.repeat(64);
+
+  it('keeps a document with keySha256 only as it was (no keys field)', () => {
+    const client = parseGatewayConfig(sample()).clients[0];
+    expect(client.keySha256).toBe('a'.repeat(64));
+    expect(client.keys).toBeUndefined();
+  });
+
+  it('accepts keys instead of keySha256; the first is also keySha256', () => {
+    const { keySha256: _omitted, ...client } = sample().clients[0];
+    const doc = {
+      ...sample(),
+      clients: [{ ...client, keys: [{ keySha256: b }, { keySha256: c, expiresAt: '2026-12-31T00:00:00Z' }] }],
+    };
+    const parsed = parseGatewayConfig(doc).clients[0];
+    expect(parsed.keySha256).toBe(b);
+    expect(parsed.keys).toEqual([{ keySha256: b }, { keySha256: c, expiresAt: '2026-12-31T00:00:00Z' }]);
+  });
+
+  it('accepts keys beside keySha256: keySha256 is one more key that never expires', () => {
+    const parsed = parseGatewayConfig(
+      withKeys({ keys: [{ keySha256: b, expiresAt: '2026-12-31T23:59:59.5+02:00' }] }),
+    ).clients[0];
+    expect(parsed.keys).toEqual([
+      { keySha256: 'a'.repeat(64) },
+      { keySha256: b, expiresAt: '2026-12-31T23:59:59.5+02:00' },
+    ]);
+  });
+
+  it.each([
+    [
+      'no key at all',
+      { ...sample(), clients: [{ id: 'x', rpm: 1, tpm: 1, monthlyBudgetUsd: 1 }] },
+      'clients[0].keySha256',
+      'gateway config: clients[0].keySha256 must be a non-empty string',
+    ],
+    [
+      'an empty keys array',
+      withKeys({ keys: [] }),
+      'clients[0].keys',
+      'gateway config: clients[0].keys must be a non-empty array of { keySha256, expiresAt? }',
+    ],
+    [
+      'a key that is not an object',
+      withKeys({ keys: ['b'] }),
+      'clients[0].keys[0]',
+      'gateway config: clients[0].keys[0] must be an object',
+    ],
+    [
+      'a key hash that is not a SHA-256',
+      withKeys({ keys: [{ keySha256: 'xyz' }] }),
+      'clients[0].keys[0].keySha256',
+      'gateway config: clients[0].keys[0].keySha256 must be 64 lowercase hex characters (a SHA-256)',
+    ],
+    [
+      'a key repeating keySha256',
+      withKeys({ keys: [{ keySha256: 'a'.repeat(64) }] }),
+      'clients[0].keys[0].keySha256',
+      'gateway config: clients[0].keys[0].keySha256 repeats another client key',
+    ],
+    [
+      "a key repeating another client's key",
+      withKeys({ keys: [{ keySha256: b }] }, [
+        { ...sample().clients[0], id: 'team-b', keySha256: c, keys: [{ keySha256: b }] },
+      ]),
+      'clients[1].keys[0].keySha256',
+      'gateway config: clients[1].keys[0].keySha256 repeats another client key',
+    ],
+    [
+      'an expiry without a time zone',
+      withKeys({ keys: [{ keySha256: b, expiresAt: '2026-12-31T00:00:00' }] }),
+      'clients[0].keys[0].expiresAt',
+      'gateway config: clients[0].keys[0].expiresAt must be an ISO 8601 instant with a time zone, e.g. 2026-12-31T00:00:00Z',
+    ],
+    [
+      'an expiry on a day the calendar does not have',
+      withKeys({ keys: [{ keySha256: b, expiresAt: '2026-02-30T00:00:00Z' }] }),
+      'clients[0].keys[0].expiresAt',
+      'gateway config: clients[0].keys[0].expiresAt must be an ISO 8601 instant with a time zone, e.g. 2026-12-31T00:00:00Z',
+    ],
+    [
+      'an expiry that is a number',
+      withKeys({ keys: [{ keySha256: b, expiresAt: 1798675200000 }] }),
+      'clients[0].keys[0].expiresAt',
+      'gateway config: clients[0].keys[0].expiresAt must be a non-empty string',
+    ],
+  ])('refuses %s, naming the field', (_name, doc, field, message) => {
+    const err = errorOf(doc);
+    expect(err.field).toBe(field);
+    expect(err.message).toBe(message);
+  });
+});

@@ -16,9 +16,12 @@ describe('settings', () => {
     });
     // Unset settings take the one defaults table's values.
     expect(s.keepAliveTimeoutMs).toBeUndefined();
-    const options = resolveGatewayOptions({ ...s, upstreamKey: staticKey('k') });
+    const options = resolveGatewayOptions({ ...s, config: s.config!, upstreamKey: staticKey('k') });
     expect(options).toMatchObject({ keepAliveTimeoutMs: 125_000, sseKeepAliveMs: 15_000, logLevel: 'info' });
-    expect(s.config.stage).toBe('local');
+    expect(s.config?.stage).toBe('local');
+    // The file is watched; its version is the SHA-256 of its bytes.
+    expect(s.configPath).toBe(example);
+    expect(s.configVersion).toMatch(/^[0-9a-f]{12}$/);
   });
 
   it.each([
@@ -41,6 +44,20 @@ describe('settings', () => {
       { OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, SHED_RETRY_AFTER_SECONDS: '0' },
       /SHED_RETRY_AFTER_SECONDS/,
     ],
+    [
+      { OPENAI_API_KEY: 'k', APPCONFIG_APPLICATION: 'app' },
+      /APPCONFIG_ENVIRONMENT must be set with APPCONFIG_APPLICATION/,
+    ],
+    [
+      {
+        OPENAI_API_KEY: 'k',
+        APPCONFIG_APPLICATION: 'app',
+        APPCONFIG_ENVIRONMENT: 'e',
+        APPCONFIG_PROFILE: 'p',
+        APPCONFIG_POLL_SECONDS: '5',
+      },
+      /APPCONFIG_POLL_SECONDS must be an integer of at least 15/,
+    ],
   ])('rejects %j with a message naming what to fix', (env, message) => {
     expect(() => loadSettings(env)).toThrow(SettingsError);
     expect(() => loadSettings(env)).toThrow(message);
@@ -54,7 +71,7 @@ describe('settings', () => {
       SHED_EVENT_LOOP_UTILIZATION_PERCENT: '97',
       SHED_SAMPLE_INTERVAL_MS: '250',
     });
-    const options = resolveGatewayOptions({ ...s, upstreamKey: staticKey('k') });
+    const options = resolveGatewayOptions({ ...s, config: s.config!, upstreamKey: staticKey('k') });
     expect(options).toMatchObject({
       shedEventLoopDelayMs: 0,
       shedEventLoopUtilization: 0.97,
@@ -65,7 +82,7 @@ describe('settings', () => {
 
   it('reads the poll intervals of pending background responses and batches, at least 1 s', () => {
     const s = loadSettings({ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, BATCH_POLL_MS: '30000' });
-    const options = resolveGatewayOptions({ ...s, upstreamKey: staticKey('k') });
+    const options = resolveGatewayOptions({ ...s, config: s.config!, upstreamKey: staticKey('k') });
     expect(options).toMatchObject({ batchPollMs: 30_000, backgroundPollMs: 5_000 });
     expect(() =>
       loadSettings({ OPENAI_API_KEY: 'k', GATEWAY_CONFIG: example, BACKGROUND_POLL_MS: '10' }),
@@ -76,5 +93,21 @@ describe('settings', () => {
     expect(loadConfig('/nonexistent.json', JSON.stringify(testConfigDocument({ stage: 'json' }))).stage).toBe(
       'json',
     );
+  });
+
+  it('reads AppConfig identifiers; with no file or JSON the document comes from AppConfig alone', () => {
+    const s = loadSettings({
+      OPENAI_API_KEY: 'k',
+      APPCONFIG_APPLICATION: 'gateway',
+      APPCONFIG_ENVIRONMENT: 'prod',
+      APPCONFIG_PROFILE: 'document',
+    });
+    expect(s.appConfig).toEqual({
+      application: 'gateway',
+      environment: 'prod',
+      profile: 'document',
+      pollSeconds: 30,
+    });
+    expect(s.config).toBeUndefined();
   });
 });
