@@ -1,4 +1,4 @@
-import { App, IPolicyValidationPluginBeta1, Validations } from 'aws-cdk-lib';
+import { App, IPolicyValidationPlugin, Validations } from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import {
   AwsSolutionsChecks,
@@ -23,9 +23,9 @@ export const COMPLIANCE_PACKS = {
   serverless: { title: 'Serverless (cdk-nag)', plugin: (app: App) => new ServerlessChecks(app) },
   controlTower: {
     title: 'Control Tower proactive controls (cfn-guard)',
-    plugin: (): IPolicyValidationPluginBeta1 => new CfnGuardValidator(),
+    plugin: (): IPolicyValidationPlugin => new CfnGuardValidator(),
   },
-} as const satisfies Record<string, { title: string; plugin: (app: App) => IPolicyValidationPluginBeta1 }>;
+} as const satisfies Record<string, { title: string; plugin: (app: App) => IPolicyValidationPlugin }>;
 
 export type CompliancePack = keyof typeof COMPLIANCE_PACKS;
 
