@@ -97,13 +97,14 @@ export class GatewayStack extends Stack {
     const removalPolicy = config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
+    this.secrets = new StageSecrets(this, 'Secrets', { stage: config.name, removalPolicy });
     this.network = new Network(this, 'Network', {
       ...config.network,
       flowLogRetention: logRetention,
+      flowLogKey: this.secrets.key,
       removalPolicy,
     });
     const vpc = this.network.vpc;
-    this.secrets = new StageSecrets(this, 'Secrets', { stage: config.name, removalPolicy });
     const accessLogs = new AccessLogBucket(this, 'AccessLogs', {
       retentionDays: config.production ? ACCESS_LOG_DAYS.production : ACCESS_LOG_DAYS.staging,
       removalPolicy,
@@ -148,6 +149,8 @@ export class GatewayStack extends Stack {
       wafRequestsPer5MinPerIp: config.service.wafRequestsPer5MinPerIp,
       accessLogBucket: accessLogs.bucket,
       logRetention,
+      logKey: this.secrets.key,
+      wafLogName: `${APPLICATION}-${config.name}`,
       removalPolicy,
     });
     this.cache.allowFrom(this.gateway.connections, 'Gateway tasks');
@@ -206,6 +209,8 @@ export class GatewayStack extends Stack {
       cacheClusterIds: this.cache.memberClusterIds,
       spendLedgerTable: this.spendLedger.table,
       handlers: this.handlers.all,
+      batchDeadLetterQueue: this.handlers.batchDeadLetterQueue,
+      onCallDeadLetterQueue: this.onCall.deadLetterQueue,
       monthlyBudgetUsd: gatewayConfig.budget.monthlyUsd,
       notifyAtPercent: gatewayConfig.budget.notifyAtPercent,
       clientIds: gatewayConfig.clients.map((c) => c.id),

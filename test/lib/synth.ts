@@ -1,9 +1,9 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { addComplianceChecks } from '../../lib/compliance';
 import { StageConfig } from '../../lib/config';
 import { GatewayStage } from '../../lib/stages/gateway-stage';
 
@@ -24,10 +24,16 @@ export function cdkContext(): Record<string, unknown> {
   return { ...cdkJson.context, ...lookups };
 }
 
-/** A new App like bin/app.ts's: cdk.json context, cdk-nag AwsSolutions, a throwaway outdir. */
-export function newApp(): App {
-  const app = new App({ context: cdkContext(), outdir: mkdtempSync(join(tmpdir(), 'cdk-test-')) });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+/**
+ * A new App like bin/app.ts's: cdk.json context (plus `context`), the compliance packs it enables, a
+ * throwaway outdir.
+ */
+export function newApp(context: Record<string, unknown> = {}): App {
+  const app = new App({
+    context: { ...cdkContext(), ...context },
+    outdir: mkdtempSync(join(tmpdir(), 'cdk-test-')),
+  });
+  addComplianceChecks(app);
   return app;
 }
 
@@ -39,8 +45,8 @@ export interface SynthesizedStage {
 }
 
 /**
- * Synthesizes the given stages in one App, with cdk-nag: `app.synth()` throws on any unacknowledged
- * finding, so getting here means the stages are nag-clean.
+ * Synthesizes the given stages in one App, with every compliance pack: `app.synth()` throws on any
+ * unacknowledged finding, so getting here means the stages are clean in all of them.
  */
 export function synthStages(...configs: StageConfig[]): SynthesizedStage[] {
   const app = newApp();

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SecretField } from '../../../runtime/secrets';
+import { acknowledge, nag } from '../../acknowledgments';
 
 export interface GatewayCacheProps {
   readonly vpc: ec2.IVpc;
@@ -114,6 +115,11 @@ export class GatewayCache extends Construct {
       Fn.join('-', [this.replicationGroup.ref, String(i + 1).padStart(3, '0')]),
     );
 
+    acknowledge(this.replicationGroup, {
+      ids: nag('ElastiCacheRedisClusterAutomaticBackup', 'nist', 'hipaa'),
+      reason:
+        'The cache holds cached answers, rate-limit windows and spend counters the gateway rebuilds: month-to-date spend is durable in the spend ledger table, so 15 days of snapshots would restore nothing the ledger does not; snapshotRetentionDays is per stage config.',
+    });
     if (!multiAz) {
       Validations.of(this.replicationGroup).acknowledge({
         id: 'AwsSolutions-AEC4',

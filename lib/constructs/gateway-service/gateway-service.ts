@@ -3,13 +3,21 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { GatewayConfig } from '../../../runtime/gateway-config';
 import { GATEWAY_CONTAINER_PORT, GatewayEnv, GatewayPaths } from '../../../runtime/gateway-env';
-import { GatewayWebAcl } from './waf';
+import {
+  SHARED_ACKNOWLEDGMENTS,
+  acknowledge,
+  acknowledgeLogRetention,
+  controlTower,
+  nag,
+} from '../../acknowledgments';
+import { GatewayWebAcl, WAF_LOG_GROUP_PREFIX } from './waf';
 
 /** Extra time the gateway keeps idle connections open beyond the ALB idle timeout, so the ALB closes first. */
 export const KEEP_ALIVE_MARGIN_MS = 5_000;
@@ -21,6 +29,8 @@ export const METRICS_FLUSH_MS = 60_000;
 export const LEDGER_FLUSH_MS = 1_000;
 /** Fargate's longest stop timeout. */
 export const MAX_STOP_TIMEOUT_SECONDS = 120;
+/** The container's user: the node base image's unprivileged `node` (uid and gid 1000), as service/Dockerfile's `USER node`. */
+export const GATEWAY_CONTAINER_USER = '1000:1000';
 
 export interface GatewayServiceProps {
   readonly vpc: ec2.IVpc;
@@ -72,8 +82,12 @@ export interface GatewayServiceProps {
   readonly wafRequestsPer5MinPerIp: number;
   /** Bucket for ALB access logs (SSE-S3, as ALB log delivery requires). */
   readonly accessLogBucket: s3.IBucket;
-  /** Retention of the container log group. */
+  /** Retention of the container and WAF log groups. */
   readonly logRetention: logs.RetentionDays;
+  /** Key that encrypts the container and WAF log groups; its policy must let CloudWatch Logs use it. */
+  readonly logKey: kms.IKey;
+  /** Unique in the account and region: the WAF log group is `aws-waf-logs-<name>`. */
+  readonly wafLogName: string;
   /**
    * What happens to the log group when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -115,7 +129,12 @@ export class GatewayService extends Construct {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      encryptionKey: props.logKey,
+      removalPolicy,
+    });
+    acknowledgeLogRetention(this.logGroup, props.logRetention);
 
     const environment: Record<string, string> = {
       [GatewayEnv.port]: String(GATEWAY_CONTAINER_PORT),
@@ -135,6 +154,9 @@ export class GatewayService extends Construct {
     const container = this.taskDefinition.addContainer('gateway', {
       image: props.image,
       essential: true,
+      user: GATEWAY_CONTAINER_USER,
+      // The hard limit is the task's memory: the one container may use all of it, and no more.
+      memoryLimitMiB: props.memoryMiB,
       portMappings: [{ containerPort: GATEWAY_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
       environment,
       logging: ecs.LogDrivers.awsLogs({
@@ -170,6 +192,8 @@ export class GatewayService extends Construct {
     });
     props.apiKeySecret.grantRead(this.taskDefinition.taskRole);
     props.redisAuthSecret.grantRead(this.taskDefinition.taskRole);
+    acknowledge(this.taskDefinition.taskRole, SHARED_ACKNOWLEDGMENTS.grantInlinePolicy);
+    acknowledge(this.taskDefinition.obtainExecutionRole(), SHARED_ACKNOWLEDGMENTS.grantInlinePolicy);
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc: props.vpc,
@@ -185,7 +209,21 @@ export class GatewayService extends Construct {
     this.webAcl = new GatewayWebAcl(this, 'Waf', {
       loadBalancerArn: this.loadBalancer.loadBalancerArn,
       requestsPer5MinPerIp: props.wafRequestsPer5MinPerIp,
+      logGroupName: `${WAF_LOG_GROUP_PREFIX}${props.wafLogName}`,
+      logRetention: props.logRetention,
+      logKey: props.logKey,
+      removalPolicy,
     });
+    if (removalPolicy !== RemovalPolicy.RETAIN) {
+      acknowledge(this.loadBalancer, {
+        ids: [
+          ...nag('ELBDeletionProtectionEnabled', 'nist', 'hipaa'),
+          controlTower('elbv2_deletion_protection_enabled_check'),
+        ],
+        reason:
+          'A disposable stage (removal policy DESTROY, i.e. staging): its load balancer is meant to go with the stack; stages that retain their resources turn deletion protection on.',
+      });
+    }
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
@@ -237,6 +275,11 @@ export class GatewayService extends Construct {
         defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
         open: false,
       });
+      acknowledge(redirect, {
+        ids: nag('ELBv2ACMCertificateRequired', 'nist', 'hipaa', 'pci'),
+        reason:
+          'The port-80 listener only answers a permanent redirect to HTTPS on 443: it forwards nothing, so it has no certificate to carry.',
+      });
       for (const cidr of props.ingressCidrs) {
         https.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTPS from ${cidr}`);
         redirect.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTP to HTTPS redirect from ${cidr}`);
@@ -251,6 +294,15 @@ export class GatewayService extends Construct {
       });
       for (const cidr of props.ingressCidrs)
         http.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTP from ${cidr}`);
+      acknowledge(http, {
+        ids: [
+          ...nag('ELBv2ACMCertificateRequired', 'nist', 'hipaa', 'pci'),
+          ...nag('ALBHttpToHttpsRedirection', 'nist', 'hipaa', 'pci'),
+          controlTower('alb_http_to_https_redirection_check'),
+        ],
+        reason:
+          'Plain HTTP only on an internal ALB (validation refuses it internet-facing) reachable from the configured private CIDRs: a private certificate needs ACM Private CA at about 400 USD a month; the choice and its risk are in docs/threat-model.md ("Staging over plain HTTP"). Set service.certificateArn to get HTTPS.',
+      });
       this.url = `http://${this.loadBalancer.loadBalancerDnsName}`;
     }
 

@@ -1,11 +1,31 @@
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { acknowledgeLogRetention } from '../../acknowledgments';
+
+/** WAF logs only to log groups whose name starts with this. */
+export const WAF_LOG_GROUP_PREFIX = 'aws-waf-logs-';
+/** Headers WAF must not write to its logs: the caller's client key travels in `authorization`. */
+export const WAF_REDACTED_HEADERS = ['authorization'] as const;
 
 export interface GatewayWebAclProps {
   /** ARN of the Application Load Balancer the web ACL protects. */
   readonly loadBalancerArn: string;
   /** Most requests one client IP may make in any 5-minute window before WAF blocks it. */
   readonly requestsPer5MinPerIp: number;
+  /** Name of the log group WAF logs every request to; must start with `aws-waf-logs-`. */
+  readonly logGroupName: string;
+  /** Retention of the WAF log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** Key that encrypts the WAF log group; its policy must let CloudWatch Logs use it. */
+  readonly logKey: kms.IKey;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -20,15 +40,24 @@ export const COMMON_RULES_COUNTED_FOR_PROMPTS = [
   'GenericLFI_BODY',
 ] as const;
 
-/** The regional WAF web ACL in front of the gateway's ALB. */
+/**
+ * The regional WAF web ACL in front of the gateway's ALB. It logs every request it evaluates to its
+ * own KMS-encrypted log group, with the `authorization` header redacted.
+ */
 export class GatewayWebAcl extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
+  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: GatewayWebAclProps) {
     super(scope, id);
     if (!Number.isInteger(props.requestsPer5MinPerIp) || props.requestsPer5MinPerIp < 10) {
       throw new Error(
         `GatewayWebAcl: requestsPer5MinPerIp must be an integer of at least 10, got ${props.requestsPer5MinPerIp}`,
+      );
+    }
+    if (!props.logGroupName.startsWith(WAF_LOG_GROUP_PREFIX)) {
+      throw new Error(
+        `GatewayWebAcl: logGroupName must start with "${WAF_LOG_GROUP_PREFIX}", got "${props.logGroupName}"`,
       );
     }
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
@@ -79,5 +108,27 @@ export class GatewayWebAcl extends Construct {
       resourceArn: props.loadBalancerArn,
       webAclArn: this.webAcl.attrArn,
     });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: props.logGroupName,
+      retention: props.logRetention,
+      encryptionKey: props.logKey,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    acknowledgeLogRetention(this.logGroup, props.logRetention);
+    const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
+      resourceArn: this.webAcl.attrArn,
+      // WAF wants the log group's ARN without the `:*` that LogGroup.logGroupArn ends with.
+      logDestinationConfigs: [
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: props.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      redactedFields: WAF_REDACTED_HEADERS.map((name) => ({ singleHeader: { Name: name } })),
+    });
+    logging.node.addDependency(this.logGroup);
   }
 }

@@ -6,10 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { GatewayConfig } from '../../../runtime/gateway-config';
 import { HandlerEnv, HandlerName } from '../../../runtime/handler-env';
+import { SHARED_ACKNOWLEDGMENTS, acknowledge, nag } from '../../acknowledgments';
 import { HouseFunction } from './house-function';
 
 /** When each scheduled handler runs. */
@@ -52,7 +55,7 @@ export interface GatewayHandlersProps {
    * caller grants the role (`SpendLedger.grantReconciliation`).
    */
   readonly spendLedgerTableName: string;
-  /** Key of the stage's secrets and data; encrypts the batch bucket and table too. */
+  /** Key of the stage's secrets and data; encrypts the batch bucket, table, dead-letter queue and the log groups too. */
   readonly encryptionKey: kms.IKey;
   /** Days between rotations of the API key secret. */
   readonly keyRotationDays: number;
@@ -80,6 +83,8 @@ export class GatewayHandlers extends Construct {
   readonly batch: HouseFunction;
   readonly batchBucket: s3.Bucket;
   readonly batchJobsTable: dynamodb.Table;
+  /** Batch invocations (uploads, polls) that still failed after Lambda's retries; alarmed when not empty. */
+  readonly batchDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: GatewayHandlersProps) {
     super(scope, id);
@@ -106,6 +111,7 @@ export class GatewayHandlers extends Construct {
       description: string,
       environment: Record<string, string>,
       wildcardResourceActions?: string[],
+      deadLetterQueue?: sqs.IQueue,
     ): HouseFunction =>
       new HouseFunction(this, id, {
         lambdaRoot: props.lambdaRoot,
@@ -114,8 +120,10 @@ export class GatewayHandlers extends Construct {
         ...HANDLER_SIZES[handlerName],
         environment: { ...openaiEnv, ...environment },
         logRetention: props.logRetention,
+        logKey: props.encryptionKey,
         removalPolicy,
         wildcardResourceActions,
+        deadLetterQueue,
       });
 
     this.canary = make(
@@ -128,7 +136,8 @@ export class GatewayHandlers extends Construct {
       },
     );
     props.apiKeySecret.grantRead(this.canary.role);
-    new events.Rule(this, 'CanarySchedule', {
+    acknowledge(this.canary.function, SHARED_ACKNOWLEDGMENTS.lambdaRetriedBySchedule);
+    const canarySchedule = new events.Rule(this, 'CanarySchedule', {
       description: `${props.stage}: runs the canary`,
       schedule: HANDLER_SCHEDULES.canary,
       targets: [
@@ -138,6 +147,7 @@ export class GatewayHandlers extends Construct {
         }),
       ],
     });
+    acknowledge(canarySchedule, SHARED_ACKNOWLEDGMENTS.scheduleWithoutDlq);
 
     this.spendReconciliation = make(
       'SpendReconciliation',
@@ -153,11 +163,13 @@ export class GatewayHandlers extends Construct {
     this.spendReconciliation.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
     );
-    new events.Rule(this, 'SpendReconciliationSchedule', {
+    acknowledge(this.spendReconciliation.function, SHARED_ACKNOWLEDGMENTS.lambdaRetriedBySchedule);
+    const reconciliationSchedule = new events.Rule(this, 'SpendReconciliationSchedule', {
       description: `${props.stage}: runs spend reconciliation`,
       schedule: HANDLER_SCHEDULES.spendReconciliation,
       targets: [new targets.LambdaFunction(this.spendReconciliation.function, { retryAttempts: 2 })],
     });
+    acknowledge(reconciliationSchedule, SHARED_ACKNOWLEDGMENTS.scheduleWithoutDlq);
 
     this.keyRotation = make(
       'KeyRotation',
@@ -177,6 +189,12 @@ export class GatewayHandlers extends Construct {
       // The secret starts empty: the first rotation waits for the operator's first value and the schedule.
       rotateImmediatelyOnUpdate: false,
     });
+    this.allowInvocationOnlyByRotationOf(props.apiKeySecret);
+    acknowledge(this.keyRotation.function, {
+      ids: nag('LambdaDLQ', 'nist', 'hipaa', 'serverless'),
+      reason:
+        'Secrets Manager invokes the rotation function synchronously, step by step, and keeps the secret on its current version when a step fails (retrying at the next rotation); a dead-letter queue only receives asynchronous invocations, so it would never hold anything. Failures are alarmed by KeyRotationErrors.',
+    });
 
     this.batchBucket = new s3.Bucket(this, 'BatchBucket', {
       encryption: s3.BucketEncryption.KMS,
@@ -187,6 +205,8 @@ export class GatewayHandlers extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: props.accessLogBucket,
       serverAccessLogsPrefix: 'batch-bucket/',
+      // An overwritten or deleted upload stays recoverable for a day (noncurrent versions expire then).
+      versioned: true,
       removalPolicy,
       lifecycleRules: [
         {
@@ -200,8 +220,15 @@ export class GatewayHandlers extends Construct {
           expiration: Duration.days(props.batchOutputRetentionDays),
         },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: true,
+        },
       ],
     });
+    acknowledge(this.batchBucket, SHARED_ACKNOWLEDGMENTS.noReplication);
+    acknowledge(this.batchBucket, SHARED_ACKNOWLEDGMENTS.noObjectLock);
     this.batchJobsTable = new dynamodb.Table(this, 'BatchJobs', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -210,6 +237,18 @@ export class GatewayHandlers extends Construct {
       encryptionKey: props.encryptionKey,
       removalPolicy,
     });
+    acknowledge(this.batchJobsTable, SHARED_ACKNOWLEDGMENTS.pitrInsteadOfBackupPlan);
+
+    this.batchDeadLetterQueue = new sqs.Queue(this, 'BatchDeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // A dead-letter queue of Lambda, never of another queue.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
+      removalPolicy,
+    });
+    acknowledge(this.batchDeadLetterQueue, SHARED_ACKNOWLEDGMENTS.deadLetterQueueItself);
 
     this.batch = make(
       'Batch',
@@ -221,6 +260,8 @@ export class GatewayHandlers extends Construct {
         [HandlerEnv.batchJobsTable]: this.batchJobsTable.tableName,
         [HandlerEnv.gatewayConfigJson]: JSON.stringify(props.gatewayConfig),
       },
+      undefined,
+      this.batchDeadLetterQueue,
     );
     props.apiKeySecret.grantRead(this.batch.role);
     this.grantBatchData(this.batch.role, props.encryptionKey);
@@ -228,7 +269,7 @@ export class GatewayHandlers extends Construct {
     (this.batchBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
-    new events.Rule(this, 'BatchInputCreated', {
+    const inputCreated = new events.Rule(this, 'BatchInputCreated', {
       description: `${props.stage}: submits each file uploaded under ${BATCH_PREFIXES.input}`,
       eventPattern: {
         source: ['aws.s3'],
@@ -240,16 +281,37 @@ export class GatewayHandlers extends Construct {
       },
       targets: [new targets.LambdaFunction(this.batch.function, { retryAttempts: 2 })],
     });
-    new events.Rule(this, 'BatchPollSchedule', {
+    acknowledge(inputCreated, {
+      ids: nag('EventBusDLQ', 'serverless'),
+      reason:
+        "EventBridge hands the event to Lambda's asynchronous queue, which accepts it unless the function is gone; what fails after that (the handler's errors, after Lambda's retries) lands in the batch dead-letter queue, which is alarmed (BatchDeadLetters).",
+    });
+    const pollSchedule = new events.Rule(this, 'BatchPollSchedule', {
       description: `${props.stage}: polls running OpenAI batches`,
       schedule: HANDLER_SCHEDULES.batchPoll,
       targets: [new targets.LambdaFunction(this.batch.function, { retryAttempts: 0 })],
     });
+    acknowledge(pollSchedule, SHARED_ACKNOWLEDGMENTS.scheduleWithoutDlq);
   }
 
   /** Every handler, for alarms and dashboards. */
   get all(): readonly HouseFunction[] {
     return [this.canary, this.spendReconciliation, this.keyRotation, this.batch];
+  }
+
+  /**
+   * Secrets Manager may invoke the rotation function only to rotate `secret` of this account: the
+   * permission `addRotationSchedule` adds names the service principal alone, so without a source any
+   * account's secret could have Secrets Manager invoke it (a confused deputy).
+   */
+  private allowInvocationOnlyByRotationOf(secret: secretsmanager.ISecret): void {
+    const permissions = this.keyRotation.function.node.children.filter(
+      (child): child is lambda.CfnPermission => child instanceof lambda.CfnPermission,
+    );
+    if (permissions.length !== 1)
+      throw new Error(`GatewayHandlers: expected one rotation permission, found ${permissions.length}`);
+    permissions[0].sourceAccount = Stack.of(this).account;
+    permissions[0].sourceArn = secret.secretArn;
   }
 
   /**

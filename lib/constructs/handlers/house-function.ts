@@ -1,12 +1,15 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRIC_NAMESPACE } from '../../../runtime/metric-names';
+import { SHARED_ACKNOWLEDGMENTS, acknowledge, acknowledgeLogRetention } from '../../acknowledgments';
 
 /** The newest Node.js runtime the installed aws-cdk-lib offers (cdk-nag L1 checks for it). */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -27,6 +30,14 @@ export interface HouseFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** Retention of the function's log group. */
   readonly logRetention: logs.RetentionDays;
+  /** Key that encrypts the function's log group; its policy must let CloudWatch Logs use it. */
+  readonly logKey: kms.IKey;
+  /**
+   * Queue that receives the events of asynchronous invocations that still failed after Lambda's two
+   * retries; the role may send to it.
+   * @default none
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
   /**
    * What happens to the log group when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -44,7 +55,8 @@ export interface HouseFunctionProps {
  * A Lambda function with the house defaults every handler shares (Powertools `examples/app` style):
  * the newest Node.js runtime, ARM64, its own log group with retention in JSON format, X-Ray tracing,
  * an explicit timeout and memory, and a minified esbuild bundle with source maps built by the local
- * esbuild (no Docker). Its role starts with nothing but writing to its own log group.
+ * esbuild (no Docker). Its role starts with nothing but writing to its own log group. Its log group
+ * is encrypted with the given key.
  */
 export class HouseFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -79,8 +91,10 @@ export class HouseFunction extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    acknowledgeLogRetention(this.logGroup, props.logRetention);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${props.handlerName} handler`,
@@ -99,6 +113,7 @@ export class HouseFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
+      deadLetterQueue: props.deadLetterQueue,
       environment,
       bundling: {
         forceDockerBundling: false,
@@ -118,5 +133,8 @@ export class HouseFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `Resource "*" only for actions without resource-level permissions: ${wildcardActions.join(', ')}.`,
     });
+    acknowledge(this.role, SHARED_ACKNOWLEDGMENTS.grantInlinePolicy);
+    acknowledge(this.function, SHARED_ACKNOWLEDGMENTS.lambdaOutsideVpc);
+    acknowledge(this.function, SHARED_ACKNOWLEDGMENTS.lambdaUnreservedConcurrency);
   }
 }

@@ -1,7 +1,9 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SHARED_ACKNOWLEDGMENTS, acknowledge, acknowledgeLogRetention, nag } from '../../acknowledgments';
 
 export interface NetworkProps {
   /** Availability zones the VPC spans (1 to 3). */
@@ -15,6 +17,8 @@ export interface NetworkProps {
   readonly interfaceEndpoints?: boolean;
   /** Retention of the flow log group. */
   readonly flowLogRetention: logs.RetentionDays;
+  /** Key that encrypts the flow log group; its policy must let CloudWatch Logs use it. */
+  readonly flowLogKey: kms.IKey;
   /**
    * What happens to the flow log group when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -47,7 +51,8 @@ export class Network extends Construct {
       maxAzs: props.maxAzs,
       natGateways: props.natGateways,
       subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Nothing launched here needs a public IP: the ALB and the NAT gateways bring their own.
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
       ],
       gatewayEndpoints: {
@@ -58,12 +63,33 @@ export class Network extends Construct {
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention,
+      encryptionKey: props.flowLogKey,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    this.vpc.addFlowLog('FlowLog', {
+    acknowledgeLogRetention(flowLogGroup, props.flowLogRetention);
+    const flowLog = this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+    acknowledge(flowLog, SHARED_ACKNOWLEDGMENTS.grantInlinePolicy);
+    // The provider of the Vpc's restrictDefaultSecurityGroup custom resource, one per stack.
+    const restrictDefaultSgProvider = Stack.of(this).node.tryFindChild(
+      'Custom::VpcRestrictDefaultSGCustomResourceProvider',
+    );
+    if (restrictDefaultSgProvider) {
+      acknowledge(restrictDefaultSgProvider, {
+        ids: [...SHARED_ACKNOWLEDGMENTS.lambdaOutsideVpc.ids],
+        reason:
+          "aws-cdk-lib's provider that strips the default security group's rules at deploy time: it calls only the EC2 API, runs only during deployments, and cannot run inside the VPC whose security group it is fixing before that VPC's egress exists.",
+      });
+    }
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledge(subnet.node.findChild('DefaultRoute'), {
+        ids: nag('VPCNoUnrestrictedRouteToIGW', 'nist', 'hipaa', 'pci'),
+        reason:
+          "The public subnets' route to the internet gateway is what an internet-facing ALB and the NAT gateways need; no task, cache node or handler runs in these subnets, and they assign no public IPs.",
+      });
+    }
 
     if (props.interfaceEndpoints) {
       const services = {
@@ -78,8 +104,12 @@ export class Network extends Construct {
           privateDnsEnabled: true,
           subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
         });
-        Validations.of(endpoint).acknowledge({
-          id: 'AwsSolutions-EC23',
+        acknowledge(endpoint, {
+          ids: [
+            'AwsSolutions-EC23',
+            ...nag('EC2RestrictedCommonPorts', 'nist', 'hipaa', 'pci'),
+            ...nag('EC2RestrictedSSH', 'nist', 'hipaa', 'pci'),
+          ],
           reason:
             "The endpoint's only ingress is HTTPS from this VPC's own CIDR, a token cdk-nag cannot resolve; nothing outside the VPC can reach it.",
         });

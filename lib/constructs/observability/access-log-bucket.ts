@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SHARED_ACKNOWLEDGMENTS, acknowledge, controlTower, nag } from '../../acknowledgments';
 
 export interface AccessLogBucketProps {
   /** Days access logs are kept. */
@@ -30,5 +31,33 @@ export class AccessLogBucket extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(props.retentionDays) }],
     });
+    acknowledge(this.bucket, {
+      ids: [
+        ...nag('S3DefaultEncryptionKMS', 'nist', 'hipaa', 'pci'),
+        controlTower('s3_bucket_default_encryption_kms_check'),
+      ],
+      reason:
+        'ALB access log delivery writes only to buckets encrypted with SSE-S3 (Amazon S3 managed keys); a customer-managed key would stop the ALB logs.',
+    });
+    acknowledge(this.bucket, {
+      ids: [controlTower('s3_bucket_logging_enabled_check')],
+      reason:
+        'This bucket is the destination of the server access logs; logging it into itself would log every log delivery, and another log bucket would only move the question.',
+    });
+    acknowledge(this.bucket, {
+      ids: [
+        ...nag('S3BucketVersioningEnabled', 'nist', 'hipaa', 'pci'),
+        controlTower('s3_bucket_versioning_enabled_check'),
+      ],
+      reason:
+        'Log objects are written once by the log delivery services and never overwritten; versioning would only keep expired logs as noncurrent versions. The bucket policy grants writes to the log delivery principals only, over TLS.',
+    });
+    acknowledge(this.bucket, {
+      ids: [controlTower('s3_event_notifications_enabled_check')],
+      reason:
+        'Nothing reacts to a new log object: the logs are read on demand (Athena, the console) when investigating.',
+    });
+    acknowledge(this.bucket, SHARED_ACKNOWLEDGMENTS.noReplication);
+    acknowledge(this.bucket, SHARED_ACKNOWLEDGMENTS.noObjectLock);
   }
 }

@@ -5,6 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CanaryMetric, Dimension, GatewayMetric, METRIC_NAMESPACE } from '../../../runtime/metric-names';
 import type { HouseFunction } from '../handlers/house-function';
@@ -33,6 +34,10 @@ export interface ObservabilityProps {
   readonly spendLedgerTable: dynamodb.ITable;
   /** Lambda handlers to watch for errors and throttles. */
   readonly handlers: readonly HouseFunction[];
+  /** Dead-letter queue of the batch handler: an upload or poll that failed after Lambda's retries. */
+  readonly batchDeadLetterQueue: sqs.IQueue;
+  /** Dead-letter queue of the on-call subscriptions: a notification no endpoint took. */
+  readonly onCallDeadLetterQueue: sqs.IQueue;
   /** The gateway's stage-wide monthly OpenAI budget, USD. */
   readonly monthlyBudgetUsd: number;
   /** Percent of the budget at which on-call is told. */
@@ -327,6 +332,26 @@ export class Observability extends Construct {
       what: `${t.unhealthyTargets} or more gateway targets failed the /readyz health check for 3 minutes.`,
       why: 'Capacity is lower than it looks; with every target unhealthy the ALB answers 503.',
       section: 'unhealthyTargets',
+    });
+    this.addAlarm('BatchDeadLetters', {
+      metric: props.batchDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: FIVE_MINUTES,
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      what: 'The batch dead-letter queue holds a message: a batch invocation still failed after Lambda retried it twice.',
+      why: 'An uploaded batch file was not submitted to OpenAI (or a poll failed), and nothing retries it: the caller waits for output that will not come.',
+      section: 'batchDeadLetters',
+    });
+    this.addAlarm('OnCallDeadLetters', {
+      metric: props.onCallDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: FIVE_MINUTES,
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      what: 'The on-call dead-letter queue holds a message: SNS could not deliver a notification to a subscription (pager or email).',
+      why: 'An alarm or budget notification did not reach on-call through that channel: a page may have been missed.',
+      section: 'onCallDeadLetters',
     });
     for (const handler of props.handlers) {
       const name = handler.node.id;

@@ -1,9 +1,12 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { SHARED_ACKNOWLEDGMENTS, acknowledge } from '../../acknowledgments';
+import { denyGrantsExceptForAwsResources } from '../secrets/key-policy';
 
 export interface OnCallTopicProps {
   /** Stage name, in the topic's display name. */
@@ -22,17 +25,27 @@ export interface OnCallTopicProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** Services that publish to the topic and so must use its key. */
-const PUBLISHING_SERVICES = ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com'] as const;
+/**
+ * Services that must use the topic's key: CloudWatch and AWS Budgets publish to the topic, SNS moves
+ * undeliverable notifications to the dead-letter queue, which the same key encrypts.
+ */
+const KEY_USING_SERVICES = [
+  'cloudwatch.amazonaws.com',
+  'budgets.amazonaws.com',
+  'sns.amazonaws.com',
+] as const;
 
 /**
  * The stage's one on-call SNS topic. It is encrypted with a customer-managed key whose policy lets
  * CloudWatch and AWS Budgets use it (neither can publish to a topic under the AWS managed SNS key),
- * refuses non-TLS publishers, and lets AWS Budgets of this account publish.
+ * refuses non-TLS publishers, and lets AWS Budgets of this account publish. A notification no
+ * subscription endpoint took (the pager down, an email bouncing) goes to `deadLetterQueue`, whose depth
+ * is alarmed, instead of being dropped after SNS's retries.
  */
 export class OnCallTopic extends Construct {
   readonly topic: sns.Topic;
   readonly key: kms.Key;
+  readonly deadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: OnCallTopicProps) {
     super(scope, id);
@@ -46,7 +59,8 @@ export class OnCallTopic extends Construct {
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    for (const service of PUBLISHING_SERVICES) {
+    denyGrantsExceptForAwsResources(this.key);
+    for (const service of KEY_USING_SERVICES) {
       this.key.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: `Allow${service.split('.')[0]}ToPublishEncrypted`,
@@ -56,6 +70,16 @@ export class OnCallTopic extends Construct {
         }),
       );
     }
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // A dead-letter queue of SNS subscriptions, never of another queue.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.deadLetterQueue, SHARED_ACKNOWLEDGMENTS.deadLetterQueueItself);
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: `${props.stage} on-call`,
@@ -71,10 +95,15 @@ export class OnCallTopic extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': this.topic.env.account } },
       }),
     );
-    for (const email of props.emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    const deadLetterQueue = this.deadLetterQueue;
+    for (const email of props.emails)
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue }));
     if (props.pagerUrl) {
       this.topic.addSubscription(
-        new subscriptions.UrlSubscription(props.pagerUrl, { protocol: sns.SubscriptionProtocol.HTTPS }),
+        new subscriptions.UrlSubscription(props.pagerUrl, {
+          protocol: sns.SubscriptionProtocol.HTTPS,
+          deadLetterQueue,
+        }),
       );
     }
   }

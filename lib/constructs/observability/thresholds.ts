@@ -103,6 +103,8 @@ export const RUNBOOK_SECTIONS = {
   unhealthyTargets: 'unhealthy-targets',
   lambdaErrors: 'lambda-errors',
   lambdaThrottles: 'lambda-throttles',
+  batchDeadLetters: 'batch-dead-letters',
+  onCallDeadLetters: 'on-call-dead-letters',
   budget: 'aws-budget',
 } as const;
 export type RunbookSection = keyof typeof RUNBOOK_SECTIONS;

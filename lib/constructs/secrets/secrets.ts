@@ -1,9 +1,11 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SecretField } from '../../../runtime/secrets';
+import { acknowledge, nag } from '../../acknowledgments';
+import { allowLogGroupEncryption, denyGrantsExceptForAwsResources } from './key-policy';
 
 export interface StageSecretsProps {
   /** Stage name, used in the secrets' descriptions. */
@@ -40,6 +42,9 @@ export class StageSecrets extends Construct {
       pendingWindow: Duration.days(30),
       removalPolicy,
     });
+    denyGrantsExceptForAwsResources(this.key);
+    // The stage's log groups are encrypted with this key too.
+    allowLogGroupEncryption(this.key);
 
     this.apiKey = this.emptySecret('OpenAIApiKey', {
       description: `${props.stage}: OpenAI project API key as {"${SecretField.apiKey}": "sk-...", "${SecretField.serviceAccountId}": "..."}`,
@@ -49,8 +54,8 @@ export class StageSecrets extends Construct {
       description: `${props.stage}: OpenAI admin key as {"${SecretField.adminKey}": "sk-admin-..."}`,
       removalPolicy,
     });
-    Validations.of(this.adminKey).acknowledge({
-      id: 'AwsSolutions-SMG4',
+    acknowledge(this.adminKey, {
+      ids: ['AwsSolutions-SMG4', ...nag('SecretsManagerRotationEnabled', 'nist', 'hipaa')],
       reason:
         'The admin key is organization-wide and belongs to an organization owner, not to this stage; the owner rotates it by hand (docs/runbook.md, "Rotating the admin key"). Only the project key is rotated by a Lambda.',
     });
@@ -67,8 +72,8 @@ export class StageSecrets extends Construct {
         excludePunctuation: true,
       },
     });
-    Validations.of(this.redisAuth).acknowledge({
-      id: 'AwsSolutions-SMG4',
+    acknowledge(this.redisAuth, {
+      ids: ['AwsSolutions-SMG4', ...nag('SecretsManagerRotationEnabled', 'nist', 'hipaa')],
       reason:
         'The ElastiCache AUTH token changes only through a replication-group update (AuthTokenUpdateStrategy ROTATE then SET); a plain Secrets Manager rotation would lock the gateway out. Runbook: rotate it with a deployment.',
     });

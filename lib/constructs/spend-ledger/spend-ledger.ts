@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { SpendLedgerKey } from '../../../runtime/spend-ledger-schema';
+import { SHARED_ACKNOWLEDGMENTS, acknowledge } from '../../acknowledgments';
 
 export interface SpendLedgerProps {
   /**
@@ -45,6 +46,7 @@ export class SpendLedger extends Construct {
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });
+    acknowledge(this.table, SHARED_ACKNOWLEDGMENTS.pitrInsteadOfBackupPlan);
   }
 
   get tableName(): string {

@@ -20,6 +20,9 @@ import { LAMBDA_ROOT } from '../synth';
 
 const env = { account: '111111111111', region: 'us-east-1' };
 const newStack = (): Stack => new Stack(new App(), 'Test', { env });
+/** A key for the log groups of constructs that fail validation before they use it. */
+const logKey = (): kms.IKey =>
+  kms.Key.fromKeyArn(newStack(), 'LogKey', `arn:aws:kms:${env.region}:${env.account}:key/test`);
 
 describe('construct props are validated up front with precise messages', () => {
   it('Network', () => {
@@ -29,6 +32,7 @@ describe('construct props are validated up front with precise messages', () => {
           maxAzs: 4,
           natGateways: 1,
           flowLogRetention: logs.RetentionDays.ONE_WEEK,
+          flowLogKey: logKey(),
         }),
     ).toThrow(new Error('Network: maxAzs must be 1, 2 or 3, got 4'));
     expect(
@@ -37,6 +41,7 @@ describe('construct props are validated up front with precise messages', () => {
           maxAzs: 2,
           natGateways: 3,
           flowLogRetention: logs.RetentionDays.ONE_WEEK,
+          flowLogKey: logKey(),
         }),
     ).toThrow(new Error('Network: natGateways must be from 1 to maxAzs (2), got 3'));
   });
@@ -94,6 +99,8 @@ describe('construct props are validated up front with precise messages', () => {
       wafRequestsPer5MinPerIp: 100,
       accessLogBucket: new s3.Bucket(stack, 'Logs'),
       logRetention: logs.RetentionDays.ONE_WEEK,
+      logKey: logKey(),
+      wafLogName: 'test',
     });
 
     it('refuses scaling bounds with min above max', () => {
@@ -119,9 +126,19 @@ describe('construct props are validated up front with precise messages', () => {
   });
 
   it('GatewayWebAcl', () => {
-    expect(
-      () => new GatewayWebAcl(newStack(), 'W', { loadBalancerArn: 'arn', requestsPer5MinPerIp: 5 }),
-    ).toThrow(new Error('GatewayWebAcl: requestsPer5MinPerIp must be an integer of at least 10, got 5'));
+    const props = {
+      loadBalancerArn: 'arn',
+      requestsPer5MinPerIp: 100,
+      logGroupName: 'aws-waf-logs-test',
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      logKey: logKey(),
+    };
+    expect(() => new GatewayWebAcl(newStack(), 'W', { ...props, requestsPer5MinPerIp: 5 })).toThrow(
+      new Error('GatewayWebAcl: requestsPer5MinPerIp must be an integer of at least 10, got 5'),
+    );
+    expect(() => new GatewayWebAcl(newStack(), 'W', { ...props, logGroupName: 'waf-test' })).toThrow(
+      new Error('GatewayWebAcl: logGroupName must start with "aws-waf-logs-", got "waf-test"'),
+    );
   });
 
   it('HouseFunction refuses a handler without an entry file', () => {
@@ -135,6 +152,7 @@ describe('construct props are validated up front with precise messages', () => {
           memoryMiB: 128,
           environment: {},
           logRetention: logs.RetentionDays.ONE_WEEK,
+          logKey: logKey(),
         }),
     ).toThrow(
       new Error(
@@ -154,6 +172,7 @@ describe('construct props are validated up front with precise messages', () => {
           memoryMiB: 128,
           environment: { BIG: 'x'.repeat(5000) },
           logRetention: logs.RetentionDays.ONE_WEEK,
+          logKey: logKey(),
         }),
     ).toThrow(/^HouseFunction canary: environment is \d+ bytes, above Lambda's 4096-byte limit$/);
   });

@@ -14,7 +14,7 @@ let staging: SynthesizedStage;
 let production: SynthesizedStage;
 
 beforeAll(() => {
-  // One app, both stages, cdk-nag on: synth throws on any unacknowledged AwsSolutions finding.
+  // One app, both stages, every compliance pack on: synth throws on any unacknowledged finding.
   [staging, production] = synthStages(stagingConfig, productionConfig);
 });
 
@@ -658,7 +658,7 @@ describe.each([
   });
 
   describe('observability', () => {
-    it('has one on-call topic, encrypted with a key CloudWatch and Budgets may use, TLS only', () => {
+    it('has one on-call topic, encrypted with a key CloudWatch, Budgets and SNS (its dead letters) may use, TLS only', () => {
       const [topicId, topic] = onlyResource(s, 'AWS::SNS::Topic');
       const keyId = topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0];
       const keyPolicy = (s.json.Resources[keyId].Properties.KeyPolicy.Statement as Json[]).filter(
@@ -667,6 +667,7 @@ describe.each([
       expect(keyPolicy.map((st) => st.Principal.Service).sort()).toEqual([
         'budgets.amazonaws.com',
         'cloudwatch.amazonaws.com',
+        'sns.amazonaws.com',
       ]);
       for (const st of keyPolicy) expect(st.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
       const topicPolicy = onlyResource(s, 'AWS::SNS::TopicPolicy')[1].Properties;
@@ -701,7 +702,7 @@ describe.each([
     it('sends every alarm, and its recovery, to the on-call topic', () => {
       const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
       const alarms = resourcesOf(s, 'AWS::CloudWatch::Alarm');
-      expect(alarms.length).toBe(21 + 2 * 4);
+      expect(alarms.length).toBe(23 + 2 * 4);
       for (const [, alarm] of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([topic]);
         expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -1104,5 +1105,165 @@ describe('the synthesized app', () => {
     );
     expect(JSON.stringify(staging.json)).not.toMatch(/Fn::ImportValue/);
     expect(JSON.stringify(production.json)).not.toMatch(/Fn::ImportValue/);
+  });
+});
+
+describe('compliance fixes (synth above ran every compliance pack)', () => {
+  const stages = (): [string, SynthesizedStage][] => [
+    ['Staging', staging],
+    ['Production', production],
+  ];
+
+  it('lets Secrets Manager invoke the rotation function only for this account and this secret', () => {
+    for (const [, s] of stages()) {
+      const permissions = resourcesOf(s, 'AWS::Lambda::Permission').map(([, p]) => p.Properties as Json);
+      // Every invoke permission names its source; the rotation one is Secrets Manager's.
+      for (const p of permissions) expect(p.SourceArn).toBeDefined();
+      const rotation = permissions.filter((p) => p.Principal === 'secretsmanager.amazonaws.com');
+      expect(rotation).toHaveLength(1);
+      expect(rotation[0]).toMatchObject({
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: s.stage.gatewayStack.account,
+        SourceArn: { Ref: logicalId(s, 'AWS::SecretsManager::Secret', 'SecretsOpenAIApiKey') },
+      });
+    }
+  });
+
+  it('logs WAF to an aws-waf-logs- group on the stage key, with authorization redacted', () => {
+    for (const [name, s] of stages()) {
+      const webAcl = logicalId(s, 'AWS::WAFv2::WebACL', 'GatewayWaf');
+      const wafLogs = logicalId(s, 'AWS::Logs::LogGroup', 'GatewayWafLogs');
+      const [, logging] = onlyResource(s, 'AWS::WAFv2::LoggingConfiguration');
+      expect(logging.Properties.ResourceArn).toEqual({ 'Fn::GetAtt': [webAcl, 'Arn'] });
+      expect(logging.Properties.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
+      expect(JSON.stringify(logging.Properties.LogDestinationConfigs)).toContain(
+        `:log-group:aws-waf-logs-${APPLICATION}-${name}`,
+      );
+      expect(s.json.Resources[wafLogs].Properties.LogGroupName).toBe(`aws-waf-logs-${APPLICATION}-${name}`);
+    }
+  });
+
+  it('encrypts every log group with the stage key, which lets CloudWatch Logs use it for this account only', () => {
+    for (const [, s] of stages()) {
+      const key = logicalId(s, 'AWS::KMS::Key', 'SecretsKey');
+      const logGroups = resourcesOf(s, 'AWS::Logs::LogGroup');
+      expect(logGroups.length).toBeGreaterThanOrEqual(7); // flow logs, gateway, WAF, four handlers
+      for (const [, logGroup] of logGroups)
+        expect(logGroup.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+      const statements = s.json.Resources[key].Properties.KeyPolicy.Statement as Json[];
+      const logsStatement = statements.find(
+        (st) => st.Sid === 'CloudWatchLogsEncryptsThisAccountsLogGroups',
+      )!;
+      expect(logsStatement.Principal).toEqual({ Service: 'logs.us-east-1.amazonaws.com' });
+      expect(JSON.stringify(logsStatement.Condition.ArnLike)).toContain('kms:EncryptionContext:aws:logs:arn');
+    }
+  });
+
+  it('denies KMS grants that are not for AWS resources on both keys', () => {
+    for (const [, s] of stages()) {
+      for (const [, key] of resourcesOf(s, 'AWS::KMS::Key')) {
+        expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+          expect.objectContaining({
+            Sid: 'GrantsOnlyForAwsResources',
+            Effect: 'Deny',
+            Action: 'kms:CreateGrant',
+            Condition: {
+              BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+            },
+          }),
+        );
+      }
+    }
+  });
+
+  it('assigns no public IP on launch in any subnet', () => {
+    for (const [, s] of stages()) {
+      const subnets = resourcesOf(s, 'AWS::EC2::Subnet');
+      expect(subnets.length).toBeGreaterThan(0);
+      for (const [, subnet] of subnets) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    }
+  });
+
+  it('runs the container as the unprivileged node user with the task memory as hard limit', () => {
+    for (const [, s] of stages()) {
+      const [, task] = onlyResource(s, 'AWS::ECS::TaskDefinition');
+      const [container] = task.Properties.ContainerDefinitions as Json[];
+      expect(container.User).toBe('1000:1000');
+      expect(container.Memory).toBe(Number(task.Properties.Memory));
+    }
+  });
+
+  it('sends failed batch invocations to an encrypted, TLS-only dead-letter queue that is alarmed', () => {
+    for (const [name, s] of stages()) {
+      const queue = logicalId(s, 'AWS::SQS::Queue', 'HandlersBatchDeadLetters');
+      const key = logicalId(s, 'AWS::KMS::Key', 'SecretsKey');
+      expect(s.json.Resources[queue].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+      const batch = logicalId(s, 'AWS::Lambda::Function', 'HandlersBatchFunction');
+      expect(s.json.Resources[batch].Properties.DeadLetterConfig).toEqual({
+        TargetArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+      });
+      const queuePolicy = resourcesOf(s, 'AWS::SQS::QueuePolicy').find(([, p]) =>
+        JSON.stringify(p.Properties.Queues).includes(queue),
+      )![1];
+      expect(queuePolicy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+      const alarm = s.template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { AlarmName: `${APPLICATION}-${name}-BatchDeadLetters` },
+      });
+      const [alarmProps] = Object.values(alarm).map((a) => a.Properties as Json);
+      expect(alarmProps).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      });
+      expect(alarmProps.AlarmDescription).toContain(`${RUNBOOK_URL}#${RUNBOOK_SECTIONS.batchDeadLetters}`);
+      expect(alarmProps.AlarmActions).toHaveLength(1);
+    }
+  });
+
+  it('gives every on-call subscription a redrive policy to an alarmed dead-letter queue', () => {
+    for (const [name, s] of stages()) {
+      const queue = logicalId(s, 'AWS::SQS::Queue', 'OnCallDeadLetters');
+      const subscriptions = resourcesOf(s, 'AWS::SNS::Subscription');
+      expect(subscriptions.length).toBeGreaterThan(0);
+      for (const [, subscription] of subscriptions) {
+        expect(subscription.Properties.RedrivePolicy).toEqual({
+          deadLetterTargetArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+        });
+      }
+      if (name === 'Production') {
+        expect(subscriptions.map(([, sub]) => sub.Properties.Protocol)).toContain('https');
+      }
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `${APPLICATION}-${name}-OnCallDeadLetters`,
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      });
+    }
+  });
+
+  it('versions the batch bucket and expires its noncurrent versions after a day', () => {
+    for (const [, s] of stages()) {
+      const bucket = s.json.Resources[logicalId(s, 'AWS::S3::Bucket', 'HandlersBatchBucket')].Properties;
+      expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(bucket.LifecycleConfiguration.Rules).toContainEqual(
+        expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }),
+      );
+    }
+  });
+
+  it("acknowledges staging's plain-HTTP listener with the documented reason, and production has none", () => {
+    const reasons = (s: SynthesizedStage): string[] =>
+      s.stage.gatewayStack.gateway.loadBalancer.node
+        .findAll()
+        .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+        .flatMap((m) => Object.entries(m.data as Record<string, string>))
+        .filter(([id]) => id.includes('ALBHttpToHttpsRedirection'))
+        .map(([, reason]) => reason);
+    expect(reasons(staging).length).toBeGreaterThan(0);
+    for (const reason of reasons(staging)) expect(reason).toContain('docs/threat-model.md');
+    expect(reasons(production)).toEqual([]);
   });
 });
