@@ -210,6 +210,7 @@ export class GatewayStack extends Stack {
       notifyAtPercent: gatewayConfig.budget.notifyAtPercent,
       clientIds: gatewayConfig.clients.map((c) => c.id),
     });
+    this.gateway.rollBackOnAlarms(this.observability.deploymentAlarms);
     this.budget = new StageBudget(this, 'Budget', {
       budgetName: `${APPLICATION}-${config.name}-monthly`,
       monthlyUsd: config.infraBudget.monthlyUsd,

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -84,7 +85,7 @@ export interface GatewayServiceProps {
 /**
  * The gateway: ECS Fargate tasks in the private subnets behind an Application Load Balancer with WAF,
  * access logs, a readiness health check, CPU and request-count autoscaling, and a deployment circuit
- * breaker that rolls back. The container gets ARNs, never secret values.
+ * breaker that rolls back (plus deployment alarms, `rollBackOnAlarms`). The container gets ARNs, never secret values.
  */
 export class GatewayService extends Construct {
   readonly cluster: ecs.Cluster;
@@ -277,6 +278,19 @@ export class GatewayService extends Construct {
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
     });
+  }
+
+  /**
+   * Rolls a deployment back on its own when one of `alarms` fires while it runs, beside the circuit
+   * breaker (which sees only tasks that never become healthy; these see healthy tasks that serve errors
+   * or slowly). The alarms watch this service's load balancer and target group, so they are made after
+   * it and given here; the service references them by name, so CloudFormation creates them first.
+   */
+  rollBackOnAlarms(alarms: readonly cloudwatch.IAlarm[]): void {
+    this.service.enableDeploymentAlarms(
+      alarms.map((alarm) => alarm.alarmName),
+      { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
+    );
   }
 
   /** Security group of the tasks, for the cache to allow. */
