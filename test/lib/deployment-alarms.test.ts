@@ -74,13 +74,21 @@ describe.each([
   it("rolls a deployment back when the gateway's target 5xx or latency alarm fires, beside the circuit breaker", () => {
     const services = resourcesOf(s, 'AWS::ECS::Service');
     expect(services).toHaveLength(1);
-    const deployment = services[0][1].Properties.DeploymentConfiguration;
+    const [, service] = services[0];
+    const deployment = service.Properties.DeploymentConfiguration;
     expect(deployment.DeploymentCircuitBreaker).toEqual({ Enable: true, Rollback: true });
     expect(deployment.Alarms).toEqual({
       Enable: true,
       Rollback: true,
-      AlarmNames: [{ Ref: alarmLogicalId('Target5xx') }, { Ref: alarmLogicalId('AlbTargetLatency') }],
+      AlarmNames: [
+        `${APPLICATION}-${config.name}-Target5xx`,
+        `${APPLICATION}-${config.name}-AlbTargetLatency`,
+      ],
     });
+    // Named literally, so the service must depend on them for CloudFormation to create them first.
+    expect(service.DependsOn).toEqual(
+      expect.arrayContaining([alarmLogicalId('Target5xx'), alarmLogicalId('AlbTargetLatency')]),
+    );
   });
 
   it('has no dependency cycle (the alarms watch the load balancer the service registers with)', () => {

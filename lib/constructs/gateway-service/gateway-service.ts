@@ -284,13 +284,18 @@ export class GatewayService extends Construct {
    * Rolls a deployment back on its own when one of `alarms` fires while it runs, beside the circuit
    * breaker (which sees only tasks that never become healthy; these see healthy tasks that serve errors
    * or slowly). The alarms watch this service's load balancer and target group, so they are made after
-   * it and given here; the service references them by name, so CloudFormation creates them first.
+   * it and given here. Each must have an explicit name: the service names it literally and depends on
+   * it, so CloudFormation creates the alarm first (a `Ref` would do the same, with a synth note per alarm).
    */
-  rollBackOnAlarms(alarms: readonly cloudwatch.IAlarm[]): void {
-    this.service.enableDeploymentAlarms(
-      alarms.map((alarm) => alarm.alarmName),
-      { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
-    );
+  rollBackOnAlarms(alarms: readonly cloudwatch.Alarm[]): void {
+    const names = alarms.map((alarm) => {
+      const name = (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName;
+      if (!name)
+        throw new Error(`GatewayService: deployment alarm ${alarm.node.path} needs an explicit alarmName`);
+      this.service.node.addDependency(alarm);
+      return name;
+    });
+    this.service.enableDeploymentAlarms(names, { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
   }
 
   /** Security group of the tasks, for the cache to allow. */
