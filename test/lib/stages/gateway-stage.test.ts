@@ -997,6 +997,7 @@ describe.each([
       'AdminKeySecretArn',
       'ApiKeySecretArn',
       'BatchBucketName',
+      'CanaryFunctionName',
       'DashboardName',
       'GatewayUrl',
       'OnCallTopicArn',
