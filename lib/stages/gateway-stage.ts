@@ -22,6 +22,7 @@ import { StageConfig } from '../config/types';
 import { validateStageConfig } from '../config/validate';
 import { StageBudget } from '../constructs/budgets/stage-budget';
 import { GatewayCache } from '../constructs/cache/cache';
+import { DeploymentCheckAccess } from '../constructs/deployment-check/deployment-check-access';
 import { GatewayService } from '../constructs/gateway-service/gateway-service';
 import { GatewayHandlers } from '../constructs/handlers/gateway-handlers';
 import { Network } from '../constructs/network/network';
@@ -44,6 +45,21 @@ export interface GatewayStageProps extends Omit<StageProps, 'env' | 'stageName'>
   readonly gatewayImageDirectory: string;
   /** Folder with one `<handler>/index.ts` per Lambda handler. */
   readonly lambdaRoot: string;
+  /**
+   * A pipeline's post-deployment check (`bin/pipeline.ts`): the stage gets a role, assumable only by
+   * the check step's role, that may invoke the canary and read the stage's alarms.
+   * @default none (deployed with `cdk deploy`)
+   */
+  readonly deploymentCheck?: DeploymentCheckProps;
+}
+
+export interface DeploymentCheckProps {
+  /** Name of the role the stage makes for the check. */
+  readonly roleName: string;
+  /** Account of the pipeline's check step role. */
+  readonly checkStepAccount: string;
+  /** Name of the pipeline's check step role, the only principal that may assume the stage's role. */
+  readonly checkStepRoleName: string;
 }
 
 /** One environment (staging or production): its config validated, its stack composed, everything tagged. */
@@ -58,6 +74,7 @@ export class GatewayStage extends Stage {
       gatewayConfig,
       gatewayImageDirectory: props.gatewayImageDirectory,
       lambdaRoot: props.lambdaRoot,
+      deploymentCheck: props.deploymentCheck,
       terminationProtection: props.config.production,
       description: `${APPLICATION} ${props.config.name}: OpenAI gateway, handlers, alarms and budget`,
     });
@@ -73,7 +90,12 @@ export interface GatewayStackProps extends StackProps {
   readonly gatewayConfig: GatewayConfig;
   readonly gatewayImageDirectory: string;
   readonly lambdaRoot: string;
+  /** @default none */
+  readonly deploymentCheck?: DeploymentCheckProps;
 }
+
+/** Prefix of every alarm name of a stage (`Observability` appends the alarm's id). */
+export const alarmNamePrefix = (stage: string): string => `${APPLICATION}-${stage}-`;
 
 /**
  * Everything of one stage in one stack: the secret rotation schedule, the cache's security group rules
@@ -90,6 +112,8 @@ export class GatewayStack extends Stack {
   readonly onCall: OnCallTopic;
   readonly observability: Observability;
   readonly budget: StageBudget;
+  /** The stack's outputs by name (docs/deploying.md lists them). */
+  readonly outputs: Readonly<Record<string, CfnOutput>>;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
@@ -215,6 +239,7 @@ export class GatewayStack extends Stack {
       notifyAtPercent: gatewayConfig.budget.notifyAtPercent,
       clientIds: gatewayConfig.clients.map((c) => c.id),
     });
+    this.gateway.rollBackOnAlarms(this.observability.deploymentAlarms);
     this.budget = new StageBudget(this, 'Budget', {
       budgetName: `${APPLICATION}-${config.name}-monthly`,
       monthlyUsd: config.infraBudget.monthlyUsd,
@@ -234,9 +259,22 @@ export class GatewayStack extends Stack {
       BatchBucketName: [this.handlers.batchBucket.bucketName, 'Upload batch JSONL files under input/'],
       OnCallTopicArn: [this.onCall.topic.topicArn, 'Alarms and budget notifications'],
       DashboardName: [this.observability.dashboard.dashboardName, 'CloudWatch dashboard of the stage'],
+      CanaryFunctionName: [this.handlers.canary.function.functionName, 'Invoke to run the canary once'],
     };
-    for (const [id, [value, description]] of Object.entries(outputs))
-      new CfnOutput(this, id, { value, description });
+    this.outputs = Object.fromEntries(
+      Object.entries(outputs).map(([id, [value, description]]) => [
+        id,
+        new CfnOutput(this, id, { value, description }),
+      ]),
+    );
+
+    if (props.deploymentCheck) {
+      new DeploymentCheckAccess(this, 'DeploymentCheck', {
+        ...props.deploymentCheck,
+        canary: this.handlers.canary.function,
+        alarmNamePrefix: alarmNamePrefix(config.name),
+      });
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -98,7 +99,7 @@ export interface GatewayServiceProps {
 /**
  * The gateway: ECS Fargate tasks in the private subnets behind an Application Load Balancer with WAF,
  * access logs, a readiness health check, CPU and request-count autoscaling, and a deployment circuit
- * breaker that rolls back. The container gets ARNs, never secret values.
+ * breaker that rolls back (plus deployment alarms, `rollBackOnAlarms`). The container gets ARNs, never secret values.
  */
 export class GatewayService extends Construct {
   readonly cluster: ecs.Cluster;
@@ -329,6 +330,24 @@ export class GatewayService extends Construct {
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
     });
+  }
+
+  /**
+   * Rolls a deployment back on its own when one of `alarms` fires while it runs, beside the circuit
+   * breaker (which sees only tasks that never become healthy; these see healthy tasks that serve errors
+   * or slowly). The alarms watch this service's load balancer and target group, so they are made after
+   * it and given here. Each must have an explicit name: the service names it literally and depends on
+   * it, so CloudFormation creates the alarm first (a `Ref` would do the same, with a synth note per alarm).
+   */
+  rollBackOnAlarms(alarms: readonly cloudwatch.Alarm[]): void {
+    const names = alarms.map((alarm) => {
+      const name = (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName;
+      if (!name)
+        throw new Error(`GatewayService: deployment alarm ${alarm.node.path} needs an explicit alarmName`);
+      this.service.node.addDependency(alarm);
+      return name;
+    });
+    this.service.enableDeploymentAlarms(names, { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
   }
 
   /** Security group of the tasks, for the cache to allow. */

@@ -82,6 +82,11 @@ interface AlarmSpec extends AlarmText {
  */
 export class Observability extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
+  /**
+   * The alarms a bad gateway deployment trips: target 5xx rate and target response time. The gateway
+   * service rolls a deployment back when one fires during it (`GatewayService.rollBackOnAlarms`).
+   */
+  readonly deploymentAlarms: readonly cloudwatch.Alarm[];
   readonly dashboard: cloudwatch.Dashboard;
   readonly thresholds: AlarmThresholds;
   private readonly props: ObservabilityProps;
@@ -110,7 +115,7 @@ export class Observability extends Construct {
         period: FIVE_MINUTES,
       });
 
-    this.addAlarm('AlbTargetLatency', {
+    const targetLatency = this.addAlarm('AlbTargetLatency', {
       metric: lb.targetResponseTime({ period: FIVE_MINUTES, statistic: 'p99' }),
       threshold: t.albTargetP99Seconds,
       evaluationPeriods: 3,
@@ -129,7 +134,7 @@ export class Observability extends Construct {
       why: 'The ALB had no healthy target or a target closed the connection: callers get errors that never reached the gateway.',
       section: 'alb5xx',
     });
-    this.addAlarm('Target5xx', {
+    const target5xx = this.addAlarm('Target5xx', {
       metric: percentOf(
         tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: FIVE_MINUTES, statistic: 'Sum' }),
         'Target 5xx %',
@@ -139,6 +144,7 @@ export class Observability extends Construct {
       why: 'The gateway is failing requests: upstream errors after retries, a missing secret, or a gateway bug.',
       section: 'target5xx',
     });
+    this.deploymentAlarms = [target5xx, targetLatency];
     this.addAlarm('UpstreamLatency', {
       metric: this.stageMetric(GatewayMetric.upstreamLatency, 'p99'),
       threshold: t.upstreamLatencyP99Ms,

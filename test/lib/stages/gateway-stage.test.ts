@@ -998,6 +998,7 @@ describe.each([
       'AdminKeySecretArn',
       'ApiKeySecretArn',
       'BatchBucketName',
+      'CanaryFunctionName',
       'DashboardName',
       'GatewayUrl',
       'OnCallTopicArn',
