@@ -68,7 +68,7 @@ const FULL: BenchSettings = {
   rateLimitRpm: 600,
   rateLimitLoadFactor: 2,
   rateLimitRunMs: 12_000,
-  soakMs: 90_000,
+  soakMs: 150_000,
   lambdaLoadSamples: 15,
 };
 

@@ -32,8 +32,8 @@ export interface SoakFigure {
 
 /**
  * Figure 9: the gateway as deployed (Redis, a DynamoDB-compatible spend ledger, every feature on)
- * under a mix of cache misses, cache hits and streams for `soakMs`; its RSS must stay flat over the
- * last minute, with no error. A leak per request or per flush shows as growth here.
+ * under a mix of cache misses, cache hits and streams for `soakMs` (150 s: RSS settles in the first 90);
+ * its RSS must stay flat over the last minute, with no error. A leak per request or per flush shows as growth here.
  */
 export async function runSoak(
   ctx: BenchContext,
