@@ -1,4 +1,4 @@
-import { Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Stack, StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -140,10 +140,17 @@ const ARTIFACT_FINDINGS = [
   'Action::kms:ReEncrypt*',
 ];
 
+/**
+ * The partition as cdk-nag prints it in a finding: a literal once `@aws-cdk/core:enablePartitionLiterals`
+ * resolves it for a stack with a known region, else the `AWS::Partition` reference.
+ */
+const findingPartition = (stack: Stack): string =>
+  Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
+
 /** The CodeBuild log group and report group findings of one project. */
 const codeBuildFindings = (stack: Stack, project: string): string[] => [
-  `Resource::arn:<AWS::Partition>:logs:${stack.region}:${stack.account}:log-group:/aws/codebuild/<${project}>:*`,
-  `Resource::arn:<AWS::Partition>:codebuild:${stack.region}:${stack.account}:report-group/<${project}>-*`,
+  `Resource::arn:${findingPartition(stack)}:logs:${stack.region}:${stack.account}:log-group:/aws/codebuild/<${project}>:*`,
+  `Resource::arn:${findingPartition(stack)}:codebuild:${stack.region}:${stack.account}:report-group/<${project}>-*`,
 ];
 
 /** Findings on what CDK Pipelines generates, each with why it stays; scoped to the pipeline construct. */
@@ -168,8 +175,8 @@ function acknowledgePipelineInternals(pipeline: pipelines.CodePipeline): void {
   );
   acknowledge(
     [
-      `Resource::arn:<AWS::Partition>:logs:${stack.region}:${stack.account}:log-group:/aws/codebuild/*`,
-      `Resource::arn:<AWS::Partition>:codebuild:${stack.region}:${stack.account}:report-group/*`,
+      `Resource::arn:${findingPartition(stack)}:logs:${stack.region}:${stack.account}:log-group:/aws/codebuild/*`,
+      `Resource::arn:${findingPartition(stack)}:codebuild:${stack.region}:${stack.account}:report-group/*`,
     ],
     'The asset publishing projects are made per asset by CDK Pipelines and share one role: their log and report groups cannot be named in advance, and stay in this account and region.',
   );

@@ -53,7 +53,7 @@ export class DeploymentCheckAccess extends Construct {
       new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarms] }),
     );
     Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:${Stack.of(this).region}:${Stack.of(this).account}:alarm:${props.alarmNamePrefix}*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:${Stack.of(this).partition}:cloudwatch:${Stack.of(this).region}:${Stack.of(this).account}:alarm:${props.alarmNamePrefix}*]`,
       reason:
         "The check reads every alarm of this stage, whose names share the stage's prefix; a new alarm is covered without a policy change, and no other stage's alarm is.",
     });
