@@ -226,12 +226,13 @@ async function edit(
       throw new InvalidDocumentError(`${err.message}; ${shortPath(path)} is unchanged`);
     throw err;
   }
-  const text = await formatClients(path, after);
+  const text = formatClients(after);
   const changed = text !== readFileSync(path, 'utf8');
   const diff = diffClients(before, after);
   deps.out(`${stage.name} (${shortPath(path)}):\n`);
   deps.out(diff.length === 0 ? '  no change\n' : diff.map((l) => `  ${l}\n`).join(''));
 
+  const publish = o.publish === true || command === 'publish';
   const target = targetFrom(stage, o);
   const content = JSON.stringify(gatewayConfigDocument(gateway));
   const label = versionLabel(deps.now(), content);
@@ -239,7 +240,7 @@ async function edit(
   if (o['dry-run']) {
     deps.out(`dry run: ${changed ? `would write ${shortPath(path)}` : 'the file would stay as it is'}\n`);
     if (key !== undefined) deps.out('dry run: the new key is discarded, neither shown nor stored\n');
-    if (o.publish) deps.out(`dry run: would publish version ${label} to AppConfig (${where})\n`);
+    if (publish) deps.out(`dry run: would publish version ${label} to AppConfig (${where})\n`);
     return 0;
   }
   if (changed) {
@@ -252,7 +253,7 @@ async function edit(
         `  ${key}\n\nGive it to the team through a secret store now; if it is lost, rotate.\n\n`,
     );
   }
-  if (!o.publish) {
+  if (!publish) {
     deps.out(`not published: commit the file and deploy, or publish now with --publish\n`);
     return 0;
   }

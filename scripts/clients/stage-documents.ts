@@ -4,7 +4,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { format, resolveConfig } from 'prettier';
 import { productionConfig, stagingConfig, validateStageConfig, type StageConfig } from '../../lib/config';
 import type { ClientDocument } from '../../lib/config/types';
 import type { GatewayConfig } from '../../runtime/gateway-config';
@@ -54,10 +53,27 @@ export function validateClients(stage: StageConfig, clients: readonly ClientDocu
   }
 }
 
-/** The document text as `prettier --write` leaves it (the repository's prettier config). */
-export async function formatClients(path: string, clients: readonly ClientDocument[]): Promise<string> {
-  const options = (await resolveConfig(path)) ?? {};
-  return format(JSON.stringify(clients, null, 2), { ...options, filepath: path });
+/** The repository's prettier `printWidth` (.prettierrc): an array that fits in it stays on one line. */
+const PRINT_WIDTH = 110;
+
+/**
+ * The document text as `prettier --write` leaves it: two-space JSON, objects one field a line, and an
+ * array of plain values (models, API families) on one line when it fits. (Prettier's own API loads its
+ * plugins by dynamic import, which jest's CommonJS runtime cannot do.)
+ */
+export function formatClients(clients: readonly ClientDocument[]): string {
+  const text = JSON.stringify(clients, null, 2).replace(
+    /^( *)("[^"\n]*": )?\[\n((?: *(?:"[^"\n]*"|-?[\d.eE+-]+|true|false|null),?\n)+) *\]/gm,
+    (whole, indent: string, key: string | undefined, body: string) => {
+      const items = body
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.trim().replace(/,$/, ''));
+      const line = `${indent}${key ?? ''}[${items.join(', ')}]`;
+      return line.length <= PRINT_WIDTH - 1 ? line : whole;
+    },
+  );
+  return `${text}\n`;
 }
 
 export function writeDocument(path: string, text: string): void {
