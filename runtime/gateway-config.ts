@@ -700,6 +700,35 @@ export function clientKeys(client: ClientConfig): readonly ClientKey[] {
   return client.keys ?? [{ keySha256: client.keySha256 }];
 }
 
+/**
+ * A client as a document gives it: `keySha256`, `keys` (a rotation's overlap), or both; the parser
+ * requires at least one key.
+ */
+export type ClientDocument = Omit<ClientConfig, 'keySha256'> & {
+  /**
+   * Lowercase hex SHA-256 of a key that never expires.
+   * @default none (the client's keys are `keys`)
+   */
+  readonly keySha256?: string;
+};
+
+/** A gateway config as a document gives it (what `parseGatewayConfig` reads). */
+export type GatewayConfigDocument = Omit<GatewayConfig, 'clients'> & {
+  readonly clients: readonly ClientDocument[];
+};
+
+/**
+ * The document of a parsed config, which parses back to the same config: a client with `keys` leaves
+ * out the `keySha256` the parser copied from its first key (given both, the parser counts that key
+ * twice and refuses it as repeated, and the copy would never expire).
+ */
+export function gatewayConfigDocument(config: GatewayConfig): GatewayConfigDocument {
+  const clients = config.clients.map(({ keySha256, ...client }) =>
+    client.keys === undefined ? { ...client, keySha256 } : client,
+  );
+  return { ...config, clients };
+}
+
 function bool(v: unknown, field: string): boolean {
   if (typeof v !== 'boolean') throw new GatewayConfigError(field, 'must be true or false');
   return v;

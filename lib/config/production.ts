@@ -1,26 +1,21 @@
-import { StageConfig } from './types';
+import { ClientDocument, StageConfig } from './types';
 import { OPENAI_MEDIA_PRICES, OPENAI_PRICES } from './project';
+import clients from './clients/production.json';
 
 /**
  * Production: at least two tasks across AZs, a multi-AZ cache with automatic failover, a NAT gateway
  * and interface endpoints in every AZ, an internet-facing HTTPS ALB, and stateful resources retained.
- * Forkers: replace the account ID, certificate, OpenAI organization and project, client key hash and on-call.
+ * Forkers: replace the account ID, certificate, OpenAI organization and project, on-call, and the
+ * clients in clients/production.json.
  */
 export const productionConfig: StageConfig = {
   name: 'Production',
   production: true,
   env: { account: '222222222222', region: 'us-east-1' },
   gateway: {
-    clients: [
-      {
-        id: 'example-app',
-        // SHA-256 of the placeholder key "example-client-key-production"; replace with the hash of a real key.
-        keySha256: '773ccbe9b78a817cfe07d3db6eb335929335d537812f80287f8b481f6eaa38bb',
-        rpm: 600,
-        tpm: 400_000,
-        monthlyBudgetUsd: 500,
-      },
-    ],
+    // The callers, edited with `npm run clients` (scripts/clients/) and reviewed in git like this file.
+    // The example client's key is the SHA-256 of the placeholder "example-client-key-production".
+    clients: clients as readonly ClientDocument[],
     models: {
       'gpt-4o-mini': OPENAI_PRICES['gpt-4o-mini'],
       'gpt-6.2-sol': OPENAI_PRICES['gpt-6.2-sol'],

@@ -1,26 +1,21 @@
-import { StageConfig } from './types';
+import { ClientDocument, StageConfig } from './types';
 import { OPENAI_MEDIA_PRICES, OPENAI_PRICES } from './project';
+import clients from './clients/staging.json';
 
 /**
  * Staging: the same shape as production, smaller and disposable. One task, one cache node, one NAT
  * gateway, no interface endpoints, internal ALB on HTTP.
- * Forkers: replace the account ID, the OpenAI organization and project, the client key hash and on-call.
+ * Forkers: replace the account ID, the OpenAI organization and project, on-call, and the clients in
+ * clients/staging.json.
  */
 export const stagingConfig: StageConfig = {
   name: 'Staging',
   production: false,
   env: { account: '111111111111', region: 'us-east-1' },
   gateway: {
-    clients: [
-      {
-        id: 'example-app',
-        // SHA-256 of the placeholder key "example-client-key-staging"; replace with the hash of a real key.
-        keySha256: '3bcaafb7fdb17826ca69f37217b4e77ead5f5bc5739d7803a209ae457451e951',
-        rpm: 60,
-        tpm: 60_000,
-        monthlyBudgetUsd: 20,
-      },
-    ],
+    // The callers, edited with `npm run clients` (scripts/clients/) and reviewed in git like this file.
+    // The example client's key is the SHA-256 of the placeholder "example-client-key-staging".
+    clients: clients as readonly ClientDocument[],
     models: {
       'gpt-4o-mini': OPENAI_PRICES['gpt-4o-mini'],
       'gpt-6-luna': OPENAI_PRICES['gpt-6-luna'],

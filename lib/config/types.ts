@@ -1,4 +1,6 @@
-import type { GatewayConfig } from '../../runtime/gateway-config';
+import type { GatewayConfigDocument } from '../../runtime/gateway-config';
+
+export type { ClientDocument } from '../../runtime/gateway-config';
 
 /** The US regions the project deploys to: OpenAI serves from the US, so these keep the round trip short. */
 export const US_REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'] as const;
@@ -8,7 +10,7 @@ export type UsRegion = (typeof US_REGIONS)[number];
  * The gateway config document as a stage config holds it: everything but `stage`, which the stage's own
  * name fills in. `parseGatewayConfig` validates it at synth time.
  */
-export type GatewayDocument = Omit<GatewayConfig, 'stage'>;
+export type GatewayDocument = Omit<GatewayConfigDocument, 'stage'>;
 
 /** Where the stage deploys. */
 export interface StageEnvironment {
