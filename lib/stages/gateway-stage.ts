@@ -22,6 +22,7 @@ import { StageConfig } from '../config/types';
 import { validateStageConfig } from '../config/validate';
 import { StageBudget } from '../constructs/budgets/stage-budget';
 import { GatewayCache } from '../constructs/cache/cache';
+import { GatewayConfigStore } from '../constructs/gateway-config/gateway-config';
 import { GatewayService } from '../constructs/gateway-service/gateway-service';
 import { GatewayHandlers } from '../constructs/handlers/gateway-handlers';
 import { Network } from '../constructs/network/network';
@@ -89,6 +90,7 @@ export class GatewayStack extends Stack {
   readonly handlers: GatewayHandlers;
   readonly onCall: OnCallTopic;
   readonly observability: Observability;
+  readonly gatewayConfigStore: GatewayConfigStore;
   readonly budget: StageBudget;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
@@ -210,6 +212,21 @@ export class GatewayStack extends Stack {
       notifyAtPercent: gatewayConfig.budget.notifyAtPercent,
       clientIds: gatewayConfig.clients.map((c) => c.id),
     });
+    // After Observability: its gateway 5xx and latency alarms roll a bad config version back. The
+    // container keeps GATEWAY_CONFIG_JSON as the document it starts on when AppConfig is unreadable.
+    this.gatewayConfigStore = new GatewayConfigStore(this, 'GatewayConfig', {
+      stage: config.name,
+      namePrefix: APPLICATION,
+      gatewayConfig,
+      rollbackAlarms: [this.observability.target5xxAlarm, this.observability.targetLatencyAlarm],
+      lambdaRoot: props.lambdaRoot,
+      logRetention,
+      removalPolicy,
+    });
+    for (const [name, value] of Object.entries(this.gatewayConfigStore.environmentVariables))
+      this.gateway.container.addEnvironment(name, value);
+    this.gatewayConfigStore.grantRead(this.gateway.taskDefinition.taskRole);
+
     this.budget = new StageBudget(this, 'Budget', {
       budgetName: `${APPLICATION}-${config.name}-monthly`,
       monthlyUsd: config.infraBudget.monthlyUsd,

@@ -90,6 +90,8 @@ export class GatewayService extends Construct {
   readonly cluster: ecs.Cluster;
   readonly service: ecs.FargateService;
   readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The gateway container, for environment added after the service (`addEnvironment`). */
+  readonly container: ecs.ContainerDefinition;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly logGroup: logs.LogGroup;
@@ -158,6 +160,7 @@ export class GatewayService extends Construct {
         retries: 3,
       },
     });
+    this.container = container;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:

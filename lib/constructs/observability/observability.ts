@@ -79,6 +79,10 @@ export class Observability extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard: cloudwatch.Dashboard;
   readonly thresholds: AlarmThresholds;
+  /** p99 target response time: a rollback monitor of the gateway config (GatewayConfigStore). */
+  readonly targetLatencyAlarm: cloudwatch.Alarm;
+  /** Share of requests the gateway answered with a 5xx: a rollback monitor of the gateway config. */
+  readonly target5xxAlarm: cloudwatch.Alarm;
   private readonly props: ObservabilityProps;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
@@ -105,7 +109,7 @@ export class Observability extends Construct {
         period: FIVE_MINUTES,
       });
 
-    this.addAlarm('AlbTargetLatency', {
+    this.targetLatencyAlarm = this.addAlarm('AlbTargetLatency', {
       metric: lb.targetResponseTime({ period: FIVE_MINUTES, statistic: 'p99' }),
       threshold: t.albTargetP99Seconds,
       evaluationPeriods: 3,
@@ -124,7 +128,7 @@ export class Observability extends Construct {
       why: 'The ALB had no healthy target or a target closed the connection: callers get errors that never reached the gateway.',
       section: 'alb5xx',
     });
-    this.addAlarm('Target5xx', {
+    this.target5xxAlarm = this.addAlarm('Target5xx', {
       metric: percentOf(
         tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: FIVE_MINUTES, statistic: 'Sum' }),
         'Target 5xx %',
