@@ -1,9 +1,16 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { APPLICATION, productionConfig, stagingConfig, StageConfig } from '../../../lib/config';
 import { validateStageConfig } from '../../../lib/config/validate';
-import { GATEWAY_CONFIG_PROFILE_NAME } from '../../../lib/constructs/gateway-config/gateway-config';
+import {
+  GATEWAY_CONFIG_PROFILE_NAME,
+  GatewayConfigStore,
+  GatewayConfigStoreProps,
+} from '../../../lib/constructs/gateway-config/gateway-config';
 import { GatewayEnv } from '../../../runtime/gateway-env';
-import { SynthesizedStage, synthStages } from '../synth';
+import { LAMBDA_ROOT, SynthesizedStage, synthStages } from '../synth';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -207,5 +214,61 @@ describe.each([
     expect(env[GatewayEnv.appConfigEnvironment]).toEqual({ Ref: ids.env });
     expect(env[GatewayEnv.appConfigProfile]).toEqual({ Ref: ids.profile });
     expect(env[GatewayEnv.appConfigPollSeconds]).toBe('30');
+  });
+});
+
+describe('GatewayConfigStore props', () => {
+  const make = (changes: Partial<GatewayConfigStoreProps> = {}): GatewayConfigStore => {
+    const stack = new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'us-east-1' } });
+    const alarm = new cloudwatch.Alarm(stack, 'Alarm', {
+      metric: new cloudwatch.Metric({ namespace: 'Test', metricName: 'Errors' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    return new GatewayConfigStore(stack, 'Store', {
+      stage: 'Test',
+      namePrefix: 'app',
+      gatewayConfig: validateStageConfig(stagingConfig),
+      rollbackAlarms: [alarm],
+      lambdaRoot: LAMBDA_ROOT,
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      ...changes,
+    });
+  };
+
+  it("refuses a poll interval below AppConfig's 15 s minimum", () => {
+    expect(() => make({ pollInterval: Duration.seconds(10) })).toThrow(
+      new Error('GatewayConfigStore: pollInterval must be whole seconds, at least 15, got 10'),
+    );
+  });
+
+  it('refuses no rollback alarm, a growth factor above 100 and a bake time longer than a day', () => {
+    expect(() => make({ rollbackAlarms: [] })).toThrow(
+      new Error('GatewayConfigStore: rollbackAlarms must name at least one alarm'),
+    );
+    expect(() => make({ rollout: { growthFactorPercent: 150 } })).toThrow(
+      new Error('GatewayConfigStore: growthFactorPercent must be from 1 to 100, got 150'),
+    );
+    expect(() => make({ rollout: { finalBakeTime: Duration.hours(25) } })).toThrow(
+      new Error('GatewayConfigStore: finalBakeTime must be whole minutes from 0 to 1440, got 1500'),
+    );
+  });
+
+  it('takes a custom rollout and poll interval', () => {
+    const store = make({
+      rollout: {
+        growthFactorPercent: 25,
+        deploymentDuration: Duration.minutes(4),
+        finalBakeTime: Duration.minutes(3),
+      },
+      pollInterval: Duration.seconds(15),
+    });
+    Template.fromStack(Stack.of(store)).hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+      GrowthType: 'LINEAR',
+      GrowthFactor: 25,
+      DeploymentDurationInMinutes: 4,
+      FinalBakeTimeInMinutes: 3,
+    });
+    expect(store.environmentVariables[GatewayEnv.appConfigPollSeconds]).toBe('15');
   });
 });
