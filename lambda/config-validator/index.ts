@@ -1,4 +1,5 @@
 import { GatewayConfigError, parseGatewayConfig } from '../../runtime/gateway-config';
+import { HandlerEnv } from '../../runtime/handler-env';
 
 /** What AWS AppConfig sends a Lambda validator (the content is the candidate version, base64). */
 export interface AppConfigValidationEvent {
@@ -13,6 +14,8 @@ export interface AppConfigValidationEvent {
  * AppConfig validator of the gateway document: the same `parseGatewayConfig` the gateway runs on
  * every reload, so a version AppConfig accepts is one every task accepts. AppConfig refuses the
  * version when this throws (the function error), and shows the message: the field at fault.
+ * With `STAGE` set it also refuses a document for another stage, which a running gateway would refuse
+ * (`stage` cannot change while it runs).
  */
 export const handler = async (event: AppConfigValidationEvent): Promise<void> => {
   if (typeof event?.content !== 'string')
@@ -24,8 +27,9 @@ export const handler = async (event: AppConfigValidationEvent): Promise<void> =>
   } catch (err) {
     throw new Error(`gateway config: (document) is not JSON: ${(err as Error).message}`, { cause: err });
   }
+  let stage: string;
   try {
-    parseGatewayConfig(doc);
+    stage = parseGatewayConfig(doc).stage;
   } catch (err) {
     if (err instanceof GatewayConfigError) {
       // A plain Error: Lambda reports errorType and errorMessage; the message names the field.
@@ -34,5 +38,11 @@ export const handler = async (event: AppConfigValidationEvent): Promise<void> =>
       });
     }
     throw err;
+  }
+  const expected = process.env[HandlerEnv.stage];
+  if (expected && stage !== expected) {
+    throw new Error(
+      `gateway config: stage must be "${expected}" (this AppConfig environment's stage), got "${stage}"`,
+    );
   }
 };

@@ -125,7 +125,9 @@ describe('the config-validator bundle in cdk.out', () => {
   const validate = async (doc: unknown): Promise<string> => {
     const content = Buffer.from(JSON.stringify(doc)).toString('base64');
     const script = `require(${JSON.stringify(bundle())}).handler({ configurationVersion: '3', content: ${JSON.stringify(content)} }).then(() => console.log('VALID'), (e) => console.log('INVALID ' + e.message))`;
-    const { stdout } = await run(process.execPath, ['-e', script], { env: nodeEnv() });
+    const { stdout } = await run(process.execPath, ['-e', script], {
+      env: nodeEnv({ STAGE: stagingConfig.name }),
+    });
     return stdout.trim();
   };
 

@@ -34,6 +34,21 @@ describe('config-validator handler', () => {
     await expect(handler(eventOf(JSON.stringify(doc)))).rejects.toThrow(/clients\[0\]\.models/);
   });
 
+  it("refuses another stage's document when STAGE is set", async () => {
+    const saved = process.env.STAGE;
+    process.env.STAGE = 'Production';
+    try {
+      await expect(handler(eventOf(JSON.stringify(hostedDocument())))).rejects.toThrow(
+        'gateway config: stage must be "Production" (this AppConfig environment\'s stage), got "Staging"',
+      );
+      process.env.STAGE = 'Staging';
+      await expect(handler(eventOf(JSON.stringify(hostedDocument())))).resolves.toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.STAGE;
+      else process.env.STAGE = saved;
+    }
+  });
+
   it('refuses content that is not JSON', async () => {
     await expect(handler(eventOf('clients: []'))).rejects.toThrow(/\(document\) is not JSON/);
   });

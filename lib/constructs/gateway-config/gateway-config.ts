@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { GatewayConfig } from '../../../runtime/gateway-config';
 import { GatewayEnv } from '../../../runtime/gateway-env';
+import { HandlerEnv } from '../../../runtime/handler-env';
 import { HouseFunction } from '../handlers/house-function';
 
 /** Handler folder of the validator under `lambdaRoot`. */
@@ -138,7 +139,7 @@ export class GatewayConfigStore extends Construct {
       description: `${props.stage}: AppConfig validator of the gateway document (parseGatewayConfig)`,
       timeout: Duration.seconds(10),
       memoryMiB: 256,
-      environment: {},
+      environment: { [HandlerEnv.stage]: props.gatewayConfig.stage },
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });

@@ -119,6 +119,8 @@ describe.each([
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Description: Match.stringLikeRegexp('AppConfig validator'),
+      // The validator refuses a document for another stage, as the running gateway would.
+      Environment: { Variables: Match.objectLike({ STAGE: config.name }) },
     });
   });
 
