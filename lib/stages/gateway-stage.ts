@@ -246,6 +246,19 @@ export class GatewayStack extends Stack {
       BatchBucketName: [this.handlers.batchBucket.bucketName, 'Upload batch JSONL files under input/'],
       OnCallTopicArn: [this.onCall.topic.topicArn, 'Alarms and budget notifications'],
       DashboardName: [this.observability.dashboard.dashboardName, 'CloudWatch dashboard of the stage'],
+      AppConfigApplicationId: [
+        this.gatewayConfigStore.application.applicationId,
+        'AppConfig application of the gateway document',
+      ],
+      AppConfigEnvironmentId: [this.gatewayConfigStore.environment.environmentId, 'AppConfig environment'],
+      AppConfigProfileId: [
+        this.gatewayConfigStore.configuration.configurationProfileId,
+        'AppConfig configuration profile (hosted, validated)',
+      ],
+      AppConfigDeploymentStrategyId: [
+        this.gatewayConfigStore.deploymentStrategy.deploymentStrategyId,
+        'AppConfig deployment strategy a new version is deployed with',
+      ],
     };
     for (const [id, [value, description]] of Object.entries(outputs))
       new CfnOutput(this, id, { value, description });
