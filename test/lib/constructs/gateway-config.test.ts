@@ -144,6 +144,11 @@ describe.each([
       { 'Fn::GetAtt': [latency, 'Arn'] },
     ]);
     const roleId = logicalId(s, 'AWS::IAM::Role', 'GatewayConfigAlarmRole');
+    // The L2's own alarm role (DescribeAlarms on "*") is not made: this is the only role AppConfig assumes.
+    const appConfigRoles = resourcesOf(s, 'AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('appconfig.amazonaws.com'),
+    );
+    expect(appConfigRoles.map(([id]) => id)).toEqual([roleId]);
     for (const m of monitors) expect(m.AlarmRoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
     const role = s.json.Resources[roleId].Properties;
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([
