@@ -60,7 +60,9 @@ export interface GatewayConfigStoreProps {
    */
   readonly pollInterval?: Duration;
   /**
-   * What happens to the validator's log group when the stack is deleted.
+   * What happens to the validator's log group when the stack is deleted. RETAIN also makes AppConfig's
+   * deletion protection apply to the environment and profile (no deleting what a task read in the
+   * last hour); DESTROY bypasses it, so a staging stack can be deleted right after its tasks stop.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -97,6 +99,10 @@ export class GatewayConfigStore extends Construct {
     if (props.rollbackAlarms.length === 0)
       throw new Error('GatewayConfigStore: rollbackAlarms must name at least one alarm');
     const stack = Stack.of(this);
+    const deletionProtectionCheck =
+      (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN
+        ? appconfig.DeletionProtectionCheck.APPLY
+        : appconfig.DeletionProtectionCheck.BYPASS;
 
     this.application = new appconfig.Application(this, 'Application', {
       applicationName: `${props.namePrefix}-${props.stage}`,
@@ -122,6 +128,7 @@ export class GatewayConfigStore extends Construct {
     this.environment = new appconfig.Environment(this, 'Environment', {
       application: this.application,
       environmentName: props.stage,
+      deletionProtectionCheck,
       description: `${props.stage}: the gateway tasks`,
       monitors: props.rollbackAlarms.map((alarm) =>
         appconfig.Monitor.fromCloudWatchAlarm(alarm, this.alarmRole),
@@ -160,6 +167,7 @@ export class GatewayConfigStore extends Construct {
       name: GATEWAY_CONFIG_PROFILE_NAME,
       description: `${props.stage}: the gateway document; the first version is the one cdk synth validated`,
       type: appconfig.ConfigurationType.FREEFORM,
+      deletionProtectionCheck,
       content: appconfig.ConfigurationContent.fromInlineJson(JSON.stringify(props.gatewayConfig)),
       validators: [appconfig.LambdaValidator.fromFunction(this.validator.function)],
       deploymentStrategy: this.deploymentStrategy,

@@ -62,12 +62,16 @@ describe.each([
     s.template.hasResourceProperties('AWS::AppConfig::Application', {
       Name: `${APPLICATION}-${config.name}`,
     });
+    // Production keeps AppConfig's deletion protection; staging may be deleted right after its tasks stop.
+    const deletionProtectionCheck = config.production ? 'APPLY' : 'BYPASS';
     s.template.hasResourceProperties('AWS::AppConfig::Environment', {
       ApplicationId: { Ref: ids.app },
       Name: config.name,
+      DeletionProtectionCheck: deletionProtectionCheck,
     });
     s.template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
       ApplicationId: { Ref: ids.app },
+      DeletionProtectionCheck: deletionProtectionCheck,
       Name: GATEWAY_CONFIG_PROFILE_NAME,
       LocationUri: 'hosted',
       Type: 'AWS.Freeform',
