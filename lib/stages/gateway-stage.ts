@@ -23,6 +23,7 @@ import { validateStageConfig } from '../config/validate';
 import { StageBudget } from '../constructs/budgets/stage-budget';
 import { GatewayCache } from '../constructs/cache/cache';
 import { DeploymentCheckAccess } from '../constructs/deployment-check/deployment-check-access';
+import { GatewayConfigStore } from '../constructs/gateway-config/gateway-config';
 import { GatewayService } from '../constructs/gateway-service/gateway-service';
 import { GatewayHandlers } from '../constructs/handlers/gateway-handlers';
 import { Network } from '../constructs/network/network';
@@ -111,6 +112,7 @@ export class GatewayStack extends Stack {
   readonly handlers: GatewayHandlers;
   readonly onCall: OnCallTopic;
   readonly observability: Observability;
+  readonly gatewayConfigStore: GatewayConfigStore;
   readonly budget: StageBudget;
   /** The stack's outputs by name (docs/deploying.md lists them). */
   readonly outputs: Readonly<Record<string, CfnOutput>>;
@@ -240,6 +242,22 @@ export class GatewayStack extends Stack {
       clientIds: gatewayConfig.clients.map((c) => c.id),
     });
     this.gateway.rollBackOnAlarms(this.observability.deploymentAlarms);
+    // After Observability: its gateway 5xx and latency alarms roll a bad config version back. The
+    // container keeps GATEWAY_CONFIG_JSON as the document it starts on when AppConfig is unreadable.
+    this.gatewayConfigStore = new GatewayConfigStore(this, 'GatewayConfig', {
+      stage: config.name,
+      namePrefix: APPLICATION,
+      gatewayConfig,
+      rollbackAlarms: [...this.observability.deploymentAlarms],
+      lambdaRoot: props.lambdaRoot,
+      logRetention,
+      removalPolicy,
+      logKey: this.secrets.key,
+    });
+    for (const [name, value] of Object.entries(this.gatewayConfigStore.environmentVariables))
+      this.gateway.container.addEnvironment(name, value);
+    this.gatewayConfigStore.grantRead(this.gateway.taskDefinition.taskRole);
+
     this.budget = new StageBudget(this, 'Budget', {
       budgetName: `${APPLICATION}-${config.name}-monthly`,
       monthlyUsd: config.infraBudget.monthlyUsd,
@@ -260,6 +278,19 @@ export class GatewayStack extends Stack {
       OnCallTopicArn: [this.onCall.topic.topicArn, 'Alarms and budget notifications'],
       DashboardName: [this.observability.dashboard.dashboardName, 'CloudWatch dashboard of the stage'],
       CanaryFunctionName: [this.handlers.canary.function.functionName, 'Invoke to run the canary once'],
+      AppConfigApplicationId: [
+        this.gatewayConfigStore.application.applicationId,
+        'AppConfig application of the gateway document',
+      ],
+      AppConfigEnvironmentId: [this.gatewayConfigStore.environment.environmentId, 'AppConfig environment'],
+      AppConfigProfileId: [
+        this.gatewayConfigStore.configuration.configurationProfileId,
+        'AppConfig configuration profile (hosted, validated)',
+      ],
+      AppConfigDeploymentStrategyId: [
+        this.gatewayConfigStore.deploymentStrategy.deploymentStrategyId,
+        'AppConfig deployment strategy a new version is deployed with',
+      ],
     };
     this.outputs = Object.fromEntries(
       Object.entries(outputs).map(([id, [value, description]]) => [

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stagingConfig } from '../../lib/config';
+import { validateStageConfig } from '../../lib/config/validate';
 import { GatewayStage } from '../../lib/stages/gateway-stage';
 import { HANDLER_NAMES, type HandlerName } from '../../runtime/handler-env';
 import { FakeOpenAI } from '../support/fake-openai';
@@ -19,6 +20,8 @@ const run = promisify(execFile);
 const MAX_BUNDLE_BYTES = 300 * 1024;
 
 let assets: Map<HandlerName, string>;
+/** The AppConfig validator's bundle: it belongs to GatewayConfigStore, not to the four handlers. */
+let validatorAsset: string | undefined;
 
 beforeAll(() => {
   const app = newApp();
@@ -27,7 +30,11 @@ beforeAll(() => {
     gatewayImageDirectory: GATEWAY_IMAGE_DIRECTORY,
     lambdaRoot: LAMBDA_ROOT,
   });
-  assets = lambdaAssets(app.synth().directory);
+  const assembly = app.synth().directory;
+  assets = lambdaAssets(assembly);
+  validatorAsset = lambdaAssetDirs(assembly).find(([id]) =>
+    id.toLowerCase().includes('gatewayconfigvalidator'),
+  )?.[1];
 }, 180_000);
 
 /**
@@ -37,25 +44,9 @@ beforeAll(() => {
 function lambdaAssets(assemblyDir: string): Map<HandlerName, string> {
   const found = new Map<HandlerName, string>();
   const letters = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
-  const dirs = [
-    assemblyDir,
-    ...readdirSync(assemblyDir)
-      .filter((d) => d.startsWith('assembly-'))
-      .map((d) => join(assemblyDir, d)),
-  ];
-  for (const dir of dirs) {
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.template.json'))) {
-      const template = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-        Resources?: Record<string, { Type: string; Properties?: { Code?: { S3Key?: unknown } } }>;
-      };
-      for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
-        const key = resource.Properties?.Code?.S3Key;
-        if (resource.Type !== 'AWS::Lambda::Function' || typeof key !== 'string') continue;
-        const handler = HANDLER_NAMES.find((h) => letters(logicalId).includes(`handlers${letters(h)}`));
-        const assetDir = join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
-        if (handler && existsSync(assetDir)) found.set(handler, assetDir);
-      }
-    }
+  for (const [logicalId, assetDir] of lambdaAssetDirs(assemblyDir)) {
+    const handler = HANDLER_NAMES.find((h) => letters(logicalId).includes(`handlers${letters(h)}`));
+    if (handler) found.set(handler, assetDir);
   }
   return found;
 }
@@ -100,6 +91,62 @@ describe.each(HANDLER_NAMES)('the %s bundle in cdk.out', (name) => {
       cwd: assets.get(name)!,
     });
     expect(stdout.trim()).toBe('ok');
+  });
+});
+
+/** Every Lambda function's logical id with its bundle's asset folder. */
+function lambdaAssetDirs(assemblyDir: string): [string, string][] {
+  const found: [string, string][] = [];
+  const dirs = [
+    assemblyDir,
+    ...readdirSync(assemblyDir)
+      .filter((d) => d.startsWith('assembly-'))
+      .map((d) => join(assemblyDir, d)),
+  ];
+  for (const dir of dirs) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.template.json'))) {
+      const template = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        Resources?: Record<string, { Type: string; Properties?: { Code?: { S3Key?: unknown } } }>;
+      };
+      for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+        const key = resource.Properties?.Code?.S3Key;
+        if (resource.Type !== 'AWS::Lambda::Function' || typeof key !== 'string') continue;
+        const assetDir = join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
+        if (existsSync(assetDir)) found.push([logicalId, assetDir]);
+      }
+    }
+  }
+  return found;
+}
+
+describe('the config-validator bundle in cdk.out', () => {
+  const bundle = () => join(validatorAsset!, 'index.js');
+  /** Runs the bundle's handler on an AppConfig validation event in a plain node process. */
+  const validate = async (doc: unknown): Promise<string> => {
+    const content = Buffer.from(JSON.stringify(doc)).toString('base64');
+    const script = `require(${JSON.stringify(bundle())}).handler({ configurationVersion: '3', content: ${JSON.stringify(content)} }).then(() => console.log('VALID'), (e) => console.log('INVALID ' + e.message))`;
+    const { stdout } = await run(process.execPath, ['-e', script], {
+      env: nodeEnv({ STAGE: stagingConfig.name }),
+    });
+    return stdout.trim();
+  };
+
+  it('is in the cloud assembly, minified, under 300 KB and needs nothing but Node built-ins', () => {
+    expect(validatorAsset).toBeDefined();
+    const code = readFileSync(bundle(), 'utf8');
+    expect(statSync(bundle()).size).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+    expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
+    const externals = [...code.matchAll(/(?:require|import)\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(externals.filter((m) => !m.startsWith('node:') && !isBuiltin(m))).toEqual([]);
+  });
+
+  it('accepts the stage document and refuses a broken one with the field at fault, outside jest', async () => {
+    const doc = JSON.parse(JSON.stringify(validateStageConfig(stagingConfig))) as {
+      clients: { rpm: number }[];
+    };
+    expect(await validate(doc)).toBe('VALID');
+    doc.clients[0].rpm = -1;
+    expect(await validate(doc)).toMatch(/^INVALID gateway config: clients\[0\]\.rpm .+ \(version 3\)$/);
   });
 });
 

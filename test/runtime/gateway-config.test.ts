@@ -1,4 +1,9 @@
-import { GatewayConfigError, parseGatewayConfig, resolveModel } from '../../runtime/gateway-config';
+import {
+  GatewayConfigError,
+  gatewayConfigDocument,
+  parseGatewayConfig,
+  resolveModel,
+} from '../../runtime/gateway-config';
 
 /** The example document from the gateway issue, as operators will write it. */
 const sample = () => ({
@@ -30,6 +35,29 @@ function errorOf(doc: unknown): GatewayConfigError {
 }
 
 describe('parseGatewayConfig', () => {
+  it('reads back what gatewayConfigDocument writes of a parsed config, rotation keys included', () => {
+    // The task's GATEWAY_CONFIG_JSON and AppConfig's hosted version are written this way; a plain
+    // JSON.stringify of the parsed config repeats a rotated client's first key and is refused.
+    const doc = sample();
+    const { keySha256, ...client } = doc.clients[0];
+    const rotated = {
+      ...doc,
+      clients: [
+        {
+          ...client,
+          keys: [{ keySha256, expiresAt: '2027-01-01T00:00:00Z' }, { keySha256: 'b'.repeat(64) }],
+        },
+        doc.clients[0] && { ...doc.clients[0], id: 'team-b', keySha256: 'c'.repeat(64) },
+      ],
+    };
+    const parsed = parseGatewayConfig(rotated);
+    const written = JSON.parse(JSON.stringify(gatewayConfigDocument(parsed))) as unknown;
+    expect(parseGatewayConfig(written)).toEqual(parsed);
+    expect(() => parseGatewayConfig(JSON.parse(JSON.stringify(parsed)))).toThrow(
+      'repeats another client key',
+    );
+  });
+
   it('accepts the documented example and fills every default', () => {
     const config = parseGatewayConfig(sample());
     expect(config.stage).toBe('local');

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { GatewayConfig } from '../../../runtime/gateway-config';
+import { type GatewayConfig, gatewayConfigDocument } from '../../../runtime/gateway-config';
 import { GATEWAY_CONTAINER_PORT, GatewayEnv, GatewayPaths } from '../../../runtime/gateway-env';
 import {
   SHARED_ACKNOWLEDGMENTS,
@@ -105,6 +105,8 @@ export class GatewayService extends Construct {
   readonly cluster: ecs.Cluster;
   readonly service: ecs.FargateService;
   readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The gateway container, for environment added after the service (`addEnvironment`). */
+  readonly container: ecs.ContainerDefinition;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly logGroup: logs.LogGroup;
@@ -139,7 +141,7 @@ export class GatewayService extends Construct {
 
     const environment: Record<string, string> = {
       [GatewayEnv.port]: String(GATEWAY_CONTAINER_PORT),
-      [GatewayEnv.configJson]: JSON.stringify(props.gatewayConfig),
+      [GatewayEnv.configJson]: JSON.stringify(gatewayConfigDocument(props.gatewayConfig)),
       [GatewayEnv.openaiBaseUrl]: props.openaiBaseUrl ?? 'https://api.openai.com/v1',
       [GatewayEnv.openaiApiKeySecretArn]: props.apiKeySecret.secretArn,
       [GatewayEnv.redisUrl]: props.redisUrl,
@@ -181,6 +183,7 @@ export class GatewayService extends Construct {
         retries: 3,
       },
     });
+    this.container = container;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:

@@ -84,7 +84,8 @@ export class Observability extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   /**
    * The alarms a bad gateway deployment trips: target 5xx rate and target response time. The gateway
-   * service rolls a deployment back when one fires during it (`GatewayService.rollBackOnAlarms`).
+   * service rolls a deployment back when one fires during it (`GatewayService.rollBackOnAlarms`), and
+   * AppConfig a config version (`GatewayConfigStore`'s rollback monitors).
    */
   readonly deploymentAlarms: readonly cloudwatch.Alarm[];
   readonly dashboard: cloudwatch.Dashboard;

@@ -997,6 +997,10 @@ describe.each([
     expect(Object.keys(s.json.Outputs).sort()).toEqual([
       'AdminKeySecretArn',
       'ApiKeySecretArn',
+      'AppConfigApplicationId',
+      'AppConfigDeploymentStrategyId',
+      'AppConfigEnvironmentId',
+      'AppConfigProfileId',
       'BatchBucketName',
       'CanaryFunctionName',
       'DashboardName',
@@ -1005,6 +1009,12 @@ describe.each([
     ]);
     expect(s.json.Outputs.ApiKeySecretArn.Value).toEqual({
       Ref: logicalId(s, 'AWS::SecretsManager::Secret', 'SecretsOpenAIApiKey'),
+    });
+    expect(s.json.Outputs.AppConfigProfileId.Value).toEqual({
+      Ref: logicalId(s, 'AWS::AppConfig::ConfigurationProfile', 'GatewayConfigDocument'),
+    });
+    expect(s.json.Outputs.AppConfigDeploymentStrategyId.Value).toEqual({
+      Ref: logicalId(s, 'AWS::AppConfig::DeploymentStrategy', 'GatewayConfigRollout'),
     });
   });
 
