@@ -3,3 +3,5 @@ export * from './validate';
 export * from './project';
 export { stagingConfig } from './staging';
 export { productionConfig } from './production';
+export { baseConfig, stageFromBase, type StageBase, type StageDelta } from './base';
+export { deepMerge, type DeepPartial } from './merge';

@@ -109,13 +109,40 @@ export interface InfraBudgetConfig {
   readonly notifyAtPercent: number;
 }
 
-/** Everything one environment needs. One object per stage, in `lib/config/<stage>.ts`. */
+/**
+ * What deleting or replacing the stage's resources may lose, and how much of an AZ outage it must
+ * survive. The base keeps everything; a disposable stage says so here, field by field.
+ */
+export interface ResilienceConfig {
+  /**
+   * What CloudFormation does with the stateful resources (KMS key, secrets, cache, spend ledger table,
+   * buckets, log groups, on-call topic, WAF log group) when the stack deletes or replaces them: `retain`
+   * orphans them with their data, `destroy` deletes them. `retain` also turns on deletion protection of
+   * the load balancer and the spend ledger table.
+   * @default 'retain'
+   */
+  readonly removalPolicy: 'retain' | 'destroy';
+  /** CloudFormation termination protection of the stage's stack: `cdk destroy` is refused while it is on. @default true */
+  readonly terminationProtection: boolean;
+  /** Days the access logs (ALB, batch bucket) are kept before they expire. @default 365 */
+  readonly accessLogDays: number;
+  /**
+   * Refuse a config that one AZ outage would take down: validation then demands `network.maxAzs`,
+   * `service.minTasks` and `cache.nodes` (automatic failover) of at least 2.
+   * @default true
+   */
+  readonly requireMultiAz: boolean;
+}
+
+/**
+ * Everything one environment needs: `lib/config/base.ts` plus the stage's delta in
+ * `lib/config/<stage>.ts`.
+ */
 export interface StageConfig {
   /** Stage name: the `cdk.Stage` id, the `Stage` tag and metric dimension. Letters and digits. */
   readonly name: string;
-  /** Production retains stateful resources and must run multi-AZ; staging may be smaller and disposable. */
-  readonly production: boolean;
   readonly env: StageEnvironment;
+  readonly resilience: ResilienceConfig;
   /** The gateway config document (clients, models with prices, aliases, limits, OpenAI org and project). */
   readonly gateway: GatewayDocument;
   readonly network: NetworkConfig;

@@ -77,6 +77,7 @@ export function validateStageConfig(config: StageConfig): GatewayConfig {
     );
   }
 
+  validateResilience(config, fail);
   validateNetwork(config, fail);
   validateService(config, fail);
   validateCache(config, fail);
@@ -113,6 +114,14 @@ function validateGatewayConsistency(gateway: GatewayConfig, fail: (message: stri
   }
 }
 
+function validateResilience(config: StageConfig, fail: (message: string) => never): void {
+  const r = config.resilience;
+  if (r.removalPolicy !== 'retain' && r.removalPolicy !== 'destroy')
+    fail(`resilience.removalPolicy must be "retain" or "destroy", got "${String(r.removalPolicy)}"`);
+  if (!Number.isInteger(r.accessLogDays) || r.accessLogDays < 1)
+    fail(`resilience.accessLogDays must be a positive integer, got ${r.accessLogDays}`);
+}
+
 function validateNetwork(config: StageConfig, fail: (message: string) => never): void {
   const { maxAzs, natGateways } = config.network;
   if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 3)
@@ -120,7 +129,8 @@ function validateNetwork(config: StageConfig, fail: (message: string) => never):
   if (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > maxAzs) {
     fail(`network.natGateways must be from 1 to network.maxAzs (${maxAzs}), got ${natGateways}`);
   }
-  if (config.production && maxAzs < 2) fail(`network.maxAzs must be at least 2 in production, got ${maxAzs}`);
+  if (config.resilience.requireMultiAz && maxAzs < 2)
+    fail(`network.maxAzs must be at least 2 when resilience.requireMultiAz is true, got ${maxAzs}`);
 }
 
 function validateService(config: StageConfig, fail: (message: string) => never): void {
@@ -134,8 +144,10 @@ function validateService(config: StageConfig, fail: (message: string) => never):
   if (!Number.isInteger(s.maxTasks) || s.maxTasks < s.minTasks) {
     fail(`service.maxTasks (${s.maxTasks}) must be an integer of at least service.minTasks (${s.minTasks})`);
   }
-  if (config.production && s.minTasks < 2) {
-    fail(`service.minTasks must be at least 2 in production (one task per AZ), got ${s.minTasks}`);
+  if (config.resilience.requireMultiAz && s.minTasks < 2) {
+    fail(
+      `service.minTasks must be at least 2 when resilience.requireMultiAz is true (one task per AZ), got ${s.minTasks}`,
+    );
   }
   if (s.targetCpuPercent < 10 || s.targetCpuPercent > 90) {
     fail(`service.targetCpuPercent must be from 10 to 90, got ${s.targetCpuPercent}`);
@@ -196,8 +208,10 @@ function validateCache(config: StageConfig, fail: (message: string) => never): v
     fail(`cache.nodeType must look like cache.t4g.micro, got "${c.nodeType}"`);
   if (!Number.isInteger(c.nodes) || c.nodes < 1 || c.nodes > 6)
     fail(`cache.nodes must be an integer from 1 to 6, got ${c.nodes}`);
-  if (config.production && c.nodes < 2) {
-    fail(`cache.nodes must be at least 2 in production (multi-AZ with automatic failover), got ${c.nodes}`);
+  if (config.resilience.requireMultiAz && c.nodes < 2) {
+    fail(
+      `cache.nodes must be at least 2 when resilience.requireMultiAz is true (automatic failover), got ${c.nodes}`,
+    );
   }
   if (
     !Number.isInteger(c.snapshotRetentionDays) ||

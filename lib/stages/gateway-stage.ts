@@ -36,9 +36,6 @@ import { SpendLedger } from '../constructs/spend-ledger/spend-ledger';
 /** Tag keys on every resource; `Stage` is also the cost-allocation tag the stage's budget counts. */
 export const TAG_KEYS = { application: 'Application', stage: 'Stage' } as const;
 
-/** Days the access logs (ALB, batch bucket) are kept. */
-const ACCESS_LOG_DAYS = { production: 365, staging: 30 } as const;
-
 export interface GatewayStageProps extends Omit<StageProps, 'env' | 'stageName'> {
   /** The stage config; validated here, before any construct is made. */
   readonly config: StageConfig;
@@ -76,7 +73,7 @@ export class GatewayStage extends Stage {
       gatewayImageDirectory: props.gatewayImageDirectory,
       lambdaRoot: props.lambdaRoot,
       deploymentCheck: props.deploymentCheck,
-      terminationProtection: props.config.production,
+      terminationProtection: props.config.resilience.terminationProtection,
       description: `${APPLICATION} ${props.config.name}: OpenAI gateway, handlers, alarms and budget`,
     });
     Tags.of(this).add(TAG_KEYS.application, APPLICATION);
@@ -95,13 +92,15 @@ export interface GatewayStackProps extends StackProps {
   readonly deploymentCheck?: DeploymentCheckProps;
 }
 
+const REMOVAL_POLICIES = { retain: RemovalPolicy.RETAIN, destroy: RemovalPolicy.DESTROY } as const;
+
 /** Prefix of every alarm name of a stage (`Observability` appends the alarm's id). */
 export const alarmNamePrefix = (stage: string): string => `${APPLICATION}-${stage}-`;
 
 /**
  * Everything of one stage in one stack: the secret rotation schedule, the cache's security group rules
  * and the secrets' resource policies all point both ways between the data and the compute, which
- * separate stacks would turn into cross-stack cycles. Stateful resources carry RETAIN in production.
+ * separate stacks would turn into cross-stack cycles. Stateful resources carry `config.resilience.removalPolicy`.
  */
 export class GatewayStack extends Stack {
   readonly network: Network;
@@ -120,7 +119,7 @@ export class GatewayStack extends Stack {
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
     const { config, gatewayConfig } = props;
-    const removalPolicy = config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = REMOVAL_POLICIES[config.resilience.removalPolicy];
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     this.secrets = new StageSecrets(this, 'Secrets', { stage: config.name, removalPolicy });
@@ -132,7 +131,7 @@ export class GatewayStack extends Stack {
     });
     const vpc = this.network.vpc;
     const accessLogs = new AccessLogBucket(this, 'AccessLogs', {
-      retentionDays: config.production ? ACCESS_LOG_DAYS.production : ACCESS_LOG_DAYS.staging,
+      retentionDays: config.resilience.accessLogDays,
       removalPolicy,
     });
 

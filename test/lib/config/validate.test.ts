@@ -31,8 +31,18 @@ describe('the example stage configs', () => {
   });
 
   it('makes production bigger and safer than staging where it matters', () => {
-    expect(productionConfig.production).toBe(true);
-    expect(stagingConfig.production).toBe(false);
+    expect(productionConfig.resilience).toEqual({
+      removalPolicy: 'retain',
+      terminationProtection: true,
+      accessLogDays: 365,
+      requireMultiAz: true,
+    });
+    expect(stagingConfig.resilience).toEqual({
+      removalPolicy: 'destroy',
+      terminationProtection: false,
+      accessLogDays: 30,
+      requireMultiAz: false,
+    });
     expect(productionConfig.service.minTasks).toBeGreaterThanOrEqual(2);
     expect(productionConfig.cache.nodes).toBeGreaterThanOrEqual(2);
     expect(productionConfig.network.maxAzs).toBeGreaterThanOrEqual(2);
@@ -138,27 +148,61 @@ describe('validateStageConfig', () => {
     );
   });
 
-  it('refuses production with fewer than 2 tasks', () => {
+  it('refuses fewer than 2 tasks when the stage requires multi-AZ', () => {
     expectError(
       withChanges(productionConfig, (c) => (c.service.minTasks = 1)),
-      'Production: service.minTasks must be at least 2 in production (one task per AZ), got 1',
+      'Production: service.minTasks must be at least 2 when resilience.requireMultiAz is true (one task per AZ), got 1',
     );
   });
 
-  it('refuses a production cache without failover', () => {
+  it('refuses a cache without failover when the stage requires multi-AZ', () => {
     expectError(
       withChanges(productionConfig, (c) => (c.cache.nodes = 1)),
-      'Production: cache.nodes must be at least 2 in production (multi-AZ with automatic failover), got 1',
+      'Production: cache.nodes must be at least 2 when resilience.requireMultiAz is true (automatic failover), got 1',
     );
   });
 
-  it('refuses a production VPC in one AZ', () => {
+  it('refuses a VPC in one AZ when the stage requires multi-AZ', () => {
     expectError(
       withChanges(productionConfig, (c) => {
         c.network.maxAzs = 1;
         c.network.natGateways = 1;
       }),
-      'Production: network.maxAzs must be at least 2 in production, got 1',
+      'Production: network.maxAzs must be at least 2 when resilience.requireMultiAz is true, got 1',
+    );
+  });
+
+  it('lets a stage that does not require multi-AZ run one AZ, one task and one cache node', () => {
+    const config = withChanges(stagingConfig, (c) => {
+      c.network.maxAzs = 1;
+      c.network.natGateways = 1;
+    });
+    expect(config.service.minTasks).toBe(1);
+    expect(config.cache.nodes).toBe(1);
+    expect(validateStageConfig(config).stage).toBe('Staging');
+  });
+
+  it('applies the multi-AZ rules to any stage that sets requireMultiAz, whatever its name', () => {
+    expectError(
+      withChanges(stagingConfig, (c) => (c.resilience.requireMultiAz = true)),
+      'Staging: service.minTasks must be at least 2 when resilience.requireMultiAz is true (one task per AZ), got 1',
+    );
+  });
+
+  it('refuses a removal policy other than retain or destroy', () => {
+    expectError(
+      withChanges(
+        stagingConfig,
+        (c) => ((c.resilience as { removalPolicy: string }).removalPolicy = 'snapshot'),
+      ),
+      'Staging: resilience.removalPolicy must be "retain" or "destroy", got "snapshot"',
+    );
+  });
+
+  it.each([0, 1.5, -30])('refuses %s days of access logs', (days) => {
+    expectError(
+      withChanges(stagingConfig, (c) => (c.resilience.accessLogDays = days)),
+      `Staging: resilience.accessLogDays must be a positive integer, got ${days}`,
     );
   });
 
