@@ -63,8 +63,9 @@ describe.each([
     s.template.hasResourceProperties('AWS::AppConfig::Application', {
       Name: `${APPLICATION}-${config.name}`,
     });
-    // Production keeps AppConfig's deletion protection; staging may be deleted right after its tasks stop.
-    const deletionProtectionCheck = config.production ? 'APPLY' : 'BYPASS';
+    // A retained stage keeps AppConfig's deletion protection; a destroyable one (staging) may be
+    // deleted right after its tasks stop.
+    const deletionProtectionCheck = config.resilience.removalPolicy === 'retain' ? 'APPLY' : 'BYPASS';
     s.template.hasResourceProperties('AWS::AppConfig::Environment', {
       ApplicationId: { Ref: ids.app },
       Name: config.name,
