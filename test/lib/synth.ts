@@ -73,3 +73,25 @@ export function withChanges(config: StageConfig, changes: (c: Mutable<StageConfi
 }
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Every resource of `type` in a synthesized stage, as [logical ID, resource]. */
+export const resourcesOf = (s: SynthesizedStage, type: string): [string, Json][] =>
+  Object.entries(s.json.Resources as Json).filter(([, r]) => (r as Json).Type === type) as [string, Json][];
+
+/** The one resource of `type` (fails the test when there are none or several). */
+export const onlyResource = (s: SynthesizedStage, type: string): [string, Json] => {
+  const found = resourcesOf(s, type);
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+
+/** The logical ID of the one resource of `type` whose ID starts with `prefix`. */
+export const logicalId = (s: SynthesizedStage, type: string, prefix: string): string => {
+  const ids = resourcesOf(s, type)
+    .map(([id]) => id)
+    .filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+};

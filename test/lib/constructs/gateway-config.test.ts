@@ -11,7 +11,7 @@ import {
   GatewayConfigStoreProps,
 } from '../../../lib/constructs/gateway-config/gateway-config';
 import { GatewayEnv } from '../../../runtime/gateway-env';
-import { LAMBDA_ROOT, SynthesizedStage, synthStages } from '../synth';
+import { LAMBDA_ROOT, logicalId, onlyResource, resourcesOf, SynthesizedStage, synthStages } from '../synth';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -23,24 +23,6 @@ beforeAll(() => {
   // One app, both stages, cdk-nag on: synth throws on any unacknowledged AwsSolutions finding.
   [staging, production] = synthStages(stagingConfig, productionConfig);
 }, 240_000);
-
-const resourcesOf = (s: SynthesizedStage, type: string): [string, Json][] =>
-  Object.entries(s.json.Resources as Json).filter(([, r]) => (r as Json).Type === type) as [string, Json][];
-
-const onlyResource = (s: SynthesizedStage, type: string): [string, Json] => {
-  const found = resourcesOf(s, type);
-  expect(found).toHaveLength(1);
-  return found[0];
-};
-
-/** The logical ID of the one resource of `type` whose ID starts with `prefix`. */
-const logicalId = (s: SynthesizedStage, type: string, prefix: string): string => {
-  const ids = resourcesOf(s, type)
-    .map(([id]) => id)
-    .filter((id) => id.startsWith(prefix));
-  expect(ids).toHaveLength(1);
-  return ids[0];
-};
 
 describe.each([
   ['Staging', () => staging, stagingConfig],

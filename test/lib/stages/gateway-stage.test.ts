@@ -5,7 +5,7 @@ import { COMMON_RULES_COUNTED_FOR_PROMPTS } from '../../../lib/constructs/gatewa
 import { GATEWAY_CONTAINER_PORT, GatewayEnv, GatewayPaths } from '../../../runtime/gateway-env';
 import { HandlerEnv } from '../../../runtime/handler-env';
 import { METRIC_NAMESPACE } from '../../../runtime/metric-names';
-import { SynthesizedStage, synthStages } from '../synth';
+import { logicalId, onlyResource, resourcesOf, SynthesizedStage, synthStages } from '../synth';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -22,24 +22,6 @@ const both = (): [string, SynthesizedStage, StageConfig][] => [
   ['Staging', staging, stagingConfig],
   ['Production', production, productionConfig],
 ];
-
-const resourcesOf = (s: SynthesizedStage, type: string): [string, Json][] =>
-  Object.entries(s.json.Resources as Json).filter(([, r]) => (r as Json).Type === type) as [string, Json][];
-
-const onlyResource = (s: SynthesizedStage, type: string): [string, Json] => {
-  const found = resourcesOf(s, type);
-  expect(found).toHaveLength(1);
-  return found[0];
-};
-
-/** The logical ID of the one resource of `type` whose ID starts with `prefix`. */
-const logicalId = (s: SynthesizedStage, type: string, prefix: string): string => {
-  const ids = resourcesOf(s, type)
-    .map(([id]) => id)
-    .filter((id) => id.startsWith(prefix));
-  expect(ids).toHaveLength(1);
-  return ids[0];
-};
 
 /** Every IAM policy statement of the template, wherever it sits. */
 const policyStatements = (s: SynthesizedStage): Json[] =>
