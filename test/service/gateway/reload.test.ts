@@ -15,9 +15,13 @@ describe('Gateway.reload', () => {
   afterEach(() => h.stop());
 
   it('keeps the requests a client made: a lower limit refuses its next request', async () => {
-    // At 1 RPM a fresh client may make one request; this one has just made two, and the store knows.
+    // At 3 RPM two requests hold the limiter 40 s ahead: one more fits at 3 RPM and, however slow the
+    // machine, none at 1 RPM. (At the test config's 1,000 RPM they are forgotten after 120 ms.)
+    expect(h.gateway.reload({ text: withAppRpm(3), source: 'test' }).kind).toBe('applied');
     const sdk = h.client(KEYS.app);
-    for (const i of [1, 2]) await sdk.chat.completions.create(chatBody(`before reload ${i}`));
+    await sdk.chat.completions.create(chatBody('before reload 1'));
+    const second = await sdk.chat.completions.create(chatBody('before reload 2')).withResponse();
+    expect(second.response.headers.get('x-ratelimit-remaining-requests')).toBe('1');
     expect(h.gateway.reload({ text: withAppRpm(1), source: 'test' })).toMatchObject({
       kind: 'applied',
       changes: { added: [], removed: [], changed: ['app'] },
