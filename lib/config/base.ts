@@ -1,3 +1,4 @@
+import { DEFAULT_NETWORK_SETTINGS } from '../constructs/network/network';
 import { deepMerge, DeepPartial } from './merge';
 import { GatewayDocument, StageConfig, StageEnvironment } from './types';
 
@@ -53,7 +54,7 @@ export const baseConfig: StageBase = {
     moderation: { enabled: true, model: 'omni-moderation-latest' },
     store: { fallback: 'shared', commandTimeoutMs: 50 },
   },
-  network: { maxAzs: 3, natGateways: 3, interfaceEndpoints: true },
+  network: DEFAULT_NETWORK_SETTINGS,
   service: {
     cpu: 1024,
     memoryMiB: 2048,

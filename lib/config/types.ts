@@ -1,4 +1,5 @@
 import type { GatewayConfigDocument } from '../../runtime/gateway-config';
+import type { NetworkSettings } from '../constructs/network/network';
 
 export type { ClientDocument } from '../../runtime/gateway-config';
 
@@ -18,20 +19,6 @@ export interface StageEnvironment {
   readonly account: string;
   /** A US region (see `US_REGIONS`). */
   readonly region: string;
-}
-
-/** The VPC of one stage. */
-export interface NetworkConfig {
-  /** Availability zones the VPC spans. Production needs at least 2. */
-  readonly maxAzs: number;
-  /** NAT gateways: 1 is cheaper, one per AZ survives the loss of an AZ. */
-  readonly natGateways: number;
-  /**
-   * Add interface endpoints (ECR, ECR Docker, CloudWatch Logs, Secrets Manager) in every AZ so image
-   * pulls, logs and secret reads skip the NAT gateway. Each costs about 7.30 USD a month per AZ; the S3
-   * and DynamoDB gateway endpoints are free and always present.
-   */
-  readonly interfaceEndpoints: boolean;
 }
 
 /** The gateway's ECS service and its load balancer. */
@@ -145,7 +132,7 @@ export interface StageConfig {
   readonly resilience: ResilienceConfig;
   /** The gateway config document (clients, models with prices, aliases, limits, OpenAI org and project). */
   readonly gateway: GatewayDocument;
-  readonly network: NetworkConfig;
+  readonly network: NetworkSettings;
   readonly service: ServiceConfig;
   readonly cache: CacheConfig;
   readonly handlers: HandlersConfig;

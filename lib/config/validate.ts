@@ -5,12 +5,14 @@ import {
   resolveModel,
 } from '../../runtime/gateway-config';
 import { MAX_STOP_TIMEOUT_SECONDS, SHUTDOWN_MARGIN_MS } from '../constructs/gateway-service/gateway-service';
+import { checkNetworkSettings } from '../constructs/network/network';
+import { SettingsError, SettingsProblems } from '../constructs/settings';
 import { StageConfig, US_REGIONS } from './types';
 
-/** A stage config is wrong. The message starts with the stage name and names the field. */
-export class StageConfigError extends Error {
-  constructor(stage: string, message: string) {
-    super(`${stage}: ${message}`);
+/** A stage config is wrong: the message starts with the stage name and lists every problem, each naming its field. */
+export class StageConfigError extends SettingsError {
+  constructor(stage: string, problems: readonly string[]) {
+    super(stage, problems);
     this.name = 'StageConfigError';
   }
 }
@@ -38,54 +40,93 @@ const SHUTDOWN_MARGIN_SECONDS = SHUTDOWN_MARGIN_MS / 1000;
 
 /**
  * Validates a stage config at synth time and returns the gateway document it carries, validated and
- * with defaults filled, stamped with the stage name.
- * @throws StageConfigError naming the stage and the first field that is wrong
+ * with defaults filled, stamped with the stage name. Each group is checked by its construct's own
+ * check (`lib/constructs/settings.ts`); the rules between groups are here.
+ * @throws StageConfigError naming the stage and every field that is wrong
  */
 export function validateStageConfig(config: StageConfig): GatewayConfig {
   const stage = config.name;
-  const fail = (message: string): never => {
-    throw new StageConfigError(stage, message);
-  };
   if (!STAGE_NAME.test(stage)) {
-    throw new StageConfigError(
-      stage || '(unnamed)',
+    throw new StageConfigError(stage || '(unnamed)', [
       'name must start with a capital letter and hold only letters and digits (at most 32)',
-    );
+    ]);
   }
-
-  const { account, region } = config.env;
-  if (!ACCOUNT_ID.test(account)) fail(`env.account must be a 12-digit AWS account ID, got "${account}"`);
-  if (!(US_REGIONS as readonly string[]).includes(region)) {
-    fail(`env.region "${region}" is not a US region; use one of ${US_REGIONS.join(', ')}`);
-  }
-
-  let gateway: GatewayConfig;
-  try {
-    gateway = parseGatewayConfig({ ...config.gateway, stage });
-  } catch (err) {
-    if (err instanceof GatewayConfigError) throw new StageConfigError(stage, err.message);
-    throw err;
-  }
-  validateGatewayConsistency(gateway, fail);
-  if (!gateway.upstream.organization)
-    fail('gateway.upstream.organization must name the OpenAI organization (org-...)');
-  if (!gateway.upstream.project)
-    fail('gateway.upstream.project must name the OpenAI project of this stage (proj_...)');
-  if (resolveModel(gateway, config.handlers.canaryModel) === undefined) {
-    fail(
-      `handlers.canaryModel "${config.handlers.canaryModel}" has no price in gateway.models and is no alias`,
-    );
-  }
-
-  validateResilience(config, fail);
-  validateNetwork(config, fail);
-  validateService(config, fail);
-  validateCache(config, fail);
-  validateOperations(config, fail);
+  const problems = new SettingsProblems();
+  checkEnvironment(config, problems);
+  const gateway = checkGateway(config, problems);
+  checkResilience(config, problems);
+  checkNetworkSettings(config.network, problems.group('network'));
+  checkService(config, problems);
+  checkCache(config, problems);
+  checkOperations(config, problems);
+  checkMultiAz(config, problems);
+  if (problems.list.length > 0 || gateway === undefined) throw new StageConfigError(stage, problems.list);
   return gateway;
 }
 
-function validateGatewayConsistency(gateway: GatewayConfig, fail: (message: string) => never): void {
+function checkEnvironment(config: StageConfig, problems: SettingsProblems): void {
+  const { account, region } = config.env;
+  problems.expect(
+    ACCOUNT_ID.test(account),
+    () => `env.account must be a 12-digit AWS account ID, got "${account}"`,
+  );
+  problems.expect(
+    (US_REGIONS as readonly string[]).includes(region),
+    () => `env.region "${region}" is not a US region; use one of ${US_REGIONS.join(', ')}`,
+  );
+}
+
+/** The gateway document parsed by the gateway's own parser, then the rules it cannot know alone. */
+function checkGateway(config: StageConfig, problems: SettingsProblems): GatewayConfig | undefined {
+  let gateway: GatewayConfig;
+  try {
+    gateway = parseGatewayConfig({ ...config.gateway, stage: config.name });
+  } catch (err) {
+    if (!(err instanceof GatewayConfigError)) throw err;
+    problems.add(err.message);
+    return undefined;
+  }
+  validateGatewayConsistency(gateway, problems);
+  problems.expect(
+    Boolean(gateway.upstream.organization),
+    () => 'gateway.upstream.organization must name the OpenAI organization (org-...)',
+  );
+  problems.expect(
+    Boolean(gateway.upstream.project),
+    () => 'gateway.upstream.project must name the OpenAI project of this stage (proj_...)',
+  );
+  problems.expect(
+    resolveModel(gateway, config.handlers.canaryModel) !== undefined,
+    () =>
+      `handlers.canaryModel "${config.handlers.canaryModel}" has no price in gateway.models and is no alias`,
+  );
+  return gateway;
+}
+
+/** What `resilience.requireMultiAz` demands of the groups that one AZ outage could take down. */
+function checkMultiAz(config: StageConfig, problems: SettingsProblems): void {
+  if (!config.resilience.requireMultiAz) return;
+  const { maxAzs } = config.network;
+  const { minTasks } = config.service;
+  const { nodes } = config.cache;
+  problems.expect(
+    maxAzs >= 2,
+    () => `network.maxAzs must be at least 2 when resilience.requireMultiAz is true, got ${maxAzs}`,
+  );
+  problems.expect(
+    minTasks >= 2,
+    () =>
+      `service.minTasks must be at least 2 when resilience.requireMultiAz is true (one task per AZ), got ${minTasks}`,
+  );
+  problems.expect(
+    nodes >= 2,
+    () =>
+      `cache.nodes must be at least 2 when resilience.requireMultiAz is true (automatic failover), got ${nodes}`,
+  );
+}
+
+function validateGatewayConsistency(gateway: GatewayConfig, problems: SettingsProblems): void {
+  const fail = (message: string): void => problems.add(message);
   gateway.clients.forEach((client, i) => {
     if (client.rpm > gateway.rateLimits.rpm) {
       fail(
@@ -114,7 +155,8 @@ function validateGatewayConsistency(gateway: GatewayConfig, fail: (message: stri
   }
 }
 
-function validateResilience(config: StageConfig, fail: (message: string) => never): void {
+function checkResilience(config: StageConfig, problems: SettingsProblems): void {
+  const fail = (message: string): void => problems.add(message);
   const r = config.resilience;
   if (r.removalPolicy !== 'retain' && r.removalPolicy !== 'destroy')
     fail(`resilience.removalPolicy must be "retain" or "destroy", got "${String(r.removalPolicy)}"`);
@@ -122,32 +164,17 @@ function validateResilience(config: StageConfig, fail: (message: string) => neve
     fail(`resilience.accessLogDays must be a positive integer, got ${r.accessLogDays}`);
 }
 
-function validateNetwork(config: StageConfig, fail: (message: string) => never): void {
-  const { maxAzs, natGateways } = config.network;
-  if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 3)
-    fail(`network.maxAzs must be 1, 2 or 3, got ${maxAzs}`);
-  if (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > maxAzs) {
-    fail(`network.natGateways must be from 1 to network.maxAzs (${maxAzs}), got ${natGateways}`);
-  }
-  if (config.resilience.requireMultiAz && maxAzs < 2)
-    fail(`network.maxAzs must be at least 2 when resilience.requireMultiAz is true, got ${maxAzs}`);
-}
-
-function validateService(config: StageConfig, fail: (message: string) => never): void {
+function checkService(config: StageConfig, problems: SettingsProblems): void {
+  const fail = (message: string): void => problems.add(message);
   const s = config.service;
   const memoryFits = FARGATE_MEMORY[s.cpu];
   if (!memoryFits) fail(`service.cpu must be one of ${Object.keys(FARGATE_MEMORY).join(', ')}, got ${s.cpu}`);
-  if (!memoryFits(s.memoryMiB))
+  else if (!memoryFits(s.memoryMiB))
     fail(`service.memoryMiB ${s.memoryMiB} is not a Fargate size for service.cpu ${s.cpu}`);
   if (!Number.isInteger(s.minTasks) || s.minTasks < 1)
     fail(`service.minTasks must be an integer of at least 1, got ${s.minTasks}`);
   if (!Number.isInteger(s.maxTasks) || s.maxTasks < s.minTasks) {
     fail(`service.maxTasks (${s.maxTasks}) must be an integer of at least service.minTasks (${s.minTasks})`);
-  }
-  if (config.resilience.requireMultiAz && s.minTasks < 2) {
-    fail(
-      `service.minTasks must be at least 2 when resilience.requireMultiAz is true (one task per AZ), got ${s.minTasks}`,
-    );
   }
   if (s.targetCpuPercent < 10 || s.targetCpuPercent > 90) {
     fail(`service.targetCpuPercent must be from 10 to 90, got ${s.targetCpuPercent}`);
@@ -202,17 +229,13 @@ function validateService(config: StageConfig, fail: (message: string) => never):
   }
 }
 
-function validateCache(config: StageConfig, fail: (message: string) => never): void {
+function checkCache(config: StageConfig, problems: SettingsProblems): void {
+  const fail = (message: string): void => problems.add(message);
   const c = config.cache;
   if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(c.nodeType))
     fail(`cache.nodeType must look like cache.t4g.micro, got "${c.nodeType}"`);
   if (!Number.isInteger(c.nodes) || c.nodes < 1 || c.nodes > 6)
     fail(`cache.nodes must be an integer from 1 to 6, got ${c.nodes}`);
-  if (config.resilience.requireMultiAz && c.nodes < 2) {
-    fail(
-      `cache.nodes must be at least 2 when resilience.requireMultiAz is true (automatic failover), got ${c.nodes}`,
-    );
-  }
   if (
     !Number.isInteger(c.snapshotRetentionDays) ||
     c.snapshotRetentionDays < 0 ||
@@ -222,7 +245,8 @@ function validateCache(config: StageConfig, fail: (message: string) => never): v
   }
 }
 
-function validateOperations(config: StageConfig, fail: (message: string) => never): void {
+function checkOperations(config: StageConfig, problems: SettingsProblems): void {
+  const fail = (message: string): void => problems.add(message);
   const h = config.handlers;
   if (!Number.isInteger(h.keyRotationDays) || h.keyRotationDays < 1 || h.keyRotationDays > 1000) {
     fail(`handlers.keyRotationDays must be an integer from 1 to 1000, got ${h.keyRotationDays}`);

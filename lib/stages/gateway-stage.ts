@@ -124,7 +124,7 @@ export class GatewayStack extends Stack {
 
     this.secrets = new StageSecrets(this, 'Secrets', { stage: config.name, removalPolicy });
     this.network = new Network(this, 'Network', {
-      ...config.network,
+      settings: config.network,
       flowLogRetention: logRetention,
       flowLogKey: this.secrets.key,
       removalPolicy,

@@ -1,5 +1,6 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,11 +38,8 @@ export function newApp(context: Record<string, unknown> = {}): App {
   return app;
 }
 
-export interface SynthesizedStage {
+export interface SynthesizedStage extends Synthesized {
   readonly stage: GatewayStage;
-  readonly template: Template;
-  /** The template as plain JSON. */
-  readonly json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /**
@@ -65,6 +63,39 @@ export function synthStages(...configs: StageConfig[]): SynthesizedStage[] {
   });
 }
 
+/** A stack of its own for one construct's test, in an app like bin/app.ts's (context, compliance packs). */
+export function constructStack(id = 'Test'): Stack {
+  return new Stack(newApp(), id, { env: { account: '111111111111', region: 'us-east-1' } });
+}
+
+/**
+ * A KMS key the construct under test is given, imported: what a test stack makes beside the construct
+ * is not under test, so it makes nothing that the compliance packs would judge.
+ */
+export const importedKey = (stack: Stack): kms.IKey =>
+  kms.Key.fromKeyArn(
+    stack,
+    'ImportedKey',
+    `arn:aws:kms:${stack.region}:${stack.account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  );
+
+/**
+ * The template of a construct test's stack, synthesized with every compliance pack: getting it means
+ * the construct alone has no unacknowledged finding.
+ */
+export function synthConstruct(stack: Stack): Synthesized {
+  const app = stack.node.root as App;
+  app.synth();
+  const template = Template.fromStack(stack);
+  return { template, json: template.toJSON() };
+}
+
+/** A synthesized template as the assertions library and as plain JSON. */
+export interface Synthesized {
+  readonly template: Template;
+  readonly json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
 /** `config` with some fields replaced, for validation tests. */
 export function withChanges(config: StageConfig, changes: (c: Mutable<StageConfig>) => void): StageConfig {
   const copy = structuredClone(config) as Mutable<StageConfig>;
@@ -76,19 +107,19 @@ export type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutab
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Every resource of `type` in a synthesized stage, as [logical ID, resource]. */
-export const resourcesOf = (s: SynthesizedStage, type: string): [string, Json][] =>
+/** Every resource of `type` in a synthesized template, as [logical ID, resource]. */
+export const resourcesOf = (s: Synthesized, type: string): [string, Json][] =>
   Object.entries(s.json.Resources as Json).filter(([, r]) => (r as Json).Type === type) as [string, Json][];
 
 /** The one resource of `type` (fails the test when there are none or several). */
-export const onlyResource = (s: SynthesizedStage, type: string): [string, Json] => {
+export const onlyResource = (s: Synthesized, type: string): [string, Json] => {
   const found = resourcesOf(s, type);
   expect(found).toHaveLength(1);
   return found[0];
 };
 
 /** The logical ID of the one resource of `type` whose ID starts with `prefix`. */
-export const logicalId = (s: SynthesizedStage, type: string, prefix: string): string => {
+export const logicalId = (s: Synthesized, type: string, prefix: string): string => {
   const ids = resourcesOf(s, type)
     .map(([id]) => id)
     .filter((id) => id.startsWith(prefix));

@@ -4,17 +4,43 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SHARED_ACKNOWLEDGMENTS, acknowledge, acknowledgeLogRetention, nag } from '../../acknowledgments';
+import { SettingsProblems, isIntegerIn } from '../settings';
 
-export interface NetworkProps {
-  /** Availability zones the VPC spans (1 to 3). */
+/** The VPC of one stage: `StageConfig.network`. */
+export interface NetworkSettings {
+  /** Availability zones the VPC spans, 1 to 3. @default 3 */
   readonly maxAzs: number;
-  /** NAT gateways (1 to `maxAzs`). */
+  /** NAT gateways, 1 to `maxAzs`: 1 is cheaper, one per AZ survives the loss of an AZ. @default 3 */
   readonly natGateways: number;
   /**
-   * Interface endpoints for ECR, ECR Docker, CloudWatch Logs and Secrets Manager in every AZ.
-   * @default false
+   * Add interface endpoints (ECR, ECR Docker, CloudWatch Logs, Secrets Manager) in every AZ so image
+   * pulls, logs and secret reads skip the NAT gateway. Each costs about 7.30 USD a month per AZ; the S3
+   * and DynamoDB gateway endpoints are free and always present.
+   * @default true
    */
-  readonly interfaceEndpoints?: boolean;
+  readonly interfaceEndpoints: boolean;
+}
+
+/** What `lib/config/base.ts` starts every stage from: three AZs, each with its own NAT gateway. */
+export const DEFAULT_NETWORK_SETTINGS: NetworkSettings = {
+  maxAzs: 3,
+  natGateways: 3,
+  interfaceEndpoints: true,
+};
+
+/** Records every problem of `settings`. */
+export function checkNetworkSettings(settings: NetworkSettings, problems: SettingsProblems): void {
+  const { maxAzs, natGateways } = settings;
+  const f = (name: keyof NetworkSettings) => problems.field(name);
+  problems.expect(isIntegerIn(maxAzs, 1, 3), () => `${f('maxAzs')} must be 1, 2 or 3, got ${maxAzs}`);
+  problems.expect(
+    isIntegerIn(natGateways, 1, maxAzs),
+    () => `${f('natGateways')} must be from 1 to ${f('maxAzs')} (${maxAzs}), got ${natGateways}`,
+  );
+}
+
+export interface NetworkProps {
+  readonly settings: NetworkSettings;
   /** Retention of the flow log group. */
   readonly flowLogRetention: logs.RetentionDays;
   /** Key that encrypts the flow log group; its policy must let CloudWatch Logs use it. */
@@ -37,19 +63,15 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    if (!Number.isInteger(props.maxAzs) || props.maxAzs < 1 || props.maxAzs > 3) {
-      throw new Error(`Network: maxAzs must be 1, 2 or 3, got ${props.maxAzs}`);
-    }
-    if (!Number.isInteger(props.natGateways) || props.natGateways < 1 || props.natGateways > props.maxAzs) {
-      throw new Error(
-        `Network: natGateways must be from 1 to maxAzs (${props.maxAzs}), got ${props.natGateways}`,
-      );
-    }
+    const problems = new SettingsProblems();
+    checkNetworkSettings(props.settings, problems);
+    problems.throwIfAny('Network');
+    const { maxAzs, natGateways, interfaceEndpoints } = props.settings;
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.40.0.0/16'),
-      maxAzs: props.maxAzs,
-      natGateways: props.natGateways,
+      maxAzs,
+      natGateways,
       subnetConfiguration: [
         // Nothing launched here needs a public IP: the ALB and the NAT gateways bring their own.
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
@@ -91,7 +113,7 @@ export class Network extends Construct {
       });
     }
 
-    if (props.interfaceEndpoints) {
+    if (interfaceEndpoints) {
       const services = {
         Ecr: ec2.InterfaceVpcEndpointAwsService.ECR,
         EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,

@@ -185,8 +185,35 @@ describe('validateStageConfig', () => {
   it('applies the multi-AZ rules to any stage that sets requireMultiAz, whatever its name', () => {
     expectError(
       withChanges(stagingConfig, (c) => (c.resilience.requireMultiAz = true)),
-      'Staging: service.minTasks must be at least 2 when resilience.requireMultiAz is true (one task per AZ), got 1',
+      [
+        'Staging: 2 problems:',
+        '  - service.minTasks must be at least 2 when resilience.requireMultiAz is true (one task per AZ), got 1',
+        '  - cache.nodes must be at least 2 when resilience.requireMultiAz is true (automatic failover), got 1',
+      ].join('\n'),
     );
+  });
+
+  it('reports every problem of every group at once, each field by its path in the stage config', () => {
+    let thrown: unknown;
+    try {
+      validateStageConfig(
+        withChanges(stagingConfig, (c) => {
+          c.env.region = 'eu-west-1';
+          c.network.maxAzs = 4;
+          c.network.natGateways = 5;
+          c.resilience.accessLogDays = 0;
+        }),
+      );
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(StageConfigError);
+    expect((thrown as StageConfigError).problems).toEqual([
+      'env.region "eu-west-1" is not a US region; use one of us-east-1, us-east-2, us-west-1, us-west-2',
+      'resilience.accessLogDays must be a positive integer, got 0',
+      'network.maxAzs must be 1, 2 or 3, got 4',
+      'network.natGateways must be from 1 to network.maxAzs (4), got 5',
+    ]);
   });
 
   it('refuses a removal policy other than retain or destroy', () => {

@@ -13,7 +13,6 @@ import { GatewayCache } from '../../../lib/constructs/cache/cache';
 import { GatewayService, GatewayServiceProps } from '../../../lib/constructs/gateway-service/gateway-service';
 import { GatewayWebAcl } from '../../../lib/constructs/gateway-service/waf';
 import { HouseFunction } from '../../../lib/constructs/handlers/house-function';
-import { Network } from '../../../lib/constructs/network/network';
 import { OnCallTopic } from '../../../lib/constructs/observability/on-call-topic';
 import { StageSecrets } from '../../../lib/constructs/secrets/secrets';
 import { LAMBDA_ROOT } from '../synth';
@@ -25,27 +24,6 @@ const logKey = (): kms.IKey =>
   kms.Key.fromKeyArn(newStack(), 'LogKey', `arn:aws:kms:${env.region}:${env.account}:key/test`);
 
 describe('construct props are validated up front with precise messages', () => {
-  it('Network', () => {
-    expect(
-      () =>
-        new Network(newStack(), 'N', {
-          maxAzs: 4,
-          natGateways: 1,
-          flowLogRetention: logs.RetentionDays.ONE_WEEK,
-          flowLogKey: logKey(),
-        }),
-    ).toThrow(new Error('Network: maxAzs must be 1, 2 or 3, got 4'));
-    expect(
-      () =>
-        new Network(newStack(), 'N', {
-          maxAzs: 2,
-          natGateways: 3,
-          flowLogRetention: logs.RetentionDays.ONE_WEEK,
-          flowLogKey: logKey(),
-        }),
-    ).toThrow(new Error('Network: natGateways must be from 1 to maxAzs (2), got 3'));
-  });
-
   describe('GatewayCache', () => {
     const cacheProps = (stack: Stack) => ({
       vpc: new ec2.Vpc(stack, 'Vpc'),
