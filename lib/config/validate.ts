@@ -58,6 +58,7 @@ export function validateStageConfig(config: StageConfig): GatewayConfig {
   checkNetworkSettings(config.network, problems.group('network'));
   checkService(config, problems);
   checkCache(config, problems);
+  checkHandlers(config, problems);
   checkOperations(config, problems);
   checkMultiAz(config, problems);
   if (problems.list.length > 0 || gateway === undefined) throw new StageConfigError(stage, problems.list);
@@ -245,7 +246,7 @@ function checkCache(config: StageConfig, problems: SettingsProblems): void {
   }
 }
 
-function checkOperations(config: StageConfig, problems: SettingsProblems): void {
+function checkHandlers(config: StageConfig, problems: SettingsProblems): void {
   const fail = (message: string): void => problems.add(message);
   const h = config.handlers;
   if (!Number.isInteger(h.keyRotationDays) || h.keyRotationDays < 1 || h.keyRotationDays > 1000) {
@@ -255,6 +256,10 @@ function checkOperations(config: StageConfig, problems: SettingsProblems): void 
     if (!Number.isInteger(h[field]) || h[field] < 1)
       fail(`handlers.${field} must be a positive integer, got ${h[field]}`);
   }
+}
+
+function checkOperations(config: StageConfig, problems: SettingsProblems): void {
+  const fail = (message: string): void => problems.add(message);
   const { emails, pagerUrl } = config.onCall;
   if (emails.length === 0 && pagerUrl === undefined)
     fail('onCall must name at least one email or a pagerUrl');

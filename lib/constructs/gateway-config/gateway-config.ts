@@ -154,6 +154,7 @@ export class GatewayConfigStore extends Construct {
       lambdaRoot: props.lambdaRoot,
       handlerName: CONFIG_VALIDATOR_HANDLER,
       description: `${props.stage}: AppConfig validator of the gateway document (parseGatewayConfig)`,
+      purpose: 'checking each new gateway config version before AppConfig deploys it',
       timeout: Duration.seconds(10),
       memoryMiB: 256,
       environment: { [HandlerEnv.stage]: props.gatewayConfig.stage },

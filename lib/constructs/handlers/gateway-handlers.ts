@@ -108,7 +108,7 @@ export class GatewayHandlers extends Construct {
     const make = (
       id: string,
       handlerName: HandlerName,
-      description: string,
+      { description, purpose }: { description: string; purpose: string },
       environment: Record<string, string>,
       wildcardResourceActions?: string[],
       deadLetterQueue?: sqs.IQueue,
@@ -117,6 +117,7 @@ export class GatewayHandlers extends Construct {
         lambdaRoot: props.lambdaRoot,
         handlerName,
         description: `${props.stage}: ${description}`,
+        purpose,
         ...HANDLER_SIZES[handlerName],
         environment: { ...openaiEnv, ...environment },
         logRetention: props.logRetention,
@@ -129,7 +130,10 @@ export class GatewayHandlers extends Construct {
     this.canary = make(
       'Canary',
       'canary',
-      'calls OpenAI once a minute and records success, latency and time to first token',
+      {
+        description: 'calls OpenAI once a minute and records success, latency and time to first token',
+        purpose: 'the once-a-minute canary call to OpenAI',
+      },
       {
         [HandlerEnv.openaiApiKeySecretArn]: props.apiKeySecret.secretArn,
         [HandlerEnv.canaryModel]: props.canaryModel,
@@ -152,7 +156,11 @@ export class GatewayHandlers extends Construct {
     this.spendReconciliation = make(
       'SpendReconciliation',
       'spend-reconciliation',
-      "compares the gateway's metered spend with OpenAI's costs API and raises the spend ledger to it",
+      {
+        description:
+          "compares the gateway's metered spend with OpenAI's costs API and raises the spend ledger to it",
+        purpose: "the hourly comparison of metered spend with OpenAI's costs",
+      },
       {
         [HandlerEnv.openaiAdminKeySecretArn]: props.adminKeySecret.secretArn,
         [HandlerEnv.spendLedgerTable]: props.spendLedgerTableName,
@@ -174,7 +182,10 @@ export class GatewayHandlers extends Construct {
     this.keyRotation = make(
       'KeyRotation',
       'key-rotation',
-      'rotates the OpenAI project key in the API key secret',
+      {
+        description: 'rotates the OpenAI project key in the API key secret',
+        purpose: 'rotating the OpenAI project key',
+      },
       {
         [HandlerEnv.openaiApiKeySecretArn]: props.apiKeySecret.secretArn,
         [HandlerEnv.openaiAdminKeySecretArn]: props.adminKeySecret.secretArn,
@@ -253,7 +264,10 @@ export class GatewayHandlers extends Construct {
     this.batch = make(
       'Batch',
       'batch',
-      'submits uploaded batch files to the OpenAI Batch API and collects results',
+      {
+        description: 'submits uploaded batch files to the OpenAI Batch API and collects results',
+        purpose: 'submitting and collecting Batch API jobs',
+      },
       {
         [HandlerEnv.openaiApiKeySecretArn]: props.apiKeySecret.secretArn,
         [HandlerEnv.batchBucket]: this.batchBucket.bucketName,

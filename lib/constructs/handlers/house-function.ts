@@ -22,6 +22,11 @@ export interface HouseFunctionProps {
   /** Handler folder name under `lambdaRoot`; also the Powertools service name. */
   readonly handlerName: string;
   readonly description: string;
+  /**
+   * What the handler does for the stage, as its alarms say it ("the once-a-minute canary call to
+   * OpenAI"): its Errors alarm says this is not being done.
+   */
+  readonly purpose: string;
   /** Time one invocation may take. */
   readonly timeout: Duration;
   /** Memory in MB (CPU scales with it). */
@@ -62,9 +67,12 @@ export class HouseFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** `HouseFunctionProps.purpose`. */
+  readonly purpose: string;
 
   constructor(scope: Construct, id: string, props: HouseFunctionProps) {
     super(scope, id);
+    this.purpose = props.purpose;
     const entry = join(props.lambdaRoot, props.handlerName, 'index.ts');
     if (!existsSync(entry))
       throw new Error(`HouseFunction: ${entry} does not exist (each handler is lambda/<name>/index.ts)`);

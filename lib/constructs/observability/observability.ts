@@ -367,7 +367,7 @@ export class Observability extends Construct {
         threshold: t.lambdaErrorsPer5Min,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         what: `The ${name} Lambda handler failed ${t.lambdaErrorsPer5Min} or more times in 5 minutes.`,
-        why: `${capitalize(lambdaPurpose(name))} is not being done.`,
+        why: `${capitalize(handler.purpose)} is not being done.`,
         section: 'lambdaErrors',
       });
       this.addAlarm(`${name}Throttles`, {
@@ -375,7 +375,7 @@ export class Observability extends Construct {
         threshold: t.lambdaThrottlesPer5Min,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         what: `The ${name} Lambda handler was throttled ${t.lambdaThrottlesPer5Min} or more times in 5 minutes.`,
-        why: `The account's Lambda concurrency is exhausted, so ${lambdaPurpose(name)} is delayed or skipped.`,
+        why: `The account's Lambda concurrency is exhausted, so ${handler.purpose} is delayed or skipped.`,
         section: 'lambdaThrottles',
       });
     }
@@ -605,17 +605,6 @@ export class Observability extends Construct {
     );
     return dashboard;
   }
-}
-
-/** What each handler does, for alarm descriptions. */
-function lambdaPurpose(constructId: string): string {
-  const purposes: Record<string, string> = {
-    Canary: 'the once-a-minute canary call to OpenAI',
-    SpendReconciliation: "the hourly comparison of metered spend with OpenAI's costs",
-    KeyRotation: 'rotating the OpenAI project key',
-    Batch: 'submitting and collecting Batch API jobs',
-  };
-  return purposes[constructId] ?? constructId;
 }
 
 /** The alarm description: what fired, why it matters, which runbook section to open. */

@@ -123,6 +123,7 @@ describe('construct props are validated up front with precise messages', () => {
     expect(
       () =>
         new HouseFunction(newStack(), 'F', {
+          purpose: 'testing',
           lambdaRoot: LAMBDA_ROOT,
           handlerName: 'no-such-handler',
           description: 'x',
@@ -143,6 +144,7 @@ describe('construct props are validated up front with precise messages', () => {
     expect(
       () =>
         new HouseFunction(newStack(), 'F', {
+          purpose: 'testing',
           lambdaRoot: LAMBDA_ROOT,
           handlerName: 'canary',
           description: 'x',
