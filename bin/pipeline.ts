@@ -4,9 +4,9 @@
  * `cdk deploy -a 'npx ts-node --prefer-ts-exts bin/pipeline.ts' Pipeline` (docs/deploying.md); from then
  * on the pipeline deploys Staging and Production, and updates itself. Synth is offline like bin/app.ts.
  */
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App } from 'aws-cdk-lib';
 import { join } from 'node:path';
+import { addComplianceChecks } from '../lib/compliance';
 import { bundleGateway } from '../service/main/build';
 import { productionConfig, stagingConfig } from '../lib/config';
 import { pipelineConfig } from '../lib/config/pipeline';
@@ -17,7 +17,7 @@ const gatewayImageDirectory = join(repoRoot, 'dist', 'gateway');
 bundleGateway(gatewayImageDirectory);
 
 const app = new App();
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+addComplianceChecks(app);
 new GatewayPipelineStack(app, 'Pipeline', {
   config: pipelineConfig,
   staging: stagingConfig,

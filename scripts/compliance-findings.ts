@@ -1,6 +1,7 @@
 /**
  * Counts the unacknowledged findings of every compliance pack on both stages:
- * `npm run compliance [-- --by-rule]`. It synthesizes the app once with every pack on (whatever
+ * `npm run compliance [-- --by-rule] [-- --pipeline]` (`--pipeline`: on the pipeline app of
+ * bin/pipeline.ts instead, its stack and the stages it deploys). It synthesizes the app once with every pack on (whatever
  * cdk.json's `compliance` switches say) and reads the validation report, so it prints the numbers
  * even while synth would fail on them. Needs no AWS credentials, no Docker and no network.
  */
@@ -16,6 +17,8 @@ import {
   addComplianceChecks,
 } from '../lib/compliance';
 import { productionConfig, stagingConfig } from '../lib/config';
+import { pipelineConfig } from '../lib/config/pipeline';
+import { GatewayPipelineStack } from '../lib/pipeline/gateway-pipeline-stack';
 import { GatewayStage } from '../lib/stages/gateway-stage';
 import { cdkContext } from '../test/lib/synth';
 
@@ -56,8 +59,18 @@ function main(argv: readonly string[]): void {
     outdir,
   });
   addComplianceChecks(app);
-  for (const config of [stagingConfig, productionConfig]) {
-    new GatewayStage(app, { config, gatewayImageDirectory, lambdaRoot: join(repoRoot, 'lambda') });
+  const lambdaRoot = join(repoRoot, 'lambda');
+  if (argv.includes('--pipeline')) {
+    new GatewayPipelineStack(app, 'Pipeline', {
+      config: pipelineConfig,
+      staging: stagingConfig,
+      production: productionConfig,
+      gatewayImageDirectory,
+      lambdaRoot,
+    });
+  } else {
+    for (const config of [stagingConfig, productionConfig])
+      new GatewayStage(app, { config, gatewayImageDirectory, lambdaRoot });
   }
   try {
     app.synth();

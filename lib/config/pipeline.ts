@@ -1,3 +1,5 @@
+import { SettingsProblems } from '../constructs/settings';
+
 /**
  * The opt-in CDK Pipelines app (`bin/pipeline.ts`, docs/deploying.md "Deploying with the pipeline").
  * Forkers: replace the placeholders; they synthesize offline but cannot deploy.
@@ -21,20 +23,23 @@ export const pipelineConfig: PipelineConfig = {
     'arn:aws:codeconnections:us-east-1:333333333333:connection/00000000-0000-0000-0000-000000000000',
 };
 
-/** Every problem of a pipeline config at once, as one error. */
+const CONNECTION_ARN =
+  /^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/;
+
+/** Every problem of a pipeline config at once, as one error (`SettingsError`, led by "pipeline config"). */
 export function validatePipelineConfig(config: PipelineConfig): PipelineConfig {
-  const problems: string[] = [];
-  if (!/^\d{12}$/.test(config.env.account))
-    problems.push(`env.account must be 12 digits, got "${config.env.account}"`);
-  if (!/^[\w.-]+\/[\w.-]+$/.test(config.repository))
-    problems.push(`repository must be "owner/name", got "${config.repository}"`);
-  if (config.branch.trim() === '') problems.push('branch must not be empty');
-  if (
-    !/^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/.test(
-      config.connectionArn,
-    )
-  )
-    problems.push(`connectionArn must be a CodeConnections connection ARN, got "${config.connectionArn}"`);
-  if (problems.length > 0) throw new Error(`pipeline config:\n- ${problems.join('\n- ')}`);
+  const problems = new SettingsProblems();
+  const { account } = config.env;
+  problems.expect(/^\d{12}$/.test(account), () => `env.account must be 12 digits, got "${account}"`);
+  problems.expect(
+    /^[\w.-]+\/[\w.-]+$/.test(config.repository),
+    () => `repository must be "owner/name", got "${config.repository}"`,
+  );
+  problems.expect(config.branch.trim() !== '', () => 'branch must not be empty');
+  problems.expect(
+    CONNECTION_ARN.test(config.connectionArn),
+    () => `connectionArn must be a CodeConnections connection ARN, got "${config.connectionArn}"`,
+  );
+  problems.throwIfAny('pipeline config');
   return config;
 }

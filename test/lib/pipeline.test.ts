@@ -4,6 +4,7 @@ import { pipelineConfig, validatePipelineConfig } from '../../lib/config/pipelin
 import {
   ALARM_WATCH_MINUTES,
   GatewayPipelineStack,
+  PIPELINE_RETENTION_DAYS,
   SYNTH_COMMANDS,
 } from '../../lib/pipeline/gateway-pipeline-stack';
 import { GATEWAY_IMAGE_DIRECTORY, LAMBDA_ROOT, newApp } from './synth';
@@ -16,17 +17,9 @@ let pipeline: Json;
 let json: Json;
 
 beforeAll(() => {
-  // As bin/pipeline.ts: cdk-nag AwsSolutions on the whole app (synth throws on any unacknowledged
-  // finding). The other packs gate the stages in the stage tests, which the pipeline's build runs.
-  const app = newApp({
-    compliance: {
-      nist80053r5: false,
-      hipaaSecurity: false,
-      pciDss321: false,
-      serverless: false,
-      controlTower: false,
-    },
-  });
+  // As bin/pipeline.ts: every compliance pack on the whole app, the pipeline stack and the stages it
+  // deploys (synth throws on any unacknowledged finding).
+  const app = newApp();
   stack = new GatewayPipelineStack(app, 'Pipeline', {
     config: pipelineConfig,
     staging: stagingConfig,
@@ -184,6 +177,74 @@ describe("the check step's role", () => {
   });
 });
 
+describe('the artifact bucket and build logs', () => {
+  const resourceOf = (type: string, pick: (r: Json) => boolean = () => true): Json => {
+    const found = Object.values(json.Resources as Json).filter((r) => r.Type === type && pick(r));
+    expect(found).toHaveLength(1);
+    return found[0].Properties;
+  };
+  const artifactBucket = (): Json =>
+    resourceOf(
+      'AWS::S3::Bucket',
+      (r) =>
+        r.Properties.BucketEncryption?.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+          .SSEAlgorithm === 'aws:kms',
+    );
+
+  it('versions the artifacts, logs access to them, expires old ones and sends events to EventBridge', () => {
+    const bucket = artifactBucket();
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.LoggingConfiguration).toMatchObject({ LogFilePrefix: 'artifacts/' });
+    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+      { Id: 'expire-artifacts', Status: 'Enabled', ExpirationInDays: PIPELINE_RETENTION_DAYS },
+      {
+        Id: 'expire-noncurrent-versions',
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      },
+      {
+        Id: 'abort-incomplete-uploads',
+        Status: 'Enabled',
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      },
+    ]);
+    expect(bucket.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+  });
+
+  it('denies KMS grants that are not for AWS resources on the artifact key and the build logs key', () => {
+    const keys = Object.values(json.Resources as Json).filter((r) => r.Type === 'AWS::KMS::Key');
+    expect(keys).toHaveLength(2);
+    for (const key of keys) {
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+        expect.objectContaining({
+          Sid: 'GrantsOnlyForAwsResources',
+          Effect: 'Deny',
+          Action: 'kms:CreateGrant',
+        }),
+      );
+    }
+  });
+
+  it('sends every CodeBuild project to one encrypted log group kept a year', () => {
+    const logGroup = resourceOf('AWS::Logs::LogGroup');
+    expect(logGroup.RetentionInDays).toBe(PIPELINE_RETENTION_DAYS);
+    expect(logGroup.KmsKeyId).toBeDefined();
+    const projects = Object.values(json.Resources as Json).filter(
+      (r) => r.Type === 'AWS::CodeBuild::Project',
+    );
+    expect(projects.length).toBeGreaterThanOrEqual(4);
+    for (const project of projects) {
+      expect(project.Properties.LogsConfig.CloudWatchLogs).toMatchObject({
+        Status: 'ENABLED',
+        GroupName: { Ref: expect.stringMatching(/^BuildLogs/) },
+      });
+    }
+  });
+});
+
 it('refuses a config with every problem listed', () => {
   expect(() =>
     validatePipelineConfig({
@@ -193,6 +254,12 @@ it('refuses a config with every problem listed', () => {
       connectionArn: 'arn',
     }),
   ).toThrow(
-    'pipeline config:\n- env.account must be 12 digits, got "1"\n- repository must be "owner/name", got "x"\n- branch must not be empty\n- connectionArn must be a CodeConnections connection ARN, got "arn"',
+    [
+      'pipeline config: 4 problems:',
+      '  - env.account must be 12 digits, got "1"',
+      '  - repository must be "owner/name", got "x"',
+      '  - branch must not be empty',
+      '  - connectionArn must be a CodeConnections connection ARN, got "arn"',
+    ].join('\n'),
   );
 });

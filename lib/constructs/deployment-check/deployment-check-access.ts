@@ -2,6 +2,7 @@ import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { SHARED_ACKNOWLEDGMENTS, acknowledge } from '../../acknowledgments';
 
 export interface DeploymentCheckAccessProps {
   /** Name of the role made here, which the pipeline's check step assumes. */
@@ -57,5 +58,6 @@ export class DeploymentCheckAccess extends Construct {
       reason:
         "The check reads every alarm of this stage, whose names share the stage's prefix; a new alarm is covered without a policy change, and no other stage's alarm is.",
     });
+    acknowledge(this.role, SHARED_ACKNOWLEDGMENTS.grantInlinePolicy);
   }
 }
