@@ -14,7 +14,25 @@ import { loadSettings, SettingsError } from './settings';
 import { documentVersion, type ConfigDocument } from './live-config';
 import { readSecretFieldLazily, secretKey, staticKey } from '../upstream/key';
 
+/**
+ * SIGHUP's handler from the first line on: Node's default for SIGHUP ends the process, so one sent
+ * during start-up (a deploy tool that signals as soon as it wrote the file) would kill the gateway.
+ * Until the config source is live, a SIGHUP is held and run once it is.
+ */
+function holdSighupUntilLive(): (onSighup: () => void) => void {
+  let held = false;
+  let handle = (): void => {
+    held = true;
+  };
+  process.on('SIGHUP', () => handle());
+  return (onSighup) => {
+    handle = onSighup;
+    if (held) onSighup();
+  };
+}
+
 async function main(): Promise<void> {
+  const sighupWhenLive = holdSighupUntilLive();
   const settings = loadSettings(process.env);
   const sink = new LogSink();
   const redisAuthToken = await readRedisAuthToken(settings, sink);
@@ -60,7 +78,7 @@ async function main(): Promise<void> {
       });
   };
   const reloadNow = keepLive(gateway, appConfig, configPath, configCheckMs);
-  process.on('SIGHUP', () => {
+  sighupWhenLive(() => {
     gateway.app.log.info({ signal: 'SIGHUP' }, 'reading the config source');
     void reloadNow();
   });

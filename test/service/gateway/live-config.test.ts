@@ -6,6 +6,8 @@
  */
 import OpenAI from 'openai';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +107,55 @@ describe('live config in the gateway process', () => {
     c.process.kill('SIGHUP');
     await eventually(async () => (await status(url, NEW_KEY)) === 200, 10_000, 50);
     expect(c.process.exitCode).toBeNull();
+  });
+
+  it('holds a SIGHUP sent during start-up and reads the source once it listens, instead of dying', async () => {
+    // Start-up waits on a Secrets Manager read (the Redis AUTH token) that this server holds until the
+    // SIGHUP is sent: the gateway is then past its first config read and not yet listening.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const requestHeld = new Promise<void>((resolve) => (held = resolve));
+    const secrets = createServer((_req, res) => {
+      held();
+      void released.then(() => {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
+      });
+    });
+    await new Promise<void>((resolve) => secrets.listen(0, '127.0.0.1', resolve));
+    try {
+      const target = mkdtempSync(join(tmpdir(), 'gateway-live-target-'));
+      const real = join(target, 'gateway.json');
+      writeDocument(real, base);
+      const link = join(dir, 'early-sighup.json');
+      symlinkSync(real, link);
+      const c = runGateway({
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API_KEY: UPSTREAM_KEY,
+        GATEWAY_CONFIG: link,
+        GATEWAY_CONFIG_CHECK_MS: '3600000',
+        REDIS_AUTH_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:redis-auth-AbCdEf',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secrets.address() as AddressInfo).port}`,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+      });
+      children.push(c);
+      await requestHeld;
+      writeDocument(real, testConfigDocument({ clients: [...clients, late] }));
+      c.process.kill('SIGHUP');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(c.process.exitCode).toBeNull();
+      release();
+      const url = await listeningUrl(c);
+      await eventually(async () => (await status(url, NEW_KEY)) === 200, 10_000, 50);
+      expect(c.process.exitCode).toBeNull();
+      expect(c.stdout).toContain('"reading the config source"');
+    } finally {
+      release();
+      await new Promise((resolve) => secrets.close(resolve));
+    }
   });
 
   it('refuses an invalid document naming the field, and serves on with the running one', async () => {
