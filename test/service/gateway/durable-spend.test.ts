@@ -223,13 +223,20 @@ describe('the shared fallback while Redis is down', () => {
     try {
       for (const r of replicas) expect(await call(r)).toBeUndefined();
       const before = fake.received;
-      const { served, refusals, upstream } = await withRedisDown(replicas, async () => ({
+      const started = performance.now();
+      const { served, refusals, upstream, burstMs } = await withRedisDown(replicas, async () => ({
         ...(await burst(replicas, 189)),
         upstream: fake.received - before,
+        burstMs: performance.now() - started,
       }));
-      process.stdout.write(`shared fallback, stage rpm 90: ${upstream} of a burst of 189 reached upstream\n`);
+      process.stdout.write(
+        `shared fallback, stage rpm 90: ${upstream} of a burst of 189 reached upstream in ${Math.round(burstMs)} ms\n`,
+      );
       expect(upstream).toBe(served);
-      expect(upstream).toBeLessThanOrEqual(90 + 3);
+      // Each replica's share (30/min) refills while the burst runs: on a slow machine a long burst
+      // rightly lets more in. On a quiet one the burst takes well under 2 s, so this is 90 + 3.
+      const refilledPerReplica = Math.ceil((burstMs * 30) / 60_000);
+      expect(upstream).toBeLessThanOrEqual(90 + 3 + 3 * refilledPerReplica);
       expect(upstream).toBeGreaterThan(0);
       expect([...refusals]).toEqual(['429 requests']);
     } finally {

@@ -66,6 +66,8 @@ describe('gateway with Redis', () => {
     await probe.flushall();
     const config = {
       clients: [{ id: 'app', keySha256: sha(KEYS.app), rpm: 3, tpm: 1_000_000, monthlyBudgetUsd: 1 }],
+      // Redis is healthy here: no loaded machine should turn a command into a timeout and a BYPASS.
+      store: { fallback: 'shared', commandTimeoutMs: 1000 },
     };
     const a = await start(config);
     const b = await start(config);

@@ -60,7 +60,7 @@ describe('a Redis failover behind a re-pointed endpoint', () => {
     primary = await RedisServer.start();
     replica = await RedisServer.start({ replicaOfPort: primary.port });
     admin = { primary: new Redis(primary.url), replica: new Redis(replica.url) };
-    await eventually(() => replicationUp(admin.replica));
+    await eventually(() => replicationUp(admin.replica), 20_000); // a loaded machine syncs a replica slowly
     endpoint = await TcpForwarder.start({ port: primary.port });
     fake = new FakeOpenAI();
     await fake.start();
