@@ -1,4 +1,8 @@
+import { DEFAULT_STAGE_BUDGET_SETTINGS } from '../constructs/budgets/stage-budget';
+import { DEFAULT_GATEWAY_CACHE_SETTINGS } from '../constructs/cache/cache';
+import { DEFAULT_GATEWAY_SERVICE_SETTINGS } from '../constructs/gateway-service/gateway-service';
 import { DEFAULT_NETWORK_SETTINGS } from '../constructs/network/network';
+import { DEFAULT_ON_CALL_TOPIC_SETTINGS } from '../constructs/observability/on-call-topic';
 import { deepMerge, DeepPartial } from './merge';
 import { GatewayDocument, StageConfig, StageEnvironment } from './types';
 
@@ -55,30 +59,16 @@ export const baseConfig: StageBase = {
     store: { fallback: 'shared', commandTimeoutMs: 50 },
   },
   network: DEFAULT_NETWORK_SETTINGS,
-  service: {
-    cpu: 1024,
-    memoryMiB: 2048,
-    minTasks: 3,
-    maxTasks: 12,
-    targetCpuPercent: 50,
-    targetRequestsPerTarget: 1000,
-    // Internet-facing needs a certificate, which is the stage's own: the delta gives `certificateArn`.
-    internetFacing: true,
-    ingressCidrs: ['0.0.0.0/0'],
-    idleTimeoutSeconds: 120,
-    stopTimeoutSeconds: 60,
-    deregistrationDelaySeconds: 60,
-    wafRequestsPer5MinPerIp: 3000,
-  },
-  cache: { nodeType: 'cache.m7g.large', nodes: 2, snapshotRetentionDays: 7 },
+  service: DEFAULT_GATEWAY_SERVICE_SETTINGS,
+  cache: DEFAULT_GATEWAY_CACHE_SETTINGS,
   handlers: {
     canaryModel: 'gpt-4o-mini',
     keyRotationDays: 30,
     batchInputRetentionDays: 30,
     batchOutputRetentionDays: 90,
   },
-  onCall: { emails: ['oncall@example.com'] },
-  infraBudget: { monthlyUsd: 1500, notifyAtPercent: 80 },
+  onCall: DEFAULT_ON_CALL_TOPIC_SETTINGS,
+  infraBudget: DEFAULT_STAGE_BUDGET_SETTINGS,
   logRetentionDays: 365,
 };
 

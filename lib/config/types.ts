@@ -1,5 +1,9 @@
 import type { GatewayConfigDocument } from '../../runtime/gateway-config';
+import type { StageBudgetSettings } from '../constructs/budgets/stage-budget';
+import type { GatewayCacheSettings } from '../constructs/cache/cache';
+import type { GatewayServiceSettings } from '../constructs/gateway-service/gateway-service';
 import type { NetworkSettings } from '../constructs/network/network';
+import type { OnCallTopicSettings } from '../constructs/observability/on-call-topic';
 
 export type { ClientDocument } from '../../runtime/gateway-config';
 
@@ -21,50 +25,6 @@ export interface StageEnvironment {
   readonly region: string;
 }
 
-/** The gateway's ECS service and its load balancer. */
-export interface ServiceConfig {
-  /** Fargate task CPU units (256, 512, 1024, 2048, 4096). */
-  readonly cpu: number;
-  /** Fargate task memory in MiB; must be a size Fargate offers for `cpu`. */
-  readonly memoryMiB: number;
-  /** Fewest running tasks. Production needs at least 2 (one per AZ). */
-  readonly minTasks: number;
-  /** Most running tasks autoscaling may start. */
-  readonly maxTasks: number;
-  /** Average CPU percent the CPU scaling policy holds. */
-  readonly targetCpuPercent: number;
-  /** ALB requests per target per minute the request scaling policy holds. */
-  readonly targetRequestsPerTarget: number;
-  /** Internet-facing ALB (needs `certificateArn`) or internal to the VPC. */
-  readonly internetFacing: boolean;
-  /** CIDR ranges allowed to reach the ALB listener. */
-  readonly ingressCidrs: readonly string[];
-  /**
-   * ACM certificate for the HTTPS listener, in the stage's account and region. Without it the ALB
-   * listens on plain HTTP, which validation allows only for an internal ALB.
-   * @default none
-   */
-  readonly certificateArn?: string;
-  /** ALB idle timeout in seconds; long enough for a streamed completion between keep-alive comments. */
-  readonly idleTimeoutSeconds: number;
-  /** Seconds ECS waits after SIGTERM before SIGKILL (Fargate allows up to 120). */
-  readonly stopTimeoutSeconds: number;
-  /** Seconds the ALB lets in-flight requests finish on a deregistering task. */
-  readonly deregistrationDelaySeconds: number;
-  /** WAF rate-based rule: most requests one client IP may make in any 5 minutes. */
-  readonly wafRequestsPer5MinPerIp: number;
-}
-
-/** The ElastiCache replication group. */
-export interface CacheConfig {
-  /** Node type, e.g. `cache.t4g.micro`. */
-  readonly nodeType: string;
-  /** Nodes in the replication group: 1 primary plus replicas. Production needs at least 2 (automatic failover). */
-  readonly nodes: number;
-  /** Days of daily snapshots kept; 0 turns snapshots off. */
-  readonly snapshotRetentionDays: number;
-}
-
 /** The Lambda handlers. */
 export interface HandlersConfig {
   /** Model or alias the canary calls once a minute; must have a price in the gateway document. */
@@ -75,25 +35,6 @@ export interface HandlersConfig {
   readonly batchInputRetentionDays: number;
   /** Days batch output objects are kept. */
   readonly batchOutputRetentionDays: number;
-}
-
-/** Who is told when something breaks. */
-export interface OnCallConfig {
-  /** Email addresses subscribed to the on-call topic (each must confirm the subscription). */
-  readonly emails: readonly string[];
-  /**
-   * HTTPS endpoint of the paging service (PagerDuty, Opsgenie, ...) subscribed to the on-call topic.
-   * @default none
-   */
-  readonly pagerUrl?: string;
-}
-
-/** AWS Budgets for the stage's AWS bill (OpenAI spend has its own budget in the gateway document). */
-export interface InfraBudgetConfig {
-  /** Monthly AWS cost of the stage in USD, counted by the `Stage` cost-allocation tag. */
-  readonly monthlyUsd: number;
-  /** Percent of `monthlyUsd` of actual cost at which on-call is notified. */
-  readonly notifyAtPercent: number;
 }
 
 /**
@@ -133,11 +74,11 @@ export interface StageConfig {
   /** The gateway config document (clients, models with prices, aliases, limits, OpenAI org and project). */
   readonly gateway: GatewayDocument;
   readonly network: NetworkSettings;
-  readonly service: ServiceConfig;
-  readonly cache: CacheConfig;
+  readonly service: GatewayServiceSettings;
+  readonly cache: GatewayCacheSettings;
   readonly handlers: HandlersConfig;
-  readonly onCall: OnCallConfig;
-  readonly infraBudget: InfraBudgetConfig;
+  readonly onCall: OnCallTopicSettings;
+  readonly infraBudget: StageBudgetSettings;
   /** Retention of every log group of the stage, in days (a value CloudWatch Logs accepts). */
   readonly logRetentionDays: number;
   /**

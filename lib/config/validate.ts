@@ -4,8 +4,14 @@ import {
   parseGatewayConfig,
   resolveModel,
 } from '../../runtime/gateway-config';
-import { MAX_STOP_TIMEOUT_SECONDS, SHUTDOWN_MARGIN_MS } from '../constructs/gateway-service/gateway-service';
+import { checkStageBudgetSettings } from '../constructs/budgets/stage-budget';
+import { checkGatewayCacheSettings } from '../constructs/cache/cache';
+import {
+  certificateLocation,
+  checkGatewayServiceSettings,
+} from '../constructs/gateway-service/gateway-service';
 import { checkNetworkSettings } from '../constructs/network/network';
+import { checkOnCallTopicSettings } from '../constructs/observability/on-call-topic';
 import { SettingsError, SettingsProblems } from '../constructs/settings';
 import { StageConfig, US_REGIONS } from './types';
 
@@ -17,15 +23,6 @@ export class StageConfigError extends SettingsError {
   }
 }
 
-/** Fargate CPU units to the memory sizes (MiB) Fargate accepts with them. */
-const FARGATE_MEMORY: Readonly<Record<number, (memoryMiB: number) => boolean>> = {
-  256: (m) => [512, 1024, 2048].includes(m),
-  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
-  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
-  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
-  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
-};
-
 /** Retention periods CloudWatch Logs accepts. */
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -33,10 +30,6 @@ const LOG_RETENTION_DAYS = [
 
 const ACCOUNT_ID = /^\d{12}$/;
 const STAGE_NAME = /^[A-Z][A-Za-z0-9]{0,31}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
-
-const SHUTDOWN_MARGIN_SECONDS = SHUTDOWN_MARGIN_MS / 1000;
 
 /**
  * Validates a stage config at synth time and returns the gateway document it carries, validated and
@@ -56,10 +49,13 @@ export function validateStageConfig(config: StageConfig): GatewayConfig {
   const gateway = checkGateway(config, problems);
   checkResilience(config, problems);
   checkNetworkSettings(config.network, problems.group('network'));
-  checkService(config, problems);
-  checkCache(config, problems);
+  checkGatewayServiceSettings(config.service, problems.group('service'));
+  checkCertificateLocation(config, problems);
+  checkGatewayCacheSettings(config.cache, problems.group('cache'));
   checkHandlers(config, problems);
-  checkOperations(config, problems);
+  checkOnCallTopicSettings(config.onCall, problems.group('onCall'));
+  checkStageBudgetSettings(config.infraBudget, problems.group('infraBudget'));
+  checkStageFields(config, problems);
   checkMultiAz(config, problems);
   if (problems.list.length > 0 || gateway === undefined) throw new StageConfigError(stage, problems.list);
   return gateway;
@@ -165,85 +161,16 @@ function checkResilience(config: StageConfig, problems: SettingsProblems): void 
     fail(`resilience.accessLogDays must be a positive integer, got ${r.accessLogDays}`);
 }
 
-function checkService(config: StageConfig, problems: SettingsProblems): void {
-  const fail = (message: string): void => problems.add(message);
-  const s = config.service;
-  const memoryFits = FARGATE_MEMORY[s.cpu];
-  if (!memoryFits) fail(`service.cpu must be one of ${Object.keys(FARGATE_MEMORY).join(', ')}, got ${s.cpu}`);
-  else if (!memoryFits(s.memoryMiB))
-    fail(`service.memoryMiB ${s.memoryMiB} is not a Fargate size for service.cpu ${s.cpu}`);
-  if (!Number.isInteger(s.minTasks) || s.minTasks < 1)
-    fail(`service.minTasks must be an integer of at least 1, got ${s.minTasks}`);
-  if (!Number.isInteger(s.maxTasks) || s.maxTasks < s.minTasks) {
-    fail(`service.maxTasks (${s.maxTasks}) must be an integer of at least service.minTasks (${s.minTasks})`);
-  }
-  if (s.targetCpuPercent < 10 || s.targetCpuPercent > 90) {
-    fail(`service.targetCpuPercent must be from 10 to 90, got ${s.targetCpuPercent}`);
-  }
-  if (!Number.isInteger(s.targetRequestsPerTarget) || s.targetRequestsPerTarget < 1) {
-    fail(`service.targetRequestsPerTarget must be a positive integer, got ${s.targetRequestsPerTarget}`);
-  }
-  if (s.internetFacing && !s.certificateArn) {
-    fail(
-      'service.certificateArn is required when service.internetFacing is true: callers send API keys in every request',
-    );
-  }
-  if (s.certificateArn !== undefined) {
-    const match = /^arn:aws:acm:([a-z0-9-]+):(\d{12}):certificate\/[A-Za-z0-9-]+$/.exec(s.certificateArn);
-    if (!match) fail(`service.certificateArn must be an ACM certificate ARN, got "${s.certificateArn}"`);
-    else if (match[1] !== config.env.region || match[2] !== config.env.account) {
-      fail(
-        `service.certificateArn must be in the stage's account ${config.env.account} and region ${config.env.region}`,
-      );
-    }
-  }
-  if (s.ingressCidrs.length === 0) fail('service.ingressCidrs must name at least one CIDR range');
-  s.ingressCidrs.forEach((cidr, i) => {
-    if (!CIDR.test(cidr))
-      fail(`service.ingressCidrs[${i}] must be an IPv4 CIDR such as 10.0.0.0/8, got "${cidr}"`);
-  });
-  if (!Number.isInteger(s.idleTimeoutSeconds) || s.idleTimeoutSeconds < 60 || s.idleTimeoutSeconds > 4000) {
-    fail(`service.idleTimeoutSeconds must be an integer from 60 to 4000, got ${s.idleTimeoutSeconds}`);
-  }
-  if (
-    !Number.isInteger(s.stopTimeoutSeconds) ||
-    s.stopTimeoutSeconds <= SHUTDOWN_MARGIN_SECONDS ||
-    s.stopTimeoutSeconds > MAX_STOP_TIMEOUT_SECONDS
-  ) {
-    fail(
-      `service.stopTimeoutSeconds must be an integer above ${SHUTDOWN_MARGIN_SECONDS} and at most ${MAX_STOP_TIMEOUT_SECONDS}, got ${s.stopTimeoutSeconds}`,
-    );
-  }
-  if (
-    !Number.isInteger(s.deregistrationDelaySeconds) ||
-    s.deregistrationDelaySeconds < 0 ||
-    s.deregistrationDelaySeconds > 3600
-  ) {
-    fail(
-      `service.deregistrationDelaySeconds must be an integer from 0 to 3600, got ${s.deregistrationDelaySeconds}`,
-    );
-  }
-  if (!Number.isInteger(s.wafRequestsPer5MinPerIp) || s.wafRequestsPer5MinPerIp < 10) {
-    fail(
-      `service.wafRequestsPer5MinPerIp must be an integer of at least 10 (the WAF minimum), got ${s.wafRequestsPer5MinPerIp}`,
-    );
-  }
-}
-
-function checkCache(config: StageConfig, problems: SettingsProblems): void {
-  const fail = (message: string): void => problems.add(message);
-  const c = config.cache;
-  if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(c.nodeType))
-    fail(`cache.nodeType must look like cache.t4g.micro, got "${c.nodeType}"`);
-  if (!Number.isInteger(c.nodes) || c.nodes < 1 || c.nodes > 6)
-    fail(`cache.nodes must be an integer from 1 to 6, got ${c.nodes}`);
-  if (
-    !Number.isInteger(c.snapshotRetentionDays) ||
-    c.snapshotRetentionDays < 0 ||
-    c.snapshotRetentionDays > 35
-  ) {
-    fail(`cache.snapshotRetentionDays must be an integer from 0 to 35, got ${c.snapshotRetentionDays}`);
-  }
+/** The service's certificate must be where the stage deploys (its format is the service's own check). */
+function checkCertificateLocation(config: StageConfig, problems: SettingsProblems): void {
+  const { certificateArn } = config.service;
+  const location = certificateArn === undefined ? undefined : certificateLocation(certificateArn);
+  if (location === undefined) return;
+  const { account, region } = config.env;
+  problems.expect(
+    location.region === region && location.account === account,
+    () => `service.certificateArn must be in the stage's account ${account} and region ${region}`,
+  );
 }
 
 function checkHandlers(config: StageConfig, problems: SettingsProblems): void {
@@ -258,21 +185,9 @@ function checkHandlers(config: StageConfig, problems: SettingsProblems): void {
   }
 }
 
-function checkOperations(config: StageConfig, problems: SettingsProblems): void {
+/** The stage config's own fields, outside every group. */
+function checkStageFields(config: StageConfig, problems: SettingsProblems): void {
   const fail = (message: string): void => problems.add(message);
-  const { emails, pagerUrl } = config.onCall;
-  if (emails.length === 0 && pagerUrl === undefined)
-    fail('onCall must name at least one email or a pagerUrl');
-  emails.forEach((email, i) => {
-    if (!EMAIL.test(email)) fail(`onCall.emails[${i}] must be an email address, got "${email}"`);
-  });
-  if (pagerUrl !== undefined && !/^https:\/\/[^\s/]+/.test(pagerUrl))
-    fail(`onCall.pagerUrl must be an https:// URL, got "${pagerUrl}"`);
-  const b = config.infraBudget;
-  if (!(b.monthlyUsd > 0)) fail(`infraBudget.monthlyUsd must be above 0, got ${b.monthlyUsd}`);
-  if (!(b.notifyAtPercent >= 1 && b.notifyAtPercent <= 100)) {
-    fail(`infraBudget.notifyAtPercent must be from 1 to 100, got ${b.notifyAtPercent}`);
-  }
   if (!LOG_RETENTION_DAYS.includes(config.logRetentionDays)) {
     fail(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${config.logRetentionDays}`);
   }

@@ -2,7 +2,6 @@ import {
   Annotations,
   CfnOutput,
   DefaultStackSynthesizer,
-  Duration,
   Fn,
   RemovalPolicy,
   Stack,
@@ -136,10 +135,8 @@ export class GatewayStack extends Stack {
     });
 
     this.cache = new GatewayCache(this, 'Cache', {
+      settings: config.cache,
       vpc,
-      nodeType: config.cache.nodeType,
-      nodes: config.cache.nodes,
-      snapshotRetentionDays: config.cache.snapshotRetentionDays,
       authSecret: this.secrets.redisAuth,
       encryptionKey: this.secrets.key,
       removalPolicy,
@@ -151,6 +148,7 @@ export class GatewayStack extends Stack {
     });
 
     this.gateway = new GatewayService(this, 'Gateway', {
+      settings: config.service,
       vpc,
       image: ecs.ContainerImage.fromAsset(props.gatewayImageDirectory, { platform: Platform.LINUX_ARM64 }),
       gatewayConfig,
@@ -159,19 +157,6 @@ export class GatewayStack extends Stack {
       redisUrl: this.cache.url,
       spendLedgerTableName: this.spendLedger.tableName,
       openaiBaseUrl: config.openaiBaseUrl,
-      cpu: config.service.cpu,
-      memoryMiB: config.service.memoryMiB,
-      minTasks: config.service.minTasks,
-      maxTasks: config.service.maxTasks,
-      targetCpuPercent: config.service.targetCpuPercent,
-      targetRequestsPerTarget: config.service.targetRequestsPerTarget,
-      internetFacing: config.service.internetFacing,
-      ingressCidrs: config.service.ingressCidrs,
-      certificateArn: config.service.certificateArn,
-      idleTimeout: Duration.seconds(config.service.idleTimeoutSeconds),
-      stopTimeout: Duration.seconds(config.service.stopTimeoutSeconds),
-      deregistrationDelay: Duration.seconds(config.service.deregistrationDelaySeconds),
-      wafRequestsPer5MinPerIp: config.service.wafRequestsPer5MinPerIp,
       accessLogBucket: accessLogs.bucket,
       logRetention,
       logKey: this.secrets.key,
@@ -218,9 +203,8 @@ export class GatewayStack extends Stack {
     });
 
     this.onCall = new OnCallTopic(this, 'OnCall', {
+      settings: config.onCall,
       stage: config.name,
-      emails: config.onCall.emails,
-      pagerUrl: config.onCall.pagerUrl,
       removalPolicy,
     });
     this.observability = new Observability(this, 'Observability', {
@@ -258,9 +242,8 @@ export class GatewayStack extends Stack {
     this.gatewayConfigStore.grantRead(this.gateway.taskDefinition.taskRole);
 
     this.budget = new StageBudget(this, 'Budget', {
+      settings: config.infraBudget,
       budgetName: `${APPLICATION}-${config.name}-monthly`,
-      monthlyUsd: config.infraBudget.monthlyUsd,
-      notifyAtPercent: config.infraBudget.notifyAtPercent,
       tagKey: TAG_KEYS.stage,
       tagValue: config.name,
       topic: this.onCall.topic,

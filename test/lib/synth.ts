@@ -1,6 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +81,30 @@ export const importedKey = (stack: Stack): kms.IKey =>
     'ImportedKey',
     `arn:aws:kms:${stack.region}:${stack.account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
   );
+
+/** A VPC the construct under test is given, imported: two AZs, each with a public and a private subnet. */
+export const importedVpc = (stack: Stack): ec2.IVpc =>
+  ec2.Vpc.fromVpcAttributes(stack, 'ImportedVpc', {
+    vpcId: 'vpc-0123456789abcdef0',
+    vpcCidrBlock: '10.40.0.0/16',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    publicSubnetIds: ['subnet-0a0000000000000a1', 'subnet-0a0000000000000a2'],
+    publicSubnetRouteTableIds: ['rtb-0a0000000000000a1', 'rtb-0a0000000000000a2'],
+    privateSubnetIds: ['subnet-0b0000000000000b1', 'subnet-0b0000000000000b2'],
+    privateSubnetRouteTableIds: ['rtb-0b0000000000000b1', 'rtb-0b0000000000000b2'],
+  });
+
+/** The ARN of the secret `importedSecret(stack, name)` imports. */
+export const importedSecretArn = (stack: Stack, name: string): string =>
+  `arn:aws:secretsmanager:${stack.region}:${stack.account}:secret:${name}-AbCdEf`;
+
+/** A secret the construct under test is given, imported by its ARN (`importedSecretArn`). */
+export const importedSecret = (stack: Stack, name: string): secretsmanager.ISecret =>
+  secretsmanager.Secret.fromSecretCompleteArn(stack, `Imported${name}`, importedSecretArn(stack, name));
+
+/** An SNS topic the construct under test is given, imported. */
+export const importedTopic = (stack: Stack): sns.ITopic =>
+  sns.Topic.fromTopicArn(stack, 'ImportedTopic', `arn:aws:sns:${stack.region}:${stack.account}:on-call`);
 
 /**
  * The template of a construct test's stack, synthesized with every compliance pack: getting it means

@@ -6,22 +6,57 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SecretField } from '../../../runtime/secrets';
 import { acknowledge, nag } from '../../acknowledgments';
+import { SettingsProblems, isIntegerIn } from '../settings';
+
+/** The ElastiCache replication group of one stage: `StageConfig.cache`. */
+export interface GatewayCacheSettings {
+  /** Node type, e.g. `cache.t4g.micro`. @default 'cache.m7g.large' */
+  readonly nodeType: string;
+  /**
+   * Nodes in the replication group: 1 primary plus replicas, 1 to 6. 2 or more turns on Multi-AZ with
+   * automatic failover, which production needs.
+   * @default 2
+   */
+  readonly nodes: number;
+  /** Days of daily snapshots kept, 0 to 35; 0 turns snapshots off. @default 7 */
+  readonly snapshotRetentionDays: number;
+}
+
+/** What `lib/config/base.ts` starts every stage from: two nodes (automatic failover) and a week of snapshots. */
+export const DEFAULT_GATEWAY_CACHE_SETTINGS: GatewayCacheSettings = {
+  nodeType: 'cache.m7g.large',
+  nodes: 2,
+  snapshotRetentionDays: 7,
+};
+
+/** Records every problem of `settings`. */
+export function checkGatewayCacheSettings(settings: GatewayCacheSettings, problems: SettingsProblems): void {
+  const { nodeType, nodes, snapshotRetentionDays } = settings;
+  const f = (name: keyof GatewayCacheSettings) => problems.field(name);
+  problems.expect(
+    /^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType),
+    () => `${f('nodeType')} must look like cache.t4g.micro, got "${nodeType}"`,
+  );
+  problems.expect(
+    isIntegerIn(nodes, 1, 6),
+    () => `${f('nodes')} must be an integer from 1 to 6, got ${nodes}`,
+  );
+  problems.expect(
+    isIntegerIn(snapshotRetentionDays, 0, 35),
+    () => `${f('snapshotRetentionDays')} must be an integer from 0 to 35, got ${snapshotRetentionDays}`,
+  );
+}
+
+/** The port Redis and Valkey clients try first, which the cache does not listen on. */
+const WELL_KNOWN_PORT = 6379;
 
 export interface GatewayCacheProps {
+  readonly settings: GatewayCacheSettings;
   readonly vpc: ec2.IVpc;
-  /** Node type, e.g. `cache.t4g.micro`. */
-  readonly nodeType: string;
-  /** Nodes: 1 primary plus replicas. 2 or more turns on Multi-AZ with automatic failover. */
-  readonly nodes: number;
   /** Secret holding the AUTH token under `authToken`; the template gets only a dynamic reference to it. */
   readonly authSecret: secretsmanager.ISecret;
   /** Key that encrypts the data at rest. */
   readonly encryptionKey: kms.IKey;
-  /**
-   * Days of daily snapshots kept; 0 turns snapshots off.
-   * @default 0
-   */
-  readonly snapshotRetentionDays?: number;
   /**
    * Port the cache listens on (not the well-known 6379).
    * @default 6380
@@ -50,18 +85,16 @@ export class GatewayCache extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayCacheProps) {
     super(scope, id);
-    if (!Number.isInteger(props.nodes) || props.nodes < 1 || props.nodes > 6) {
-      throw new Error(`GatewayCache: nodes must be an integer from 1 to 6, got ${props.nodes}`);
-    }
-    const retention = props.snapshotRetentionDays ?? 0;
-    if (!Number.isInteger(retention) || retention < 0 || retention > 35) {
-      throw new Error(
-        `GatewayCache: snapshotRetentionDays must be an integer from 0 to 35, got ${retention}`,
-      );
-    }
+    const problems = new SettingsProblems();
+    checkGatewayCacheSettings(props.settings, problems);
     this.port = props.port ?? 6380;
-    if (this.port === 6379) throw new Error('GatewayCache: port must not be the well-known 6379');
-    const multiAz = props.nodes >= 2;
+    problems.expect(
+      this.port !== WELL_KNOWN_PORT,
+      () => `port must not be the well-known ${WELL_KNOWN_PORT}`,
+    );
+    problems.throwIfAny('GatewayCache');
+    const { nodeType, nodes, snapshotRetentionDays } = props.settings;
+    const multiAz = nodes >= 2;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -87,8 +120,8 @@ export class GatewayCache extends Construct {
       replicationGroupDescription: 'OpenAI gateway cache, rate limits and spend counters',
       engine: 'valkey',
       engineVersion: '8.0',
-      cacheNodeType: props.nodeType,
-      numCacheClusters: props.nodes,
+      cacheNodeType: nodeType,
+      numCacheClusters: nodes,
       multiAzEnabled: multiAz,
       automaticFailoverEnabled: multiAz,
       port: this.port,
@@ -104,14 +137,14 @@ export class GatewayCache extends Construct {
         props.authSecret.secretArn,
         `:SecretString:${SecretField.authToken}}}`,
       ]),
-      snapshotRetentionLimit: retention,
+      snapshotRetentionLimit: snapshotRetentionDays,
       autoMinorVersionUpgrade: true,
     });
     this.replicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
 
     const host = this.replicationGroup.attrPrimaryEndPointAddress;
     this.url = `rediss://${host}:${this.replicationGroup.attrPrimaryEndPointPort}`;
-    this.memberClusterIds = Array.from({ length: props.nodes }, (_, i) =>
+    this.memberClusterIds = Array.from({ length: nodes }, (_, i) =>
       Fn.join('-', [this.replicationGroup.ref, String(i + 1).padStart(3, '0')]),
     );
 

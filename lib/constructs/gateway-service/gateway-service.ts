@@ -18,6 +18,7 @@ import {
   controlTower,
   nag,
 } from '../../acknowledgments';
+import { SettingsProblems, isIntegerIn } from '../settings';
 import { GatewayWebAcl, WAF_LOG_GROUP_PREFIX } from './waf';
 
 /** Extra time the gateway keeps idle connections open beyond the ALB idle timeout, so the ALB closes first. */
@@ -33,7 +34,180 @@ export const MAX_STOP_TIMEOUT_SECONDS = 120;
 /** The container's user: the node base image's unprivileged `node` (uid and gid 1000), as service/Dockerfile's `USER node`. */
 export const GATEWAY_CONTAINER_USER = '1000:1000';
 
+/** The gateway's ECS service and its load balancer: `StageConfig.service`. */
+export interface GatewayServiceSettings {
+  /** Fargate task CPU units (256, 512, 1024, 2048, 4096). @default 1024 */
+  readonly cpu: number;
+  /** Fargate task memory in MiB; must be a size Fargate offers for `cpu`. @default 2048 */
+  readonly memoryMiB: number;
+  /** Fewest running tasks, also the desired count at creation. Production needs at least 2 (one per AZ). @default 3 */
+  readonly minTasks: number;
+  /** Most running tasks autoscaling may start, at least `minTasks`. @default 12 */
+  readonly maxTasks: number;
+  /** Average CPU percent the CPU scaling policy holds, 10 to 90. @default 50 */
+  readonly targetCpuPercent: number;
+  /** ALB requests per target per minute the request scaling policy holds. @default 1000 */
+  readonly targetRequestsPerTarget: number;
+  /**
+   * Internet-facing ALB in the public subnets (needs `certificateArn`), or internal in the private subnets.
+   * @default true
+   */
+  readonly internetFacing: boolean;
+  /** CIDR ranges allowed to reach the ALB listener(s), at least one. @default ['0.0.0.0/0'] */
+  readonly ingressCidrs: readonly string[];
+  /**
+   * ACM certificate for the HTTPS listener on 443 (plus a redirect from 80), in the stage's account and
+   * region. Without it the ALB listens on plain HTTP on 80, which the check allows only for an internal ALB.
+   * @default none
+   */
+  readonly certificateArn?: string;
+  /**
+   * ALB idle timeout in seconds, 60 to 4000; long enough for a streamed completion between keep-alive
+   * comments. The gateway's keep-alive timeout is set 5 s above it.
+   * @default 120
+   */
+  readonly idleTimeoutSeconds: number;
+  /**
+   * Seconds ECS waits after SIGTERM before SIGKILL (Fargate allows up to 120); the gateway's shutdown
+   * timeout is set 5 s below it.
+   * @default 60
+   */
+  readonly stopTimeoutSeconds: number;
+  /** Seconds the ALB lets in-flight requests finish on a deregistering task, 0 to 3600. @default 60 */
+  readonly deregistrationDelaySeconds: number;
+  /** WAF rate-based rule: most requests one client IP may make in any 5 minutes (at least 10). @default 3000 */
+  readonly wafRequestsPer5MinPerIp: number;
+}
+
+/**
+ * What `lib/config/base.ts` starts every stage from. Internet-facing needs a certificate, which is the
+ * stage's own: the stage's delta gives `certificateArn`.
+ */
+export const DEFAULT_GATEWAY_SERVICE_SETTINGS: GatewayServiceSettings = {
+  cpu: 1024,
+  memoryMiB: 2048,
+  minTasks: 3,
+  maxTasks: 12,
+  targetCpuPercent: 50,
+  targetRequestsPerTarget: 1000,
+  internetFacing: true,
+  ingressCidrs: ['0.0.0.0/0'],
+  idleTimeoutSeconds: 120,
+  stopTimeoutSeconds: 60,
+  deregistrationDelaySeconds: 60,
+  wafRequestsPer5MinPerIp: 3000,
+};
+
+/** Fargate CPU units to the memory sizes (MiB) Fargate accepts with them. */
+const FARGATE_MEMORY: Readonly<Record<number, (memoryMiB: number) => boolean>> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+};
+
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const CERTIFICATE_ARN = /^arn:aws:acm:([a-z0-9-]+):(\d{12}):certificate\/[A-Za-z0-9-]+$/;
+
+/** The region and account of an ACM certificate ARN, or `undefined` when `arn` is not one. */
+export function certificateLocation(arn: string): { region: string; account: string } | undefined {
+  const match = CERTIFICATE_ARN.exec(arn);
+  return match ? { region: match[1], account: match[2] } : undefined;
+}
+
+type ServiceField = (name: keyof GatewayServiceSettings) => string;
+
+/** Records every problem of `settings`. */
+export function checkGatewayServiceSettings(
+  settings: GatewayServiceSettings,
+  problems: SettingsProblems,
+): void {
+  const f: ServiceField = (name) => problems.field(name);
+  checkTaskSize(settings, problems, f);
+  checkScaling(settings, problems, f);
+  checkListener(settings, problems, f);
+  checkTimeouts(settings, problems, f);
+  const { wafRequestsPer5MinPerIp: waf } = settings;
+  problems.expect(
+    isIntegerIn(waf, 10),
+    () => `${f('wafRequestsPer5MinPerIp')} must be an integer of at least 10 (the WAF minimum), got ${waf}`,
+  );
+}
+
+function checkTaskSize(s: GatewayServiceSettings, problems: SettingsProblems, f: ServiceField): void {
+  const memoryFits = FARGATE_MEMORY[s.cpu];
+  if (!memoryFits) {
+    problems.add(`${f('cpu')} must be one of ${Object.keys(FARGATE_MEMORY).join(', ')}, got ${s.cpu}`);
+    return;
+  }
+  problems.expect(
+    memoryFits(s.memoryMiB),
+    () => `${f('memoryMiB')} ${s.memoryMiB} is not a Fargate size for ${f('cpu')} ${s.cpu}`,
+  );
+}
+
+function checkScaling(s: GatewayServiceSettings, problems: SettingsProblems, f: ServiceField): void {
+  problems.expect(
+    isIntegerIn(s.minTasks, 1),
+    () => `${f('minTasks')} must be an integer of at least 1, got ${s.minTasks}`,
+  );
+  problems.expect(
+    Number.isInteger(s.maxTasks) && s.maxTasks >= s.minTasks,
+    () => `${f('maxTasks')} (${s.maxTasks}) must be an integer of at least ${f('minTasks')} (${s.minTasks})`,
+  );
+  problems.expect(
+    s.targetCpuPercent >= 10 && s.targetCpuPercent <= 90,
+    () => `${f('targetCpuPercent')} must be from 10 to 90, got ${s.targetCpuPercent}`,
+  );
+  problems.expect(
+    isIntegerIn(s.targetRequestsPerTarget, 1),
+    () => `${f('targetRequestsPerTarget')} must be a positive integer, got ${s.targetRequestsPerTarget}`,
+  );
+}
+
+function checkListener(s: GatewayServiceSettings, problems: SettingsProblems, f: ServiceField): void {
+  problems.expect(
+    !s.internetFacing || Boolean(s.certificateArn),
+    () =>
+      `${f('certificateArn')} is required when ${f('internetFacing')} is true: callers send API keys in every request`,
+  );
+  const { certificateArn } = s;
+  if (certificateArn !== undefined) {
+    problems.expect(
+      certificateLocation(certificateArn) !== undefined,
+      () => `${f('certificateArn')} must be an ACM certificate ARN, got "${certificateArn}"`,
+    );
+  }
+  problems.expect(s.ingressCidrs.length > 0, () => `${f('ingressCidrs')} must name at least one CIDR range`);
+  s.ingressCidrs.forEach((cidr, i) =>
+    problems.expect(
+      CIDR.test(cidr),
+      () => `${f('ingressCidrs')}[${i}] must be an IPv4 CIDR such as 10.0.0.0/8, got "${cidr}"`,
+    ),
+  );
+}
+
+function checkTimeouts(s: GatewayServiceSettings, problems: SettingsProblems, f: ServiceField): void {
+  const { idleTimeoutSeconds: idle, stopTimeoutSeconds: stop, deregistrationDelaySeconds: delay } = s;
+  const shutdownMarginSeconds = SHUTDOWN_MARGIN_MS / 1000;
+  problems.expect(
+    isIntegerIn(idle, 60, 4000),
+    () => `${f('idleTimeoutSeconds')} must be an integer from 60 to 4000, got ${idle}`,
+  );
+  problems.expect(
+    Number.isInteger(stop) && stop > shutdownMarginSeconds && stop <= MAX_STOP_TIMEOUT_SECONDS,
+    () =>
+      `${f('stopTimeoutSeconds')} must be an integer above ${shutdownMarginSeconds} and at most ${MAX_STOP_TIMEOUT_SECONDS}, got ${stop}`,
+  );
+  problems.expect(
+    isIntegerIn(delay, 0, 3600),
+    () => `${f('deregistrationDelaySeconds')} must be an integer from 0 to 3600, got ${delay}`,
+  );
+}
+
 export interface GatewayServiceProps {
+  readonly settings: GatewayServiceSettings;
   readonly vpc: ec2.IVpc;
   /** The gateway image (built from `service/` by `bundleGateway`). */
   readonly image: ecs.ContainerImage;
@@ -52,35 +226,6 @@ export interface GatewayServiceProps {
    * @default 'https://api.openai.com/v1'
    */
   readonly openaiBaseUrl?: string;
-  /** Fargate task CPU units. */
-  readonly cpu: number;
-  /** Fargate task memory in MiB. */
-  readonly memoryMiB: number;
-  /** Fewest tasks; also the desired count at creation. */
-  readonly minTasks: number;
-  /** Most tasks. */
-  readonly maxTasks: number;
-  /** Average CPU percent the CPU scaling policy holds. */
-  readonly targetCpuPercent: number;
-  /** Requests per target per minute the request scaling policy holds. */
-  readonly targetRequestsPerTarget: number;
-  /** Internet-facing ALB in the public subnets, or internal in the private subnets. */
-  readonly internetFacing: boolean;
-  /** CIDR ranges allowed to reach the listener(s). */
-  readonly ingressCidrs: readonly string[];
-  /**
-   * ACM certificate: HTTPS on 443 plus a redirect from 80. Without one, plain HTTP on 80 (internal ALBs only).
-   * @default none
-   */
-  readonly certificateArn?: string;
-  /** ALB idle timeout; the gateway's keep-alive timeout is set 5 s above it. */
-  readonly idleTimeout: Duration;
-  /** Time from SIGTERM to SIGKILL; the gateway's shutdown timeout is set 5 s below it. */
-  readonly stopTimeout: Duration;
-  /** Time the ALB lets in-flight requests finish on a deregistering task. */
-  readonly deregistrationDelay: Duration;
-  /** WAF rate-based rule: requests per IP per 5 minutes. */
-  readonly wafRequestsPer5MinPerIp: number;
   /** Bucket for ALB access logs (SSE-S3, as ALB log delivery requires). */
   readonly accessLogBucket: s3.IBucket;
   /** Retention of the container and WAF log groups. */
@@ -116,7 +261,12 @@ export class GatewayService extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayServiceProps) {
     super(scope, id);
-    validateProps(props);
+    const problems = new SettingsProblems();
+    checkGatewayServiceSettings(props.settings, problems);
+    problems.throwIfAny('GatewayService');
+    const { settings } = props;
+    const idleTimeout = Duration.seconds(settings.idleTimeoutSeconds);
+    const stopTimeout = Duration.seconds(settings.stopTimeoutSeconds);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -125,8 +275,8 @@ export class GatewayService extends Construct {
     });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
-      cpu: props.cpu,
-      memoryLimitMiB: props.memoryMiB,
+      cpu: settings.cpu,
+      memoryLimitMiB: settings.memoryMiB,
       runtimePlatform: {
         cpuArchitecture: ecs.CpuArchitecture.ARM64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
@@ -146,20 +296,20 @@ export class GatewayService extends Construct {
       [GatewayEnv.openaiApiKeySecretArn]: props.apiKeySecret.secretArn,
       [GatewayEnv.redisUrl]: props.redisUrl,
       [GatewayEnv.redisAuthSecretArn]: props.redisAuthSecret.secretArn,
-      [GatewayEnv.keepAliveTimeoutMs]: String(props.idleTimeout.toMilliseconds() + KEEP_ALIVE_MARGIN_MS),
-      [GatewayEnv.shutdownTimeoutMs]: String(props.stopTimeout.toMilliseconds() - SHUTDOWN_MARGIN_MS),
+      [GatewayEnv.keepAliveTimeoutMs]: String(idleTimeout.toMilliseconds() + KEEP_ALIVE_MARGIN_MS),
+      [GatewayEnv.shutdownTimeoutMs]: String(stopTimeout.toMilliseconds() - SHUTDOWN_MARGIN_MS),
       [GatewayEnv.metricsFlushMs]: String(METRICS_FLUSH_MS),
       [GatewayEnv.spendLedgerTable]: props.spendLedgerTableName,
       [GatewayEnv.ledgerFlushMs]: String(LEDGER_FLUSH_MS),
       // The most tasks autoscaling may run: under the fallback each task enforces 1/N of the limits.
-      [GatewayEnv.replicas]: String(props.maxTasks),
+      [GatewayEnv.replicas]: String(settings.maxTasks),
     };
     const container = this.taskDefinition.addContainer('gateway', {
       image: props.image,
       essential: true,
       user: GATEWAY_CONTAINER_USER,
       // The hard limit is the task's memory: the one container may use all of it, and no more.
-      memoryLimitMiB: props.memoryMiB,
+      memoryLimitMiB: settings.memoryMiB,
       portMappings: [{ containerPort: GATEWAY_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
       environment,
       logging: ecs.LogDrivers.awsLogs({
@@ -168,7 +318,7 @@ export class GatewayService extends Construct {
         mode: ecs.AwsLogDriverMode.NON_BLOCKING,
         maxBufferSize: Size.mebibytes(25),
       }),
-      stopTimeout: props.stopTimeout,
+      stopTimeout,
       readonlyRootFilesystem: true,
       healthCheck: {
         command: [
@@ -201,18 +351,18 @@ export class GatewayService extends Construct {
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc: props.vpc,
-      internetFacing: props.internetFacing,
+      internetFacing: settings.internetFacing,
       vpcSubnets: {
-        subnetType: props.internetFacing ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+        subnetType: settings.internetFacing ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS,
       },
-      idleTimeout: props.idleTimeout,
+      idleTimeout,
       dropInvalidHeaderFields: true,
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
     });
     this.loadBalancer.logAccessLogs(props.accessLogBucket, 'alb');
     this.webAcl = new GatewayWebAcl(this, 'Waf', {
       loadBalancerArn: this.loadBalancer.loadBalancerArn,
-      requestsPer5MinPerIp: props.wafRequestsPer5MinPerIp,
+      requestsPer5MinPerIp: settings.wafRequestsPer5MinPerIp,
       logGroupName: `${WAF_LOG_GROUP_PREFIX}${props.wafLogName}`,
       logRetention: props.logRetention,
       logKey: props.logKey,
@@ -232,7 +382,7 @@ export class GatewayService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: props.minTasks,
+      desiredCount: settings.minTasks,
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
@@ -253,7 +403,7 @@ export class GatewayService extends Construct {
           containerPort: GATEWAY_CONTAINER_PORT,
         }),
       ],
-      deregistrationDelay: props.deregistrationDelay,
+      deregistrationDelay: Duration.seconds(settings.deregistrationDelaySeconds),
       healthCheck: {
         path: GatewayPaths.ready,
         healthyHttpCodes: '200',
@@ -264,11 +414,11 @@ export class GatewayService extends Construct {
       },
     });
 
-    if (props.certificateArn) {
+    if (settings.certificateArn) {
       const https = this.loadBalancer.addListener('Https', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
-        certificates: [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)],
+        certificates: [acm.Certificate.fromCertificateArn(this, 'Certificate', settings.certificateArn)],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         defaultTargetGroups: [this.targetGroup],
         open: false,
@@ -284,7 +434,7 @@ export class GatewayService extends Construct {
         reason:
           'The port-80 listener only answers a permanent redirect to HTTPS on 443: it forwards nothing, so it has no certificate to carry.',
       });
-      for (const cidr of props.ingressCidrs) {
+      for (const cidr of settings.ingressCidrs) {
         https.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTPS from ${cidr}`);
         redirect.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTP to HTTPS redirect from ${cidr}`);
       }
@@ -296,7 +446,7 @@ export class GatewayService extends Construct {
         defaultTargetGroups: [this.targetGroup],
         open: false,
       });
-      for (const cidr of props.ingressCidrs)
+      for (const cidr of settings.ingressCidrs)
         http.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), `HTTP from ${cidr}`);
       acknowledge(http, {
         ids: [
@@ -310,7 +460,7 @@ export class GatewayService extends Construct {
       this.url = `http://${this.loadBalancer.loadBalancerDnsName}`;
     }
 
-    if (props.ingressCidrs.includes('0.0.0.0/0')) {
+    if (settings.ingressCidrs.includes('0.0.0.0/0')) {
       Validations.of(this.loadBalancer).acknowledge({
         id: 'AwsSolutions-EC23',
         reason:
@@ -319,16 +469,16 @@ export class GatewayService extends Construct {
     }
 
     const scaling = this.service.autoScaleTaskCount({
-      minCapacity: props.minTasks,
-      maxCapacity: props.maxTasks,
+      minCapacity: settings.minTasks,
+      maxCapacity: settings.maxTasks,
     });
     scaling.scaleOnCpuUtilization('Cpu', {
-      targetUtilizationPercent: props.targetCpuPercent,
+      targetUtilizationPercent: settings.targetCpuPercent,
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
     });
     scaling.scaleOnRequestCount('Requests', {
-      requestsPerTarget: props.targetRequestsPerTarget,
+      requestsPerTarget: settings.targetRequestsPerTarget,
       targetGroup: this.targetGroup,
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
@@ -356,25 +506,5 @@ export class GatewayService extends Construct {
   /** Security group of the tasks, for the cache to allow. */
   get connections(): ec2.Connections {
     return this.service.connections;
-  }
-}
-
-function validateProps(props: GatewayServiceProps): void {
-  const fail = (message: string): never => {
-    throw new Error(`GatewayService: ${message}`);
-  };
-  if (!Number.isInteger(props.minTasks) || props.minTasks < 1)
-    fail(`minTasks must be an integer of at least 1, got ${props.minTasks}`);
-  if (!Number.isInteger(props.maxTasks) || props.maxTasks < props.minTasks) {
-    fail(`maxTasks (${props.maxTasks}) must be an integer of at least minTasks (${props.minTasks})`);
-  }
-  if (props.internetFacing && !props.certificateArn)
-    fail('an internet-facing load balancer needs certificateArn (HTTPS)');
-  if (props.ingressCidrs.length === 0) fail('ingressCidrs must name at least one CIDR range');
-  const stopSeconds = props.stopTimeout.toSeconds();
-  if (stopSeconds * 1000 <= SHUTDOWN_MARGIN_MS || stopSeconds > MAX_STOP_TIMEOUT_SECONDS) {
-    fail(
-      `stopTimeout must be above ${SHUTDOWN_MARGIN_MS / 1000} s and at most ${MAX_STOP_TIMEOUT_SECONDS} s, got ${stopSeconds} s`,
-    );
   }
 }

@@ -7,17 +7,51 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { SHARED_ACKNOWLEDGMENTS, acknowledge } from '../../acknowledgments';
 import { denyGrantsExceptForAwsResources } from '../secrets/key-policy';
+import { SettingsProblems } from '../settings';
 
-export interface OnCallTopicProps {
-  /** Stage name, in the topic's display name. */
-  readonly stage: string;
-  /** Email addresses to subscribe (each confirms by email). */
+/** Who is told when something breaks: `StageConfig.onCall`. At least one email or a pager. */
+export interface OnCallTopicSettings {
+  /**
+   * Email addresses subscribed to the on-call topic (each must confirm the subscription).
+   * @default ['oncall@example.com']
+   */
   readonly emails: readonly string[];
   /**
-   * HTTPS endpoint of the paging service.
+   * HTTPS endpoint of the paging service (PagerDuty, Opsgenie, ...) subscribed to the on-call topic.
    * @default none
    */
   readonly pagerUrl?: string;
+}
+
+/** What `lib/config/base.ts` starts every stage from: a placeholder address each stage replaces. */
+export const DEFAULT_ON_CALL_TOPIC_SETTINGS: OnCallTopicSettings = { emails: ['oncall@example.com'] };
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const HTTPS_URL = /^https:\/\/[^\s/]+/;
+
+/** Records every problem of `settings`. */
+export function checkOnCallTopicSettings(settings: OnCallTopicSettings, problems: SettingsProblems): void {
+  const { emails, pagerUrl } = settings;
+  const f = (name: string) => problems.field(name);
+  problems.expect(
+    emails.length > 0 || pagerUrl !== undefined,
+    () => `${f('emails')} must name at least one email when there is no ${f('pagerUrl')}`,
+  );
+  emails.forEach((email, i) =>
+    problems.expect(EMAIL.test(email), () => `${f(`emails[${i}]`)} must be an email address, got "${email}"`),
+  );
+  if (pagerUrl !== undefined) {
+    problems.expect(
+      HTTPS_URL.test(pagerUrl),
+      () => `${f('pagerUrl')} must be an https:// URL, got "${pagerUrl}"`,
+    );
+  }
+}
+
+export interface OnCallTopicProps {
+  readonly settings: OnCallTopicSettings;
+  /** Stage name, in the topic's display name. */
+  readonly stage: string;
   /**
    * What happens to the topic's key when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -49,11 +83,10 @@ export class OnCallTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: OnCallTopicProps) {
     super(scope, id);
-    if (props.emails.length === 0 && !props.pagerUrl)
-      throw new Error('OnCallTopic: name at least one email or a pagerUrl');
-    if (props.pagerUrl !== undefined && !props.pagerUrl.startsWith('https://')) {
-      throw new Error(`OnCallTopic: pagerUrl must be an https:// URL, got "${props.pagerUrl}"`);
-    }
+    const problems = new SettingsProblems();
+    checkOnCallTopicSettings(props.settings, problems);
+    problems.throwIfAny('OnCallTopic');
+    const { emails, pagerUrl } = props.settings;
     this.key = new kms.Key(this, 'Key', {
       description: `${props.stage}: encrypts the on-call topic`,
       enableKeyRotation: true,
@@ -96,11 +129,11 @@ export class OnCallTopic extends Construct {
       }),
     );
     const deadLetterQueue = this.deadLetterQueue;
-    for (const email of props.emails)
+    for (const email of emails)
       this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue }));
-    if (props.pagerUrl) {
+    if (pagerUrl) {
       this.topic.addSubscription(
-        new subscriptions.UrlSubscription(props.pagerUrl, {
+        new subscriptions.UrlSubscription(pagerUrl, {
           protocol: sns.SubscriptionProtocol.HTTPS,
           deadLetterQueue,
         }),

@@ -278,6 +278,48 @@ describe('validateStageConfig', () => {
     );
   });
 
+  it('refuses an on-call group that would tell no one', () => {
+    expectError(
+      withChanges(stagingConfig, (c) => (c.onCall.emails = [])),
+      'Staging: onCall.emails must name at least one email when there is no onCall.pagerUrl',
+    );
+  });
+
+  it('refuses a certificate that is not an ACM certificate ARN, and does not also judge its location', () => {
+    expectError(
+      withChanges(
+        productionConfig,
+        (c) => (c.service.certificateArn = 'arn:aws:iam::222222222222:server-certificate/x'),
+      ),
+      'Production: service.certificateArn must be an ACM certificate ARN, got "arn:aws:iam::222222222222:server-certificate/x"',
+    );
+  });
+
+  it('reports the problems of the service, cache, on-call and budget groups at once, each by its path', () => {
+    let thrown: unknown;
+    try {
+      validateStageConfig(
+        withChanges(stagingConfig, (c) => {
+          c.service.maxTasks = 0;
+          c.service.wafRequestsPer5MinPerIp = 5;
+          c.cache.nodes = 7;
+          c.onCall.emails = ['not an email'];
+          c.infraBudget.monthlyUsd = 0;
+        }),
+      );
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(StageConfigError);
+    expect((thrown as StageConfigError).problems).toEqual([
+      'service.maxTasks (0) must be an integer of at least service.minTasks (1)',
+      'service.wafRequestsPer5MinPerIp must be an integer of at least 10 (the WAF minimum), got 5',
+      'cache.nodes must be an integer from 1 to 6, got 7',
+      'onCall.emails[0] must be an email address, got "not an email"',
+      'infraBudget.monthlyUsd must be above 0, got 0',
+    ]);
+  });
+
   it('refuses a log retention CloudWatch Logs does not offer', () => {
     expect(() => validateStageConfig(withChanges(stagingConfig, (c) => (c.logRetentionDays = 10)))).toThrow(
       /^Staging: logRetentionDays must be one of 1, 3, 5, 7, 14, .*, got 10$/,
