@@ -19,7 +19,7 @@ import {
   nag,
 } from '../../acknowledgments';
 import { SettingsProblems, isIntegerIn } from '../settings';
-import { GatewayWebAcl, WAF_LOG_GROUP_PREFIX } from './waf';
+import { GatewayWebAcl, WAF_LOG_GROUP_PREFIX, checkWafRateLimit } from './waf';
 
 /** Extra time the gateway keeps idle connections open beyond the ALB idle timeout, so the ALB closes first. */
 export const KEEP_ALIVE_MARGIN_MS = 5_000;
@@ -128,11 +128,7 @@ export function checkGatewayServiceSettings(
   checkScaling(settings, problems, f);
   checkListener(settings, problems, f);
   checkTimeouts(settings, problems, f);
-  const { wafRequestsPer5MinPerIp: waf } = settings;
-  problems.expect(
-    isIntegerIn(waf, 10),
-    () => `${f('wafRequestsPer5MinPerIp')} must be an integer of at least 10 (the WAF minimum), got ${waf}`,
-  );
+  checkWafRateLimit(settings.wafRequestsPer5MinPerIp, f('wafRequestsPer5MinPerIp'), problems);
 }
 
 function checkTaskSize(s: GatewayServiceSettings, problems: SettingsProblems, f: ServiceField): void {

@@ -4,11 +4,24 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeLogRetention } from '../../acknowledgments';
+import { SettingsProblems, isIntegerIn } from '../settings';
 
 /** WAF logs only to log groups whose name starts with this. */
 export const WAF_LOG_GROUP_PREFIX = 'aws-waf-logs-';
 /** Headers WAF must not write to its logs: the caller's client key travels in `authorization`. */
 export const WAF_REDACTED_HEADERS = ['authorization'] as const;
+
+/** WAF's smallest rate-based rule limit (requests per 5 minutes). */
+export const WAF_MIN_REQUESTS_PER_5_MIN = 10;
+
+/** Records a problem when `value`, named `field` by the caller, is no rate limit WAF accepts. */
+export function checkWafRateLimit(value: number, field: string, problems: SettingsProblems): void {
+  problems.expect(
+    isIntegerIn(value, WAF_MIN_REQUESTS_PER_5_MIN),
+    () =>
+      `${field} must be an integer of at least ${WAF_MIN_REQUESTS_PER_5_MIN} (the WAF minimum), got ${value}`,
+  );
+}
 
 export interface GatewayWebAclProps {
   /** ARN of the Application Load Balancer the web ACL protects. */
@@ -50,16 +63,13 @@ export class GatewayWebAcl extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayWebAclProps) {
     super(scope, id);
-    if (!Number.isInteger(props.requestsPer5MinPerIp) || props.requestsPer5MinPerIp < 10) {
-      throw new Error(
-        `GatewayWebAcl: requestsPer5MinPerIp must be an integer of at least 10, got ${props.requestsPer5MinPerIp}`,
-      );
-    }
-    if (!props.logGroupName.startsWith(WAF_LOG_GROUP_PREFIX)) {
-      throw new Error(
-        `GatewayWebAcl: logGroupName must start with "${WAF_LOG_GROUP_PREFIX}", got "${props.logGroupName}"`,
-      );
-    }
+    const problems = new SettingsProblems();
+    checkWafRateLimit(props.requestsPer5MinPerIp, 'requestsPer5MinPerIp', problems);
+    problems.expect(
+      props.logGroupName.startsWith(WAF_LOG_GROUP_PREFIX),
+      () => `logGroupName must start with "${WAF_LOG_GROUP_PREFIX}", got "${props.logGroupName}"`,
+    );
+    problems.throwIfAny('GatewayWebAcl');
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true,
       sampledRequestsEnabled: true,

@@ -24,7 +24,9 @@ describe('construct props are validated up front with precise messages', () => {
       logKey: logKey(),
     };
     expect(() => new GatewayWebAcl(newStack(), 'W', { ...props, requestsPer5MinPerIp: 5 })).toThrow(
-      new Error('GatewayWebAcl: requestsPer5MinPerIp must be an integer of at least 10, got 5'),
+      new Error(
+        'GatewayWebAcl: requestsPer5MinPerIp must be an integer of at least 10 (the WAF minimum), got 5',
+      ),
     );
     expect(() => new GatewayWebAcl(newStack(), 'W', { ...props, logGroupName: 'waf-test' })).toThrow(
       new Error('GatewayWebAcl: logGroupName must start with "aws-waf-logs-", got "waf-test"'),
