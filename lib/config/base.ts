@@ -1,3 +1,4 @@
+import { DEFAULT_HANDLERS_SETTINGS } from '../constructs/handlers/gateway-handlers';
 import { DEFAULT_NETWORK_SETTINGS } from '../constructs/network/network';
 import { deepMerge, DeepPartial } from './merge';
 import { GatewayDocument, StageConfig, StageEnvironment } from './types';
@@ -71,12 +72,7 @@ export const baseConfig: StageBase = {
     wafRequestsPer5MinPerIp: 3000,
   },
   cache: { nodeType: 'cache.m7g.large', nodes: 2, snapshotRetentionDays: 7 },
-  handlers: {
-    canaryModel: 'gpt-4o-mini',
-    keyRotationDays: 30,
-    batchInputRetentionDays: 30,
-    batchOutputRetentionDays: 90,
-  },
+  handlers: DEFAULT_HANDLERS_SETTINGS,
   onCall: { emails: ['oncall@example.com'] },
   infraBudget: { monthlyUsd: 1500, notifyAtPercent: 80 },
   logRetentionDays: 365,

@@ -1,4 +1,5 @@
 import type { GatewayConfigDocument } from '../../runtime/gateway-config';
+import type { HandlersSettings } from '../constructs/handlers/gateway-handlers';
 import type { NetworkSettings } from '../constructs/network/network';
 
 export type { ClientDocument } from '../../runtime/gateway-config';
@@ -65,18 +66,6 @@ export interface CacheConfig {
   readonly snapshotRetentionDays: number;
 }
 
-/** The Lambda handlers. */
-export interface HandlersConfig {
-  /** Model or alias the canary calls once a minute; must have a price in the gateway document. */
-  readonly canaryModel: string;
-  /** Days between rotations of the OpenAI API key secret. */
-  readonly keyRotationDays: number;
-  /** Days batch input objects are kept. */
-  readonly batchInputRetentionDays: number;
-  /** Days batch output objects are kept. */
-  readonly batchOutputRetentionDays: number;
-}
-
 /** Who is told when something breaks. */
 export interface OnCallConfig {
   /** Email addresses subscribed to the on-call topic (each must confirm the subscription). */
@@ -135,7 +124,7 @@ export interface StageConfig {
   readonly network: NetworkSettings;
   readonly service: ServiceConfig;
   readonly cache: CacheConfig;
-  readonly handlers: HandlersConfig;
+  readonly handlers: HandlersSettings;
   readonly onCall: OnCallConfig;
   readonly infraBudget: InfraBudgetConfig;
   /** Retention of every log group of the stage, in days (a value CloudWatch Logs accepts). */

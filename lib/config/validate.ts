@@ -5,6 +5,7 @@ import {
   resolveModel,
 } from '../../runtime/gateway-config';
 import { MAX_STOP_TIMEOUT_SECONDS, SHUTDOWN_MARGIN_MS } from '../constructs/gateway-service/gateway-service';
+import { checkHandlersSettings } from '../constructs/handlers/gateway-handlers';
 import { checkNetworkSettings } from '../constructs/network/network';
 import { SettingsError, SettingsProblems } from '../constructs/settings';
 import { StageConfig, US_REGIONS } from './types';
@@ -58,7 +59,7 @@ export function validateStageConfig(config: StageConfig): GatewayConfig {
   checkNetworkSettings(config.network, problems.group('network'));
   checkService(config, problems);
   checkCache(config, problems);
-  checkHandlers(config, problems);
+  checkHandlersSettings(config.handlers, problems.group('handlers'));
   checkOperations(config, problems);
   checkMultiAz(config, problems);
   if (problems.list.length > 0 || gateway === undefined) throw new StageConfigError(stage, problems.list);
@@ -243,18 +244,6 @@ function checkCache(config: StageConfig, problems: SettingsProblems): void {
     c.snapshotRetentionDays > 35
   ) {
     fail(`cache.snapshotRetentionDays must be an integer from 0 to 35, got ${c.snapshotRetentionDays}`);
-  }
-}
-
-function checkHandlers(config: StageConfig, problems: SettingsProblems): void {
-  const fail = (message: string): void => problems.add(message);
-  const h = config.handlers;
-  if (!Number.isInteger(h.keyRotationDays) || h.keyRotationDays < 1 || h.keyRotationDays > 1000) {
-    fail(`handlers.keyRotationDays must be an integer from 1 to 1000, got ${h.keyRotationDays}`);
-  }
-  for (const field of ['batchInputRetentionDays', 'batchOutputRetentionDays'] as const) {
-    if (!Number.isInteger(h[field]) || h[field] < 1)
-      fail(`handlers.${field} must be a positive integer, got ${h[field]}`);
   }
 }
 
