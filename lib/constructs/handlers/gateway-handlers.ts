@@ -32,7 +32,9 @@ export function checkHandlersSettings(settings: HandlersSettings, problems: Sett
 
 export interface GatewayHandlersProps extends HandlerProps {
   readonly settings: HandlersSettings;
+  /** The OpenAI API key secret: the canary and the batch handler call with it, key rotation rotates it. */
   readonly apiKeySecret: secretsmanager.ISecret;
+  /** The OpenAI admin key secret: spend reconciliation and key rotation read it. */
   readonly adminKeySecret: secretsmanager.ISecret;
   /** See `SpendReconciliationHandlerProps.spendLedgerTableName`. */
   readonly spendLedgerTableName: string;

@@ -12,10 +12,8 @@ import { StageBudget } from '../../../lib/constructs/budgets/stage-budget';
 import { GatewayCache } from '../../../lib/constructs/cache/cache';
 import { GatewayService, GatewayServiceProps } from '../../../lib/constructs/gateway-service/gateway-service';
 import { GatewayWebAcl } from '../../../lib/constructs/gateway-service/waf';
-import { HouseFunction } from '../../../lib/constructs/handlers/house-function';
 import { OnCallTopic } from '../../../lib/constructs/observability/on-call-topic';
 import { StageSecrets } from '../../../lib/constructs/secrets/secrets';
-import { LAMBDA_ROOT } from '../synth';
 
 const env = { account: '111111111111', region: 'us-east-1' };
 const newStack = (): Stack => new Stack(new App(), 'Test', { env });
@@ -117,44 +115,6 @@ describe('construct props are validated up front with precise messages', () => {
     expect(() => new GatewayWebAcl(newStack(), 'W', { ...props, logGroupName: 'waf-test' })).toThrow(
       new Error('GatewayWebAcl: logGroupName must start with "aws-waf-logs-", got "waf-test"'),
     );
-  });
-
-  it('HouseFunction refuses a handler without an entry file', () => {
-    expect(
-      () =>
-        new HouseFunction(newStack(), 'F', {
-          purpose: 'testing',
-          lambdaRoot: LAMBDA_ROOT,
-          handlerName: 'no-such-handler',
-          description: 'x',
-          timeout: Duration.seconds(3),
-          memoryMiB: 128,
-          environment: {},
-          logRetention: logs.RetentionDays.ONE_WEEK,
-          logKey: logKey(),
-        }),
-    ).toThrow(
-      new Error(
-        `HouseFunction: ${LAMBDA_ROOT}/no-such-handler/index.ts does not exist (each handler is lambda/<name>/index.ts)`,
-      ),
-    );
-  });
-
-  it("HouseFunction refuses an environment above Lambda's 4 KB", () => {
-    expect(
-      () =>
-        new HouseFunction(newStack(), 'F', {
-          purpose: 'testing',
-          lambdaRoot: LAMBDA_ROOT,
-          handlerName: 'canary',
-          description: 'x',
-          timeout: Duration.seconds(3),
-          memoryMiB: 128,
-          environment: { BIG: 'x'.repeat(5000) },
-          logRetention: logs.RetentionDays.ONE_WEEK,
-          logKey: logKey(),
-        }),
-    ).toThrow(/^HouseFunction canary: environment is \d+ bytes, above Lambda's 4096-byte limit$/);
   });
 
   it('OnCallTopic', () => {
