@@ -1,6 +1,7 @@
 import { DEFAULT_STAGE_BUDGET_SETTINGS } from '../constructs/budgets/stage-budget';
 import { DEFAULT_GATEWAY_CACHE_SETTINGS } from '../constructs/cache/cache';
 import { DEFAULT_GATEWAY_SERVICE_SETTINGS } from '../constructs/gateway-service/gateway-service';
+import { DEFAULT_HANDLERS_SETTINGS } from '../constructs/handlers/gateway-handlers';
 import { DEFAULT_NETWORK_SETTINGS } from '../constructs/network/network';
 import { DEFAULT_ON_CALL_TOPIC_SETTINGS } from '../constructs/observability/on-call-topic';
 import { deepMerge, DeepPartial } from './merge';
@@ -61,12 +62,7 @@ export const baseConfig: StageBase = {
   network: DEFAULT_NETWORK_SETTINGS,
   service: DEFAULT_GATEWAY_SERVICE_SETTINGS,
   cache: DEFAULT_GATEWAY_CACHE_SETTINGS,
-  handlers: {
-    canaryModel: 'gpt-4o-mini',
-    keyRotationDays: 30,
-    batchInputRetentionDays: 30,
-    batchOutputRetentionDays: 90,
-  },
+  handlers: DEFAULT_HANDLERS_SETTINGS,
   onCall: DEFAULT_ON_CALL_TOPIC_SETTINGS,
   infraBudget: DEFAULT_STAGE_BUDGET_SETTINGS,
   logRetentionDays: 365,

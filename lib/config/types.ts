@@ -2,6 +2,7 @@ import type { GatewayConfigDocument } from '../../runtime/gateway-config';
 import type { StageBudgetSettings } from '../constructs/budgets/stage-budget';
 import type { GatewayCacheSettings } from '../constructs/cache/cache';
 import type { GatewayServiceSettings } from '../constructs/gateway-service/gateway-service';
+import type { HandlersSettings } from '../constructs/handlers/gateway-handlers';
 import type { NetworkSettings } from '../constructs/network/network';
 import type { OnCallTopicSettings } from '../constructs/observability/on-call-topic';
 
@@ -23,18 +24,6 @@ export interface StageEnvironment {
   readonly account: string;
   /** A US region (see `US_REGIONS`). */
   readonly region: string;
-}
-
-/** The Lambda handlers. */
-export interface HandlersConfig {
-  /** Model or alias the canary calls once a minute; must have a price in the gateway document. */
-  readonly canaryModel: string;
-  /** Days between rotations of the OpenAI API key secret. */
-  readonly keyRotationDays: number;
-  /** Days batch input objects are kept. */
-  readonly batchInputRetentionDays: number;
-  /** Days batch output objects are kept. */
-  readonly batchOutputRetentionDays: number;
 }
 
 /**
@@ -76,7 +65,7 @@ export interface StageConfig {
   readonly network: NetworkSettings;
   readonly service: GatewayServiceSettings;
   readonly cache: GatewayCacheSettings;
-  readonly handlers: HandlersConfig;
+  readonly handlers: HandlersSettings;
   readonly onCall: OnCallTopicSettings;
   readonly infraBudget: StageBudgetSettings;
   /** Retention of every log group of the stage, in days (a value CloudWatch Logs accepts). */

@@ -10,6 +10,7 @@ import {
   certificateLocation,
   checkGatewayServiceSettings,
 } from '../constructs/gateway-service/gateway-service';
+import { checkHandlersSettings } from '../constructs/handlers/gateway-handlers';
 import { checkNetworkSettings } from '../constructs/network/network';
 import { checkOnCallTopicSettings } from '../constructs/observability/on-call-topic';
 import { SettingsError, SettingsProblems } from '../constructs/settings';
@@ -52,7 +53,7 @@ export function validateStageConfig(config: StageConfig): GatewayConfig {
   checkGatewayServiceSettings(config.service, problems.group('service'));
   checkCertificateLocation(config, problems);
   checkGatewayCacheSettings(config.cache, problems.group('cache'));
-  checkHandlers(config, problems);
+  checkHandlersSettings(config.handlers, problems.group('handlers'));
   checkOnCallTopicSettings(config.onCall, problems.group('onCall'));
   checkStageBudgetSettings(config.infraBudget, problems.group('infraBudget'));
   checkStageFields(config, problems);
@@ -171,18 +172,6 @@ function checkCertificateLocation(config: StageConfig, problems: SettingsProblem
     location.region === region && location.account === account,
     () => `service.certificateArn must be in the stage's account ${account} and region ${region}`,
   );
-}
-
-function checkHandlers(config: StageConfig, problems: SettingsProblems): void {
-  const fail = (message: string): void => problems.add(message);
-  const h = config.handlers;
-  if (!Number.isInteger(h.keyRotationDays) || h.keyRotationDays < 1 || h.keyRotationDays > 1000) {
-    fail(`handlers.keyRotationDays must be an integer from 1 to 1000, got ${h.keyRotationDays}`);
-  }
-  for (const field of ['batchInputRetentionDays', 'batchOutputRetentionDays'] as const) {
-    if (!Number.isInteger(h[field]) || h[field] < 1)
-      fail(`handlers.${field} must be a positive integer, got ${h[field]}`);
-  }
 }
 
 /** The stage config's own fields, outside every group. */
