@@ -1,4 +1,5 @@
 import { DEFAULT_NETWORK_SETTINGS } from '../constructs/network/network';
+import { DEFAULT_ALARM_THRESHOLDS } from '../constructs/observability/thresholds';
 import { deepMerge, DeepPartial } from './merge';
 import { GatewayDocument, StageConfig, StageEnvironment } from './types';
 
@@ -79,6 +80,7 @@ export const baseConfig: StageBase = {
   },
   onCall: { emails: ['oncall@example.com'] },
   infraBudget: { monthlyUsd: 1500, notifyAtPercent: 80 },
+  alarms: DEFAULT_ALARM_THRESHOLDS,
   logRetentionDays: 365,
 };
 

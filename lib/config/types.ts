@@ -1,5 +1,6 @@
 import type { GatewayConfigDocument } from '../../runtime/gateway-config';
 import type { NetworkSettings } from '../constructs/network/network';
+import type { AlarmThresholds } from '../constructs/observability/thresholds';
 
 export type { ClientDocument } from '../../runtime/gateway-config';
 
@@ -138,6 +139,8 @@ export interface StageConfig {
   readonly handlers: HandlersConfig;
   readonly onCall: OnCallConfig;
   readonly infraBudget: InfraBudgetConfig;
+  /** Alarm thresholds; a stage's delta overrides any one of them. */
+  readonly alarms: AlarmThresholds;
   /** Retention of every log group of the stage, in days (a value CloudWatch Logs accepts). */
   readonly logRetentionDays: number;
   /**

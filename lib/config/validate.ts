@@ -6,6 +6,7 @@ import {
 } from '../../runtime/gateway-config';
 import { MAX_STOP_TIMEOUT_SECONDS, SHUTDOWN_MARGIN_MS } from '../constructs/gateway-service/gateway-service';
 import { checkNetworkSettings } from '../constructs/network/network';
+import { checkAlarmThresholds } from '../constructs/observability/thresholds';
 import { SettingsError, SettingsProblems } from '../constructs/settings';
 import { StageConfig, US_REGIONS } from './types';
 
@@ -60,6 +61,7 @@ export function validateStageConfig(config: StageConfig): GatewayConfig {
   checkCache(config, problems);
   checkHandlers(config, problems);
   checkOperations(config, problems);
+  checkAlarmThresholds(config.alarms, problems.group('alarms'));
   checkMultiAz(config, problems);
   if (problems.list.length > 0 || gateway === undefined) throw new StageConfigError(stage, problems.list);
   return gateway;
