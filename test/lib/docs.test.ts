@@ -33,6 +33,11 @@ describe('docs/runbook.md', () => {
   it.each(alarmAnchors())('has the section the alarm %s links to (#%s)', (_id, anchor) => {
     expect(runbook).toMatch(new RegExp(`<a id="${anchor}"></a>\\n\\n?## `));
   });
+
+  // Not an alarm: the AWS Budgets notification (StageBudget) on the same topic.
+  it('has the section of the AWS budget notification (#aws-budget)', () => {
+    expect(runbook).toMatch(/<a id="aws-budget"><\/a>\n\n?## /);
+  });
 });
 
 describe('docs/deploying.md', () => {
