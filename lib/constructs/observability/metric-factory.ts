@@ -7,7 +7,7 @@ export const FIVE_MINUTES = Duration.minutes(5);
 export const ONE_MINUTE = Duration.minutes(1);
 
 /** The project's own metrics (gateway EMF and the handlers') of one stage, in `METRIC_NAMESPACE`. */
-export class ProjectMetrics {
+export class ProjectMetricFactory {
   /** @param stage the `Stage` dimension */
   constructor(private readonly stage: string) {}
 

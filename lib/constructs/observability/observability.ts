@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { GatewayConfig } from '../../../runtime/gateway-config';
 import { SettingsProblems } from '../settings';
 import { AlarmFactory } from './alarm-factory';
-import { FIVE_MINUTES, ProjectMetrics } from './metric-factory';
+import { FIVE_MINUTES, ProjectMetricFactory } from './metric-factory';
 import { cacheMonitoring } from './monitoring/cache';
 import { canaryMonitoring } from './monitoring/canary';
 import { deadLetterQueuesMonitoring } from './monitoring/dead-letter-queues';
@@ -80,7 +80,7 @@ export class Observability extends Construct {
     problems.throwIfAny('Observability');
     const context: MonitoringContext = {
       thresholds: props.thresholds,
-      metrics: new ProjectMetrics(props.stage),
+      metrics: new ProjectMetricFactory(props.stage),
     };
     const modules: Monitoring[] = [
       loadBalancerMonitoring(props, context),

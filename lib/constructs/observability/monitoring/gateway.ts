@@ -1,6 +1,6 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { GatewayMetric } from '../../../../runtime/metric-names';
-import { FIVE_MINUTES, ProjectMetrics } from '../metric-factory';
+import { FIVE_MINUTES, ProjectMetricFactory } from '../metric-factory';
 import { graph, Monitoring, MonitoringContext } from './monitoring';
 
 /** Clients per prompt-cache widget: each takes two metrics and an expression, well within a graph's limits. */
@@ -120,7 +120,10 @@ function cachedShare(
 }
 
 /** Prompt-cache hit rate widgets: the stage's, then each client's, a few clients a widget. */
-function promptCacheWidgets(clientIds: readonly string[], metrics: ProjectMetrics): cloudwatch.GraphWidget[] {
+function promptCacheWidgets(
+  clientIds: readonly string[],
+  metrics: ProjectMetricFactory,
+): cloudwatch.GraphWidget[] {
   const stageShare = cachedShare(
     {
       cached: metrics.stageMetric(GatewayMetric.cachedPromptTokens, 'Sum'),

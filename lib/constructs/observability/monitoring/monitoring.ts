@@ -1,12 +1,12 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { AlarmSpec } from '../alarm-factory';
-import type { ProjectMetrics } from '../metric-factory';
+import type { ProjectMetricFactory } from '../metric-factory';
 import type { AlarmThresholds } from '../thresholds';
 
 /** What every monitoring module is built from. */
 export interface MonitoringContext {
   readonly thresholds: AlarmThresholds;
-  readonly metrics: ProjectMetrics;
+  readonly metrics: ProjectMetricFactory;
 }
 
 /** One resource's monitoring: the table of its alarms and its row of the dashboard. */
