@@ -4,6 +4,7 @@ import { DEFAULT_GATEWAY_SERVICE_SETTINGS } from '../constructs/gateway-service/
 import { DEFAULT_HANDLERS_SETTINGS } from '../constructs/handlers/gateway-handlers';
 import { DEFAULT_NETWORK_SETTINGS } from '../constructs/network/network';
 import { DEFAULT_ON_CALL_TOPIC_SETTINGS } from '../constructs/observability/on-call-topic';
+import { DEFAULT_ALARM_THRESHOLDS } from '../constructs/observability/thresholds';
 import { deepMerge, DeepPartial } from './merge';
 import { GatewayDocument, StageConfig, StageEnvironment } from './types';
 
@@ -65,6 +66,7 @@ export const baseConfig: StageBase = {
   handlers: DEFAULT_HANDLERS_SETTINGS,
   onCall: DEFAULT_ON_CALL_TOPIC_SETTINGS,
   infraBudget: DEFAULT_STAGE_BUDGET_SETTINGS,
+  alarms: DEFAULT_ALARM_THRESHOLDS,
   logRetentionDays: 365,
 };
 

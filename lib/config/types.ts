@@ -5,6 +5,7 @@ import type { GatewayServiceSettings } from '../constructs/gateway-service/gatew
 import type { HandlersSettings } from '../constructs/handlers/gateway-handlers';
 import type { NetworkSettings } from '../constructs/network/network';
 import type { OnCallTopicSettings } from '../constructs/observability/on-call-topic';
+import type { AlarmThresholds } from '../constructs/observability/thresholds';
 
 export type { ClientDocument } from '../../runtime/gateway-config';
 
@@ -68,6 +69,8 @@ export interface StageConfig {
   readonly handlers: HandlersSettings;
   readonly onCall: OnCallTopicSettings;
   readonly infraBudget: StageBudgetSettings;
+  /** Alarm thresholds; a stage's delta overrides any one of them. */
+  readonly alarms: AlarmThresholds;
   /** Retention of every log group of the stage, in days (a value CloudWatch Logs accepts). */
   readonly logRetentionDays: number;
   /**

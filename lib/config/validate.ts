@@ -13,6 +13,7 @@ import {
 import { checkHandlersSettings } from '../constructs/handlers/gateway-handlers';
 import { checkNetworkSettings } from '../constructs/network/network';
 import { checkOnCallTopicSettings } from '../constructs/observability/on-call-topic';
+import { checkAlarmThresholds } from '../constructs/observability/thresholds';
 import { SettingsError, SettingsProblems } from '../constructs/settings';
 import { StageConfig, US_REGIONS } from './types';
 
@@ -57,6 +58,7 @@ export function validateStageConfig(config: StageConfig): GatewayConfig {
   checkOnCallTopicSettings(config.onCall, problems.group('onCall'));
   checkStageBudgetSettings(config.infraBudget, problems.group('infraBudget'));
   checkStageFields(config, problems);
+  checkAlarmThresholds(config.alarms, problems.group('alarms'));
   checkMultiAz(config, problems);
   if (problems.list.length > 0 || gateway === undefined) throw new StageConfigError(stage, problems.list);
   return gateway;

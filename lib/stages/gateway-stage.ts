@@ -209,6 +209,7 @@ export class GatewayStack extends Stack {
       alarmNamePrefix: APPLICATION,
       runbookUrl: RUNBOOK_URL,
       topic: this.onCall.topic,
+      thresholds: config.alarms,
       loadBalancer: this.gateway.loadBalancer,
       targetGroup: this.gateway.targetGroup,
       service: this.gateway.service,
@@ -217,8 +218,7 @@ export class GatewayStack extends Stack {
       handlers: this.handlers.all,
       batchDeadLetterQueue: this.handlers.batchDeadLetterQueue,
       onCallDeadLetterQueue: this.onCall.deadLetterQueue,
-      monthlyBudgetUsd: gatewayConfig.budget.monthlyUsd,
-      notifyAtPercent: gatewayConfig.budget.notifyAtPercent,
+      budget: gatewayConfig.budget,
       clientIds: gatewayConfig.clients.map((c) => c.id),
     });
     this.gateway.rollBackOnAlarms(this.observability.deploymentAlarms);

@@ -1,4 +1,9 @@
-/** Alarm thresholds of one stage. Named so a stage can override one without repeating the others. */
+import { SettingsProblems, isIntegerIn } from '../settings';
+
+/**
+ * Alarm thresholds of one stage: `StageConfig.alarms`. Named so a stage's delta can override one
+ * without repeating the others.
+ */
 export interface AlarmThresholds {
   /** ALB p99 target response time over 5 minutes, seconds (non-streamed completions can take long). */
   readonly albTargetP99Seconds: number;
@@ -46,6 +51,7 @@ export interface AlarmThresholds {
   readonly lambdaThrottlesPer5Min: number;
 }
 
+/** What `lib/config/base.ts` starts every stage from. */
 export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   albTargetP99Seconds: 30,
   alb5xxPercent: 1,
@@ -76,35 +82,20 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
 };
 
 /**
- * Runbook sections, by the explicit anchor each section of docs/runbook.md carries. Each alarm links
- * to one; a test checks that every anchor exists in the runbook.
+ * Records every problem of `thresholds`: each must be a finite number of at least 0, and
+ * `canaryFailedMinutesOf5` a whole number of minutes from 1 to 5.
  */
-export const RUNBOOK_SECTIONS = {
-  albTargetLatency: 'alb-target-latency',
-  alb5xx: 'alb-5xx',
-  target5xx: 'target-5xx',
-  upstreamLatency: 'upstream-latency',
-  timeToFirstToken: 'time-to-first-token',
-  canaryFailure: 'canary-failure',
-  canaryTimeToFirstToken: 'canary-time-to-first-token',
-  canaryResponsesTimeToFirstToken: 'canary-responses-time-to-first-token',
-  upstream429: 'upstream-429',
-  spend: 'spend-threshold',
-  cacheErrors: 'cache-errors',
-  storeFallback: 'store-fallback',
-  ledgerWriteErrors: 'ledger-write-errors',
-  ledgerReadErrors: 'ledger-read-errors',
-  spendLedgerTable: 'spend-ledger-table',
-  cacheEvictions: 'cache-evictions',
-  cacheMemory: 'cache-memory',
-  loadShed: 'load-shed',
-  ecsCpu: 'ecs-cpu',
-  ecsMemory: 'ecs-memory',
-  unhealthyTargets: 'unhealthy-targets',
-  lambdaErrors: 'lambda-errors',
-  lambdaThrottles: 'lambda-throttles',
-  batchDeadLetters: 'batch-dead-letters',
-  onCallDeadLetters: 'on-call-dead-letters',
-  budget: 'aws-budget',
-} as const;
-export type RunbookSection = keyof typeof RUNBOOK_SECTIONS;
+export function checkAlarmThresholds(thresholds: AlarmThresholds, problems: SettingsProblems): void {
+  for (const name of Object.keys(DEFAULT_ALARM_THRESHOLDS) as (keyof AlarmThresholds)[]) {
+    const value = thresholds[name];
+    problems.expect(
+      Number.isFinite(value) && value >= 0,
+      () => `${problems.field(name)} must be a finite number of at least 0, got ${value}`,
+    );
+  }
+  const minutes = thresholds.canaryFailedMinutesOf5;
+  problems.expect(
+    isIntegerIn(minutes, 1, 5),
+    () => `${problems.field('canaryFailedMinutesOf5')} must be an integer from 1 to 5, got ${minutes}`,
+  );
+}

@@ -1,9 +1,7 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { APPLICATION, productionConfig, RUNBOOK_URL, stagingConfig, StageConfig } from '../../../lib/config';
-import { DEFAULT_ALARM_THRESHOLDS, RUNBOOK_SECTIONS } from '../../../lib/constructs/observability/thresholds';
 import { GatewayEnv } from '../../../runtime/gateway-env';
 import { HandlerEnv } from '../../../runtime/handler-env';
-import { METRIC_NAMESPACE } from '../../../runtime/metric-names';
 import { logicalId, onlyResource, resourcesOf, SynthesizedStage, synthStages } from '../synth';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -27,18 +25,6 @@ const policyStatements = (s: SynthesizedStage): Json[] =>
   resourcesOf(s, 'AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]);
 
 const actionsOf = (statement: Json): string[] => [statement.Action].flat();
-
-const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The widgets of the stage's dashboard, its body's tokens (region, ARNs) read as plain text. */
-const dashboardWidgets = (s: SynthesizedStage): Json[] => {
-  const body = onlyResource(s, 'AWS::CloudWatch::Dashboard')[1].Properties.DashboardBody;
-  const text =
-    typeof body === 'string'
-      ? body
-      : (body['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
-  return JSON.parse(text).widgets as Json[];
-};
 
 describe.each([
   ['Staging', () => staging, stagingConfig],
@@ -340,240 +326,6 @@ describe.each([
     });
   });
 
-  describe('observability', () => {
-    it('sends every alarm, and its recovery, to the on-call topic', () => {
-      const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
-      const alarms = resourcesOf(s, 'AWS::CloudWatch::Alarm');
-      expect(alarms.length).toBe(23 + 2 * 4);
-      for (const [, alarm] of alarms) {
-        expect(alarm.Properties.AlarmActions).toEqual([topic]);
-        expect(alarm.Properties.OKActions).toEqual([topic]);
-      }
-    });
-
-    it('describes every alarm with why it matters and a runbook section', () => {
-      const anchors = Object.values(RUNBOOK_SECTIONS);
-      for (const [, alarm] of resourcesOf(s, 'AWS::CloudWatch::Alarm')) {
-        const description = alarm.Properties.AlarmDescription as string;
-        expect(description).toContain(' Why it matters: ');
-        const link = /Runbook: (\S+)#([a-z0-9-]+)$/.exec(description);
-        expect(link?.[1]).toBe(RUNBOOK_URL);
-        expect(anchors).toContain(link?.[2]);
-        expect(alarm.Properties.AlarmName).toMatch(new RegExp(`^${APPLICATION}-${config.name}-`));
-      }
-    });
-
-    it('alarms on the required signals', () => {
-      const names = resourcesOf(s, 'AWS::CloudWatch::Alarm').map(([, r]) =>
-        (r.Properties.AlarmName as string).replace(`${APPLICATION}-${config.name}-`, ''),
-      );
-      expect(names).toEqual(
-        expect.arrayContaining([
-          'AlbTargetLatency',
-          'Alb5xx',
-          'Target5xx',
-          'UpstreamLatency',
-          'TimeToFirstToken',
-          'CanaryFailure',
-          'CanaryTimeToFirstToken',
-          'CanaryResponsesTimeToFirstToken',
-          'Upstream429',
-          'SpendThreshold',
-          'CacheErrors',
-          'StoreFallback',
-          'LedgerWriteErrors',
-          'LedgerReadErrors',
-          'SpendLedgerTableErrors',
-          'CacheEvictions',
-          'LoadShed',
-          'EcsCpu',
-          'EcsMemory',
-          'UnhealthyTargets',
-          ...['Canary', 'SpendReconciliation', 'KeyRotation', 'Batch'].flatMap((h) => [
-            `${h}Errors`,
-            `${h}Throttles`,
-          ]),
-        ]),
-      );
-    });
-
-    it('alarms when month-to-date spend reaches the notification threshold of the stage budget', () => {
-      const { monthlyUsd, notifyAtPercent } = config.gateway.budget;
-      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: METRIC_NAMESPACE,
-        MetricName: 'MonthToDateSpendUsd',
-        Dimensions: [{ Name: 'Stage', Value: config.name }],
-        Statistic: 'Maximum',
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Threshold: (monthlyUsd * notifyAtPercent) / 100,
-      });
-    });
-
-    it('alarms on sustained load shedding from the [Stage] EMF dimension set', () => {
-      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: METRIC_NAMESPACE,
-        MetricName: 'Shed',
-        Dimensions: [{ Name: 'Stage', Value: config.name }],
-        Statistic: 'Sum',
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Threshold: 100,
-        EvaluationPeriods: 3,
-        DatapointsToAlarm: 2,
-      });
-    });
-
-    it.each([
-      // [alarm, metric, evaluation periods, datapoints to alarm]
-      ['StoreFallback', 'FallbackAdmissions', 2, 2],
-      ['LedgerWriteErrors', 'LedgerWriteErrors', 3, 3],
-      ['LedgerReadErrors', 'LedgerReadErrors', 1, undefined],
-    ])('alarms %s on any %s from the [Stage] EMF dimension set', (alarm, metricName, periods, datapoints) => {
-      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: `${APPLICATION}-${config.name}-${alarm}`,
-        Namespace: METRIC_NAMESPACE,
-        MetricName: metricName,
-        Dimensions: [{ Name: 'Stage', Value: config.name }],
-        Statistic: 'Sum',
-        Period: 300,
-        ComparisonOperator: 'GreaterThanThreshold',
-        Threshold: 0,
-        EvaluationPeriods: periods,
-        DatapointsToAlarm: datapoints ?? Match.absent(),
-        TreatMissingData: 'notBreaching',
-      });
-    });
-
-    it("alarms on the spend ledger table's DynamoDB system errors and throttled requests", () => {
-      const table = { Ref: logicalId(s, 'AWS::DynamoDB::Table', 'SpendLedgerTable') };
-      const alarm = resourcesOf(s, 'AWS::CloudWatch::Alarm').find(
-        ([, r]) => r.Properties.AlarmName === `${APPLICATION}-${config.name}-SpendLedgerTableErrors`,
-      )![1].Properties;
-      expect(alarm).toMatchObject({
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Threshold: 1,
-        EvaluationPeriods: 3,
-        DatapointsToAlarm: 2,
-      });
-      const queries = alarm.Metrics as Json[];
-      const stats = queries.filter((q) => q.MetricStat).map((q) => q.MetricStat);
-      expect(
-        stats.map((st) => [st.Metric.Namespace, st.Metric.MetricName, st.Metric.Dimensions, st.Stat]),
-      ).toEqual(
-        expect.arrayContaining(
-          ['UpdateItem', 'Query'].flatMap((operation) =>
-            ['SystemErrors', 'ThrottledRequests'].map((metricName) => [
-              'AWS/DynamoDB',
-              metricName,
-              [
-                { Name: 'Operation', Value: operation },
-                { Name: 'TableName', Value: table },
-              ],
-              'Sum',
-            ]),
-          ),
-        ),
-      );
-      expect(stats).toHaveLength(4);
-      expect(queries.find((q) => q.Expression)?.Expression).toMatch(/^SUM\(\[(\w+, ){3}\w+\]\)$/);
-    });
-
-    it('plots the store fallback and the spend ledger errors on the dashboard', () => {
-      const widgets = dashboardWidgets(s);
-      const titled = (prefix: string) =>
-        widgets.find((w) => String(w.properties.title).startsWith(prefix))!.properties.metrics as unknown[][];
-      const names = (metrics: unknown[][]) => metrics.map((m) => m[1]).filter((n) => typeof n === 'string');
-      expect(names(titled('Store fallback'))).toEqual(['FallbackAdmissions', 'StoreErrors']);
-      expect(names(titled('Spend ledger errors'))).toEqual(
-        expect.arrayContaining(['LedgerWriteErrors', 'LedgerReadErrors']),
-      );
-    });
-
-    it('alarms on gateway latency from the [Stage] EMF dimension set', () => {
-      for (const metricName of ['UpstreamLatency', 'TimeToFirstToken']) {
-        s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          Namespace: METRIC_NAMESPACE,
-          MetricName: metricName,
-          Dimensions: [{ Name: 'Stage', Value: config.name }],
-          ExtendedStatistic: 'p99',
-        });
-      }
-    });
-
-    it("alarms on the canary's Responses time to first token beside its chat one, paging on-call", () => {
-      const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
-      for (const [metricName, threshold] of [
-        ['CanaryTimeToFirstToken', DEFAULT_ALARM_THRESHOLDS.canaryTimeToFirstTokenMs],
-        ['CanaryResponsesTimeToFirstToken', DEFAULT_ALARM_THRESHOLDS.canaryResponsesTimeToFirstTokenMs],
-      ] as const) {
-        s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          Namespace: METRIC_NAMESPACE,
-          MetricName: metricName,
-          Dimensions: [{ Name: 'Stage', Value: config.name }],
-          ExtendedStatistic: 'p90',
-          Threshold: threshold,
-          EvaluationPeriods: 3,
-          DatapointsToAlarm: 2,
-          AlarmActions: [topic],
-          OKActions: [topic],
-        });
-      }
-      const alarm = resourcesOf(s, 'AWS::CloudWatch::Alarm').find(([, r]) =>
-        r.Properties.AlarmName.endsWith('-CanaryResponsesTimeToFirstToken'),
-      )![1];
-      expect(alarm.Properties.AlarmDescription).toContain(
-        `${RUNBOOK_URL}#${RUNBOOK_SECTIONS.canaryResponsesTimeToFirstToken}`,
-      );
-    });
-
-    it('counts a silent canary as a failing one', () => {
-      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'CanarySuccess',
-        TreatMissingData: 'breaching',
-        ComparisonOperator: 'LessThanThreshold',
-        Threshold: 1,
-      });
-    });
-
-    it('sums evictions over every cache node', () => {
-      const alarm = resourcesOf(s, 'AWS::CloudWatch::Alarm').find(([, r]) =>
-        r.Properties.AlarmName.endsWith('-CacheEvictions'),
-      )![1];
-      const nodes = (alarm.Properties.Metrics as Json[]).filter((m) => m.MetricStat);
-      expect(nodes).toHaveLength(config.cache.nodes);
-    });
-
-    it('has a dashboard', () => {
-      s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    });
-
-    it("plots each client's cached share of input tokens from the [Stage, Client] EMF metrics", () => {
-      const widgets = dashboardWidgets(s).filter((w) =>
-        String(w.properties.title).startsWith('Prompt cache'),
-      );
-      expect(widgets.length).toBeGreaterThan(0);
-      const metrics = widgets.flatMap((w) => w.properties.metrics as unknown[][]);
-      const expressions = metrics.filter((m) => isObject(m[0]) && 'expression' in (m[0] as Json));
-      // The stage-wide share and one per client, each a ratio of sums.
-      expect(expressions).toHaveLength(config.gateway.clients.length + 1);
-      for (const e of expressions)
-        expect((e[0] as Json).expression).toMatch(/^IF\((prompt\w+) > 0, 100 \* (cached\w+) \/ \1, 0\)$/);
-      for (const client of config.gateway.clients) {
-        for (const metricName of ['CachedPromptTokens', 'PromptTokens']) {
-          expect(metrics).toContainEqual([
-            METRIC_NAMESPACE,
-            metricName,
-            'Client',
-            client.id,
-            'Stage',
-            config.name,
-            expect.objectContaining({ stat: 'Sum', visible: false }),
-          ]);
-        }
-        expect(expressions.map((e) => (e[0] as Json).label)).toContain(client.id);
-      }
-    });
-  });
-
   describe('budget (its own tests are in test/lib/constructs/stage-budget.test.ts)', () => {
     it('names the budget after the stage and counts the stage tag, notifying the on-call topic', () => {
       const topic = { Ref: onlyResource(s, 'AWS::SNS::Topic')[0] };
@@ -821,7 +573,7 @@ describe('compliance fixes (synth above ran every compliance pack)', () => {
         ComparisonOperator: 'GreaterThanThreshold',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
       });
-      expect(alarmProps.AlarmDescription).toContain(`${RUNBOOK_URL}#${RUNBOOK_SECTIONS.batchDeadLetters}`);
+      expect(alarmProps.AlarmDescription).toContain(`${RUNBOOK_URL}#batch-dead-letters`);
       expect(alarmProps.AlarmActions).toHaveLength(1);
     }
   });
