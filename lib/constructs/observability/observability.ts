@@ -18,6 +18,7 @@ import { lambdaHandlersMonitoring, MonitoredHandler } from './monitoring/lambda-
 import { DEPLOYMENT_ALARM_IDS, loadBalancerMonitoring } from './monitoring/load-balancer';
 import { Monitoring, MonitoringContext } from './monitoring/monitoring';
 import { spendLedgerMonitoring } from './monitoring/spend-ledger';
+import { spendReconciliationMonitoring } from './monitoring/spend-reconciliation';
 import { AlarmThresholds, checkAlarmThresholds } from './thresholds';
 
 export interface ObservabilityProps {
@@ -94,6 +95,7 @@ export class Observability extends Construct {
       canaryMonitoring(context),
       cacheMonitoring(props, context),
       spendLedgerMonitoring({ table: props.spendLedgerTable, budget: props.budget }, context),
+      spendReconciliationMonitoring({ budget: props.budget }, context),
       ecsMonitoring(props, context),
       lambdaHandlersMonitoring(props, context),
       deadLetterQueuesMonitoring({ batch: props.batchDeadLetterQueue, onCall: props.onCallDeadLetterQueue }),

@@ -49,6 +49,10 @@ export interface AlarmThresholds {
   readonly lambdaErrorsPer5Min: number;
   /** Throttles of one Lambda handler in 5 minutes. */
   readonly lambdaThrottlesPer5Min: number;
+  /** Hourly spend reconciliation runs in a row that failed (an integer from 1 to 24). */
+  readonly reconciliationFailedHours: number;
+  /** OpenAI's month-to-date cost above the gateway's metered spend, percent of the stage's monthly budget, two hours running. */
+  readonly spendDriftPercentOfBudget: number;
 }
 
 /** What `lib/config/base.ts` starts every stage from. */
@@ -79,11 +83,15 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   unhealthyTargets: 1,
   lambdaErrorsPer5Min: 1,
   lambdaThrottlesPer5Min: 1,
+  // One failed run is usually a costs API blip the next run fixes; three in a row is a broken key or an outage.
+  reconciliationFailedHours: 3,
+  spendDriftPercentOfBudget: 5,
 };
 
 /**
- * Records every problem of `thresholds`: each must be a finite number of at least 0, and
- * `canaryFailedMinutesOf5` a whole number of minutes from 1 to 5.
+ * Records every problem of `thresholds`: each must be a finite number of at least 0,
+ * `canaryFailedMinutesOf5` a whole number of minutes from 1 to 5 and `reconciliationFailedHours` of
+ * hours from 1 to 24 (a CloudWatch alarm evaluates at most a day of hourly periods).
  */
 export function checkAlarmThresholds(thresholds: AlarmThresholds, problems: SettingsProblems): void {
   for (const name of Object.keys(DEFAULT_ALARM_THRESHOLDS) as (keyof AlarmThresholds)[]) {
@@ -97,5 +105,10 @@ export function checkAlarmThresholds(thresholds: AlarmThresholds, problems: Sett
   problems.expect(
     isIntegerIn(minutes, 1, 5),
     () => `${problems.field('canaryFailedMinutesOf5')} must be an integer from 1 to 5, got ${minutes}`,
+  );
+  const hours = thresholds.reconciliationFailedHours;
+  problems.expect(
+    isIntegerIn(hours, 1, 24),
+    () => `${problems.field('reconciliationFailedHours')} must be an integer from 1 to 24, got ${hours}`,
   );
 }

@@ -27,7 +27,7 @@ describe.each([
 
   it('sends every alarm, and its recovery, to the on-call topic', () => {
     const alarms = resourcesOf(s, 'AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBe(23 + 2 * Object.keys(HANDLERS).length);
+    expect(alarms.length).toBe(25 + 2 * Object.keys(HANDLERS).length);
     for (const [, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([TOPIC_ARN]);
       expect(alarm.Properties.OKActions).toEqual([TOPIC_ARN]);
@@ -72,6 +72,8 @@ describe.each([
         'EcsCpu',
         'EcsMemory',
         'UnhealthyTargets',
+        'ReconciliationFailure',
+        'SpendDrift',
         ...['Canary', 'SpendReconciliation', 'KeyRotation', 'Batch'].flatMap((h) => [
           `${h}Errors`,
           `${h}Throttles`,

@@ -47,6 +47,12 @@ describe('alarm thresholds check', () => {
     ]);
   });
 
+  it.each([0, 2.5, 25])('refuses %s hours in a row for spend reconciliation', (hours) => {
+    expect(problemsOf({ ...DEFAULT_ALARM_THRESHOLDS, reconciliationFailedHours: hours })).toEqual([
+      `reconciliationFailedHours must be an integer from 1 to 24, got ${hours}`,
+    ]);
+  });
+
   it("is what validateStageConfig runs on the stage's alarms group", () => {
     const config = withChanges(stagingConfig, (c) => (c.alarms.cacheMemoryPercent = -5));
     expect(() => validateStageConfig(config)).toThrow(
