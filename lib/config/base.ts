@@ -34,6 +34,7 @@ export type StageDelta = DeepPartial<StageBase> & {
 export const baseConfig: StageBase = {
   resilience: {
     removalPolicy: 'retain',
+    deletionProtection: true,
     terminationProtection: true,
     accessLogDays: 365,
     requireMultiAz: true,

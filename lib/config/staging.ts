@@ -14,6 +14,7 @@ export const stagingConfig = stageFromBase({
   env: { account: '111111111111', region: 'us-east-1' },
   resilience: {
     removalPolicy: 'destroy',
+    deletionProtection: false,
     terminationProtection: false,
     accessLogDays: 30,
     requireMultiAz: false,

@@ -35,11 +35,16 @@ export interface ResilienceConfig {
   /**
    * What CloudFormation does with the stateful resources (KMS key, secrets, cache, spend ledger table,
    * buckets, log groups, on-call topic, WAF log group) when the stack deletes or replaces them: `retain`
-   * orphans them with their data, `destroy` deletes them. `retain` also turns on deletion protection of
-   * the load balancer and the spend ledger table.
+   * orphans them with their data, `destroy` deletes them.
    * @default 'retain'
    */
   readonly removalPolicy: 'retain' | 'destroy';
+  /**
+   * Deletion protection of the load balancer and the spend ledger table: while on, neither can be
+   * deleted, by the stack or by hand, until it is turned off.
+   * @default true
+   */
+  readonly deletionProtection: boolean;
   /** CloudFormation termination protection of the stage's stack: `cdk destroy` is refused while it is on. @default true */
   readonly terminationProtection: boolean;
   /** Days the access logs (ALB, batch bucket) are kept before they expire. @default 365 */

@@ -160,6 +160,8 @@ function checkResilience(config: StageConfig, problems: SettingsProblems): void 
   const r = config.resilience;
   if (r.removalPolicy !== 'retain' && r.removalPolicy !== 'destroy')
     fail(`resilience.removalPolicy must be "retain" or "destroy", got "${String(r.removalPolicy)}"`);
+  if (typeof r.deletionProtection !== 'boolean')
+    fail(`resilience.deletionProtection must be true or false, got ${String(r.deletionProtection)}`);
   if (!Number.isInteger(r.accessLogDays) || r.accessLogDays < 1)
     fail(`resilience.accessLogDays must be a positive integer, got ${r.accessLogDays}`);
 }

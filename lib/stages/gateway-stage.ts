@@ -142,9 +142,11 @@ export class GatewayStack extends Stack {
       removalPolicy,
     });
 
+    const { deletionProtection } = config.resilience;
     this.spendLedger = new SpendLedger(this, 'SpendLedger', {
       encryptionKey: this.secrets.key,
       removalPolicy,
+      deletionProtection,
     });
 
     this.gateway = new GatewayService(this, 'Gateway', {
@@ -162,6 +164,7 @@ export class GatewayStack extends Stack {
       logKey: this.secrets.key,
       wafLogName: `${APPLICATION}-${config.name}`,
       removalPolicy,
+      deletionProtection,
     });
     this.cache.allowFrom(this.gateway.connections, 'Gateway tasks');
     this.spendLedger.grantGatewayAccess(this.gateway.taskDefinition.taskRole);

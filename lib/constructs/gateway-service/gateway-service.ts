@@ -235,6 +235,11 @@ export interface GatewayServiceProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Deletion protection of the load balancer.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -264,6 +269,7 @@ export class GatewayService extends Construct {
     const idleTimeout = Duration.seconds(settings.idleTimeoutSeconds);
     const stopTimeout = Duration.seconds(settings.stopTimeoutSeconds);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const deletionProtection = props.deletionProtection ?? true;
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
@@ -353,7 +359,7 @@ export class GatewayService extends Construct {
       },
       idleTimeout,
       dropInvalidHeaderFields: true,
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      deletionProtection,
     });
     this.loadBalancer.logAccessLogs(props.accessLogBucket, 'alb');
     this.webAcl = new GatewayWebAcl(this, 'Waf', {
@@ -364,14 +370,14 @@ export class GatewayService extends Construct {
       logKey: props.logKey,
       removalPolicy,
     });
-    if (removalPolicy !== RemovalPolicy.RETAIN) {
+    if (!deletionProtection) {
       acknowledge(this.loadBalancer, {
         ids: [
           ...nag('ELBDeletionProtectionEnabled', 'nist', 'hipaa'),
           controlTower('elbv2_deletion_protection_enabled_check'),
         ],
         reason:
-          'A disposable stage (removal policy DESTROY, i.e. staging): its load balancer is meant to go with the stack; stages that retain their resources turn deletion protection on.',
+          'Deletion protection is off by stage config (resilience.deletionProtection false: staging, a disposable stage): its load balancer is meant to go with the stack; production keeps it on.',
       });
     }
 

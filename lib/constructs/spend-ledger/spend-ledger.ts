@@ -13,16 +13,21 @@ export interface SpendLedgerProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * What happens to the table when the stack is deleted. RETAIN also turns on deletion protection.
+   * What happens to the table when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Deletion protection of the table.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
  * The stage's durable spend ledger: month-to-date spend per client and for the whole stage, so budgets
  * survive the loss of every cache node (item shape in runtime/spend-ledger-schema.ts). On-demand, with
- * point-in-time recovery; retained and deletion-protected when the removal policy is RETAIN.
+ * point-in-time recovery; retained and deletion-protected unless told otherwise.
  *
  * The gateway adds to `spentNanos` and reads the month back; spend reconciliation only raises
  * `billedNanos`. Neither may do anything else to the table: see the two grants.
@@ -43,7 +48,7 @@ export class SpendLedger extends Construct {
       ...(props.encryptionKey
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      deletionProtection: props.deletionProtection ?? true,
       removalPolicy,
     });
     acknowledge(this.table, SHARED_ACKNOWLEDGMENTS.pitrInsteadOfBackupPlan);

@@ -33,12 +33,14 @@ describe('the example stage configs', () => {
   it('makes production bigger and safer than staging where it matters', () => {
     expect(productionConfig.resilience).toEqual({
       removalPolicy: 'retain',
+      deletionProtection: true,
       terminationProtection: true,
       accessLogDays: 365,
       requireMultiAz: true,
     });
     expect(stagingConfig.resilience).toEqual({
       removalPolicy: 'destroy',
+      deletionProtection: false,
       terminationProtection: false,
       accessLogDays: 30,
       requireMultiAz: false,
@@ -214,6 +216,16 @@ describe('validateStageConfig', () => {
       'network.maxAzs must be 1, 2 or 3, got 4',
       'network.natGateways must be from 1 to network.maxAzs (4), got 5',
     ]);
+  });
+
+  it('refuses a deletion protection that is not true or false', () => {
+    expectError(
+      withChanges(
+        stagingConfig,
+        (c) => ((c.resilience as { deletionProtection: unknown }).deletionProtection = 'yes'),
+      ),
+      'Staging: resilience.deletionProtection must be true or false, got yes',
+    );
   });
 
   it('refuses a removal policy other than retain or destroy', () => {

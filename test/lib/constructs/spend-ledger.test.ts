@@ -23,12 +23,12 @@ interface Synthesized {
 }
 
 /** A stack with a key, the ledger and two roles granted as the stage grants them, synthesized with cdk-nag. */
-function synth(removalPolicy?: RemovalPolicy): Synthesized {
+function synth(removalPolicy?: RemovalPolicy, deletionProtection?: boolean): Synthesized {
   const app = new App();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new Stack(app, 'Test', { env });
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const ledger = new SpendLedger(stack, 'Ledger', { encryptionKey: key, removalPolicy });
+  const ledger = new SpendLedger(stack, 'Ledger', { encryptionKey: key, removalPolicy, deletionProtection });
   const role = (id: string) =>
     new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
   const gateway = role('GatewayRole');
@@ -65,7 +65,7 @@ const actionsOf = (statement: Json): string[] => [statement.Action].flat();
 
 describe('SpendLedger', () => {
   const retained = synth(RemovalPolicy.RETAIN);
-  const destroyed = synth(RemovalPolicy.DESTROY);
+  const destroyed = synth(RemovalPolicy.DESTROY, false);
 
   it('is one on-demand table keyed by month and scope, with point-in-time recovery', () => {
     retained.template.resourceCountIs('AWS::DynamoDB::Table', 1);
@@ -93,7 +93,7 @@ describe('SpendLedger', () => {
     });
   });
 
-  it('is retained and deletion-protected under RETAIN, deleted and unprotected under DESTROY', () => {
+  it('is retained and deletion-protected, or deleted and unprotected, as told', () => {
     const table = (s: Synthesized): Json => s.json.Resources[s.ids.table];
     expect(table(retained)).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     expect(table(retained).Properties.DeletionProtectionEnabled).toBe(true);
@@ -101,8 +101,12 @@ describe('SpendLedger', () => {
     expect(table(destroyed).Properties.DeletionProtectionEnabled).toBe(false);
   });
 
-  it('defaults to RETAIN', () => {
-    expect(synth().json.Resources[retained.ids.table].Properties.DeletionProtectionEnabled).toBe(true);
+  it('defaults to RETAIN and deletion protection, whatever the removal policy', () => {
+    const defaults = synth().json.Resources[retained.ids.table];
+    expect(defaults).toMatchObject({ DeletionPolicy: 'Retain' });
+    expect(defaults.Properties.DeletionProtectionEnabled).toBe(true);
+    const destroyedButProtected = synth(RemovalPolicy.DESTROY).json.Resources[retained.ids.table];
+    expect(destroyedButProtected.Properties.DeletionProtectionEnabled).toBe(true);
   });
 
   const keyThroughDynamoDb = (s: Synthesized): Json => ({
