@@ -7,7 +7,7 @@ import {
 } from '../../../../lib/constructs/handlers/batch';
 import { SettingsProblems } from '../../../../lib/constructs/settings';
 import { HandlerEnv } from '../../../../runtime/handler-env';
-import { constructStack, onlyResource, resourcesOf, Synthesized, synthConstruct } from '../../synth';
+import { constructStack, onlyResource, resourcesOf, Synthesized } from '../../synth';
 import {
   API_KEY_SECRET_ARN,
   GATEWAY_CONFIG,
@@ -16,6 +16,7 @@ import {
   expectHandlerFunction,
   handlerProps,
   importedDependencies,
+  synthHandler,
   policyStatements,
 } from './handler-props';
 
@@ -27,13 +28,7 @@ const SETTINGS: BatchSettings = { batchInputRetentionDays: 7, batchOutputRetenti
 describe('BatchHandler', () => {
   let s: Synthesized;
   beforeAll(() => {
-    const stack = constructStack();
-    new BatchHandler(stack, 'Batch', {
-      ...handlerProps(stack),
-      ...importedDependencies(stack),
-      settings: SETTINGS,
-    });
-    s = synthConstruct(stack);
+    s = synthHandler((stack, props) => new BatchHandler(stack, 'Batch', { ...props, settings: SETTINGS }));
   });
 
   const functionId = (): string => onlyResource(s, 'AWS::Lambda::Function')[0];

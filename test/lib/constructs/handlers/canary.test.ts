@@ -1,25 +1,21 @@
 import { CanaryHandler, DEFAULT_CANARY_SETTINGS } from '../../../../lib/constructs/handlers/canary';
 import { HandlerEnv } from '../../../../runtime/handler-env';
-import { constructStack, onlyResource, Synthesized, synthConstruct } from '../../synth';
+import { onlyResource, Synthesized } from '../../synth';
 import {
   API_KEY_SECRET_ARN,
   actionsOf,
   expectHandlerFunction,
-  handlerProps,
-  importedDependencies,
+  synthHandler,
   policyStatements,
 } from './handler-props';
 
 describe('CanaryHandler', () => {
   let s: Synthesized;
   beforeAll(() => {
-    const stack = constructStack();
-    new CanaryHandler(stack, 'Canary', {
-      ...handlerProps(stack),
-      ...importedDependencies(stack),
-      settings: { canaryModel: 'gpt-4.1-mini' },
-    });
-    s = synthConstruct(stack);
+    s = synthHandler(
+      (stack, props) =>
+        new CanaryHandler(stack, 'Canary', { ...props, settings: { canaryModel: 'gpt-4.1-mini' } }),
+    );
   });
 
   it('runs the canary on the newest Node.js, ARM64, traced, with its own log group', () => {

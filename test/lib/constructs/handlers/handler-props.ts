@@ -6,7 +6,7 @@ import { stagingConfig, validateStageConfig } from '../../../../lib/config';
 import { HandlerProps } from '../../../../lib/constructs/handlers/handler';
 import { HandlerEnv } from '../../../../runtime/handler-env';
 import { METRIC_NAMESPACE } from '../../../../runtime/metric-names';
-import { importedKey, LAMBDA_ROOT, Synthesized } from '../../synth';
+import { constructStack, importedKey, LAMBDA_ROOT, Synthesized, synthConstruct } from '../../synth';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -34,6 +34,16 @@ export const importedDependencies = (stack: Stack) => ({
   accessLogBucket: s3.Bucket.fromBucketName(stack, 'AccessLogs', 'access-logs'),
   spendLedgerTableName: 'spend-ledger',
 });
+
+/** What `synthHandler` gives the handler it makes: every handler's props and the imported dependencies. */
+export type HandlerTestProps = HandlerProps & ReturnType<typeof importedDependencies>;
+
+/** The handler `make` builds alone in its stack from `HandlerTestProps`, synthesized with every compliance pack. */
+export function synthHandler(make: (stack: Stack, props: HandlerTestProps) => unknown): Synthesized {
+  const stack = constructStack();
+  make(stack, { ...handlerProps(stack), ...importedDependencies(stack) });
+  return synthConstruct(stack);
+}
 
 /** The properties of every Lambda function of the template. */
 export const functionsOf = (s: Synthesized): Json[] =>

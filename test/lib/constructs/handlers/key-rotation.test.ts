@@ -6,7 +6,7 @@ import {
 } from '../../../../lib/constructs/handlers/key-rotation';
 import { SettingsProblems } from '../../../../lib/constructs/settings';
 import { HandlerEnv } from '../../../../runtime/handler-env';
-import { constructStack, onlyResource, Synthesized, synthConstruct } from '../../synth';
+import { constructStack, onlyResource, Synthesized } from '../../synth';
 import {
   ADMIN_KEY_SECRET_ARN,
   API_KEY_SECRET_ARN,
@@ -14,19 +14,17 @@ import {
   expectHandlerFunction,
   handlerProps,
   importedDependencies,
+  synthHandler,
   policyStatements,
 } from './handler-props';
 
 describe('KeyRotationHandler', () => {
   let s: Synthesized;
   beforeAll(() => {
-    const stack = constructStack();
-    new KeyRotationHandler(stack, 'KeyRotation', {
-      ...handlerProps(stack),
-      ...importedDependencies(stack),
-      settings: { keyRotationDays: 45 },
-    });
-    s = synthConstruct(stack);
+    s = synthHandler(
+      (stack, props) =>
+        new KeyRotationHandler(stack, 'KeyRotation', { ...props, settings: { keyRotationDays: 45 } }),
+    );
   });
 
   const functionId = (): string => onlyResource(s, 'AWS::Lambda::Function')[0];

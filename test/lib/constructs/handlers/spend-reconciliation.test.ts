@@ -1,24 +1,20 @@
 import { SpendReconciliationHandler } from '../../../../lib/constructs/handlers/spend-reconciliation';
 import { HandlerEnv } from '../../../../runtime/handler-env';
-import { constructStack, onlyResource, Synthesized, synthConstruct } from '../../synth';
+import { onlyResource, Synthesized } from '../../synth';
 import {
   ADMIN_KEY_SECRET_ARN,
   actionsOf,
   expectHandlerFunction,
-  handlerProps,
-  importedDependencies,
+  synthHandler,
   policyStatements,
 } from './handler-props';
 
 describe('SpendReconciliationHandler', () => {
   let s: Synthesized;
   beforeAll(() => {
-    const stack = constructStack();
-    new SpendReconciliationHandler(stack, 'SpendReconciliation', {
-      ...handlerProps(stack),
-      ...importedDependencies(stack),
-    });
-    s = synthConstruct(stack);
+    s = synthHandler(
+      (stack, props) => new SpendReconciliationHandler(stack, 'SpendReconciliation', { ...props }),
+    );
   });
 
   it('runs spend reconciliation on the newest Node.js, ARM64, traced, with its own log group', () => {
