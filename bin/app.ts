@@ -7,19 +7,10 @@
  * unacknowledged finding fails it.
  */
 import { App } from 'aws-cdk-lib';
-import { join } from 'node:path';
-import { bundleGateway } from '../service/main/build';
+import { addStages, bundledStageSources } from '../lib/apps';
 import { addComplianceChecks } from '../lib/compliance';
-import { productionConfig, stagingConfig } from '../lib/config';
-import { GatewayStage } from '../lib/stages/gateway-stage';
-
-const repoRoot = join(__dirname, '..');
-const gatewayImageDirectory = join(repoRoot, 'dist', 'gateway');
-bundleGateway(gatewayImageDirectory);
 
 const app = new App();
 addComplianceChecks(app);
-for (const config of [stagingConfig, productionConfig]) {
-  new GatewayStage(app, { config, gatewayImageDirectory, lambdaRoot: join(repoRoot, 'lambda') });
-}
+addStages(app, bundledStageSources());
 app.synth();

@@ -9,17 +9,13 @@ import { App } from 'aws-cdk-lib';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleGateway } from '../service/main/build';
+import { addPipeline, addStages, bundledStageSources } from '../lib/apps';
 import {
   COMPLIANCE_CONTEXT_KEY,
   COMPLIANCE_PACKS,
   CompliancePack,
   addComplianceChecks,
 } from '../lib/compliance';
-import { productionConfig, stagingConfig } from '../lib/config';
-import { pipelineConfig } from '../lib/config/pipeline';
-import { GatewayPipelineStack } from '../lib/pipeline/gateway-pipeline-stack';
-import { GatewayStage } from '../lib/stages/gateway-stage';
 import { cdkContext } from '../test/lib/synth';
 
 interface LegacyReport {
@@ -45,9 +41,7 @@ const PACK_OF_PLUGIN: Readonly<Record<string, CompliancePack>> = {
 
 function main(argv: readonly string[]): void {
   const byRule = argv.includes('--by-rule');
-  const repoRoot = join(__dirname, '..');
-  const gatewayImageDirectory = join(repoRoot, 'dist', 'gateway');
-  bundleGateway(gatewayImageDirectory);
+  const sources = bundledStageSources();
   const outdir = mkdtempSync(join(tmpdir(), 'compliance-'));
   const allOn = Object.fromEntries(Object.keys(COMPLIANCE_PACKS).map((pack) => [pack, true]));
   const app = new App({
@@ -59,19 +53,8 @@ function main(argv: readonly string[]): void {
     outdir,
   });
   addComplianceChecks(app);
-  const lambdaRoot = join(repoRoot, 'lambda');
-  if (argv.includes('--pipeline')) {
-    new GatewayPipelineStack(app, 'Pipeline', {
-      config: pipelineConfig,
-      staging: stagingConfig,
-      production: productionConfig,
-      gatewayImageDirectory,
-      lambdaRoot,
-    });
-  } else {
-    for (const config of [stagingConfig, productionConfig])
-      new GatewayStage(app, { config, gatewayImageDirectory, lambdaRoot });
-  }
+  if (argv.includes('--pipeline')) addPipeline(app, sources);
+  else addStages(app, sources);
   try {
     app.synth();
   } catch {

@@ -126,20 +126,19 @@ function checkMultiAz(config: StageConfig, problems: SettingsProblems): void {
 }
 
 function validateGatewayConsistency(gateway: GatewayConfig, problems: SettingsProblems): void {
-  const fail = (message: string): void => problems.add(message);
   gateway.clients.forEach((client, i) => {
     if (client.rpm > gateway.rateLimits.rpm) {
-      fail(
+      problems.add(
         `gateway.clients[${i}].rpm (${client.rpm}) must not exceed gateway.rateLimits.rpm (${gateway.rateLimits.rpm})`,
       );
     }
     if (client.tpm > gateway.rateLimits.tpm) {
-      fail(
+      problems.add(
         `gateway.clients[${i}].tpm (${client.tpm}) must not exceed gateway.rateLimits.tpm (${gateway.rateLimits.tpm})`,
       );
     }
     if (gateway.limits.maxTokens > client.tpm) {
-      fail(
+      problems.add(
         `gateway.limits.maxTokens (${gateway.limits.maxTokens}) must not exceed gateway.clients[${i}].tpm (${client.tpm}): ` +
           'a request at the cap could never be admitted',
       );
@@ -148,7 +147,7 @@ function validateGatewayConsistency(gateway: GatewayConfig, problems: SettingsPr
   const { tpm, burstSeconds } = gateway.rateLimits;
   const stageTokenBurst = Math.floor((tpm * burstSeconds) / 60);
   if (gateway.limits.maxTokens > stageTokenBurst) {
-    fail(
+    problems.add(
       `gateway.limits.maxTokens (${gateway.limits.maxTokens}) must not exceed what gateway.rateLimits.tpm allows in ` +
         `one burst of gateway.rateLimits.burstSeconds (${stageTokenBurst}): a request at the cap could never be admitted`,
     );
@@ -156,14 +155,13 @@ function validateGatewayConsistency(gateway: GatewayConfig, problems: SettingsPr
 }
 
 function checkResilience(config: StageConfig, problems: SettingsProblems): void {
-  const fail = (message: string): void => problems.add(message);
   const r = config.resilience;
   if (r.removalPolicy !== 'retain' && r.removalPolicy !== 'destroy')
-    fail(`resilience.removalPolicy must be "retain" or "destroy", got "${String(r.removalPolicy)}"`);
+    problems.add(`resilience.removalPolicy must be "retain" or "destroy", got "${String(r.removalPolicy)}"`);
   if (typeof r.deletionProtection !== 'boolean')
-    fail(`resilience.deletionProtection must be true or false, got ${String(r.deletionProtection)}`);
+    problems.add(`resilience.deletionProtection must be true or false, got ${String(r.deletionProtection)}`);
   if (!Number.isInteger(r.accessLogDays) || r.accessLogDays < 1)
-    fail(`resilience.accessLogDays must be a positive integer, got ${r.accessLogDays}`);
+    problems.add(`resilience.accessLogDays must be a positive integer, got ${r.accessLogDays}`);
 }
 
 /** The service's certificate must be where the stage deploys (its format is the service's own check). */
@@ -180,11 +178,12 @@ function checkCertificateLocation(config: StageConfig, problems: SettingsProblem
 
 /** The stage config's own fields, outside every group. */
 function checkStageFields(config: StageConfig, problems: SettingsProblems): void {
-  const fail = (message: string): void => problems.add(message);
   if (!LOG_RETENTION_DAYS.includes(config.logRetentionDays)) {
-    fail(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${config.logRetentionDays}`);
+    problems.add(
+      `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${config.logRetentionDays}`,
+    );
   }
   if (config.openaiBaseUrl !== undefined && !/^https:\/\/[^\s]+\/v1$/.test(config.openaiBaseUrl)) {
-    fail(`openaiBaseUrl must be an https:// URL ending in /v1, got "${config.openaiBaseUrl}"`);
+    problems.add(`openaiBaseUrl must be an https:// URL ending in /v1, got "${config.openaiBaseUrl}"`);
   }
 }

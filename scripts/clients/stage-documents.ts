@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { productionConfig, stagingConfig, validateStageConfig, type StageConfig } from '../../lib/config';
+import { STAGE_CONFIGS, validateStageConfig, type StageConfig } from '../../lib/config';
 import type { ClientDocument } from '../../lib/config/types';
 import type { GatewayConfig } from '../../runtime/gateway-config';
 
@@ -12,7 +12,7 @@ import type { GatewayConfig } from '../../runtime/gateway-config';
 export const CLIENTS_DIRECTORY = join(__dirname, '..', '..', 'lib', 'config', 'clients');
 
 /** The stages the CLI edits, by the name `--stage` takes (any case). */
-export const STAGES: readonly StageConfig[] = [stagingConfig, productionConfig];
+export const STAGES: readonly StageConfig[] = STAGE_CONFIGS;
 
 /** An edit left the stage document invalid; the message names the stage and the field at fault. */
 export class InvalidDocumentError extends Error {

@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { APPLICATION, productionConfig, stagingConfig } from '../../lib/config';
+import { addPipeline } from '../../lib/apps';
+import { APPLICATION, stagingConfig } from '../../lib/config';
 import { pipelineConfig, validatePipelineConfig } from '../../lib/config/pipeline';
 import {
   ALARM_WATCH_MINUTES,
@@ -20,13 +21,7 @@ beforeAll(() => {
   // As bin/pipeline.ts: every compliance pack on the whole app, the pipeline stack and the stages it
   // deploys (synth throws on any unacknowledged finding).
   const app = newApp();
-  stack = new GatewayPipelineStack(app, 'Pipeline', {
-    config: pipelineConfig,
-    staging: stagingConfig,
-    production: productionConfig,
-    gatewayImageDirectory: GATEWAY_IMAGE_DIRECTORY,
-    lambdaRoot: LAMBDA_ROOT,
-  });
+  stack = addPipeline(app, { gatewayImageDirectory: GATEWAY_IMAGE_DIRECTORY, lambdaRoot: LAMBDA_ROOT });
   app.synth();
   json = Template.fromStack(stack).toJSON();
   const pipelines = Object.values(json.Resources as Json).filter(

@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { addStages } from '../../lib/apps';
 import { addComplianceChecks } from '../../lib/compliance';
 import { StageConfig } from '../../lib/config';
 import { GatewayStage } from '../../lib/stages/gateway-stage';
@@ -51,13 +52,10 @@ export interface SynthesizedStage extends Synthesized {
  */
 export function synthStages(...configs: StageConfig[]): SynthesizedStage[] {
   const app = newApp();
-  const stages = configs.map(
-    (config) =>
-      new GatewayStage(app, {
-        config,
-        gatewayImageDirectory: GATEWAY_IMAGE_DIRECTORY,
-        lambdaRoot: LAMBDA_ROOT,
-      }),
+  const stages = addStages(
+    app,
+    { gatewayImageDirectory: GATEWAY_IMAGE_DIRECTORY, lambdaRoot: LAMBDA_ROOT },
+    configs,
   );
   app.synth();
   return stages.map((stage) => {
