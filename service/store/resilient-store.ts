@@ -77,7 +77,8 @@ export class ResilientStore implements GatewayStore {
   private readonly ledger: SpendLedger | undefined;
   /** Spend the fallback admitted, per month and ledger scope, not yet added to the Redis counters. */
   private readonly unreplayed = new Map<string, Map<string, number>>();
-  private replaying = false;
+  /** The replay under way: admissions wait for it. */
+  private replaying: Promise<void> | undefined;
   private readonly onError: StoreErrorListener | undefined;
   private readonly now: Clock;
   private readonly deadline: CommandDeadline | undefined;
@@ -126,13 +127,14 @@ export class ResilientStore implements GatewayStore {
     if (!this.breaker.allow()) return this.fallbackAdmit(request, new CircuitOpenError('admit'));
     let decision: RedisAdmission;
     try {
+      // Redis admits nothing before it holds what this replica's fallback admitted meanwhile.
+      await this.replayed();
       decision = await this.timed(this.primary.admit(request));
     } catch (error) {
       this.breaker.failure();
       return this.fallbackAdmit(request, new StoreOperationError('admit', error));
     }
     this.breaker.success();
-    this.redisAnswered();
     if (decision.seenSpend !== undefined) this.shared.observe(request.clientId, decision.seenSpend);
     const { seenSpend: _seen, ...answer } = decision;
     if (answer.ok) this.recordSpend(answer.ticket, answer.ticket.costNanos);
@@ -251,30 +253,38 @@ export class ResilientStore implements GatewayStore {
       scopes.set(scope, (scopes.get(scope) ?? 0) + nanos);
   }
 
-  /** Redis answered: the outage is over, and the fallback's spend goes to the Redis counters. */
+  /** Redis answered: the fallback's spend goes to the Redis counters. */
   private redisAnswered(): void {
-    this.shared.end();
-    if (this.unreplayed.size > 0 && !this.replaying) void this.replay();
+    if (this.unreplayed.size > 0 && this.replaying === undefined)
+      this.replayed().catch((error: unknown) =>
+        this.report('replay', new StoreOperationError('replay', error)),
+      );
+  }
+
+  /**
+   * Resolves once the fallback's spend admitted so far is in the Redis counters; rejects when Redis
+   * fails it (the spend is kept for the next try, the admission waiting on it falls back and is
+   * reported). One replay at a time: callers share it.
+   */
+  private async replayed(): Promise<void> {
+    if (this.replaying !== undefined) await this.replaying;
+    if (this.unreplayed.size === 0) return;
+    this.replaying ??= this.replay().finally(() => (this.replaying = undefined));
+    await this.replaying;
   }
 
   private async replay(): Promise<void> {
-    this.replaying = true;
-    try {
-      for (const [month, scopes] of this.unreplayed) {
-        this.unreplayed.delete(month);
-        try {
-          await this.timed(this.primary.replaySpend(month, scopes));
-        } catch (error) {
-          // Kept for the next time Redis answers; merged with what the fallback added meanwhile.
-          const now = this.unreplayed.get(month) ?? new Map<string, number>();
-          for (const [scope, nanos] of scopes) now.set(scope, (now.get(scope) ?? 0) + nanos);
-          this.unreplayed.set(month, now);
-          this.report('replay', new StoreOperationError('replay', error));
-          return;
-        }
+    for (const [month, scopes] of this.unreplayed) {
+      this.unreplayed.delete(month);
+      try {
+        await this.timed(this.primary.replaySpend(month, scopes));
+      } catch (error) {
+        // Kept for the next time Redis answers; merged with what the fallback added meanwhile.
+        const now = this.unreplayed.get(month) ?? new Map<string, number>();
+        for (const [scope, nanos] of scopes) now.set(scope, (now.get(scope) ?? 0) + nanos);
+        this.unreplayed.set(month, now);
+        throw error;
       }
-    } finally {
-      this.replaying = false;
     }
   }
 

@@ -7,6 +7,12 @@
  * plus one request per replica (a settlement above its reservation), give or take the spend admitted
  * in the last ledger flush interval before the outage that this replica had not seen.
  *
+ * An outage lasts until the fallback has not been asked for `holdMs`: a Redis that answers some
+ * commands and times out others (an overloaded node, a flapping network) leaves the replica in one
+ * outage, with the same buckets and the spend it admitted still counted, instead of a fresh share at
+ * every timeout. Redis's counters also hold that spend by then (the Redis store replays it before
+ * its next admission), so for the rest of the hold it counts twice: the conservative side.
+ *
  * With a ledger, a scope whose spend this replica has never seen and the ledger cannot tell (its read
  * failed) is refused (`unavailable`): without a number, a share of a budget is a guess. Without a
  * ledger, Redis was the only record of spend, and what a replica never saw counts as none.
@@ -32,6 +38,12 @@ export interface SharedFallbackOptions {
    * @default 1000
    */
   readonly ledgerWaitMs?: number;
+  /**
+   * How long an outage outlives its last admission, ms: the rate window, after which its buckets
+   * would be full again anyway.
+   * @default 60000
+   */
+  readonly holdMs?: number;
 }
 
 /** One outage: fresh per-replica buckets and the spend bases it started from. */
@@ -41,6 +53,8 @@ interface Outage {
   ledgerSpend?: Map<string, number>;
   /** The ledger read, settled (read or failed) or none at all. */
   ledgerRead?: Promise<void>;
+  /** When the fallback was last asked for an admission, by the store's clock. */
+  lastAdmitAt: number;
 }
 
 export class SharedFallback {
@@ -54,12 +68,14 @@ export class SharedFallback {
   private readonly ledger: SpendLedger | undefined;
   private readonly now: Clock;
   private readonly ledgerWaitMs: number;
+  private readonly holdMs: number;
 
   constructor(options: SharedFallbackOptions) {
     this.replicas = Math.max(1, Math.floor(options.replicas));
     this.ledger = options.ledger;
     this.now = options.now;
     this.ledgerWaitMs = options.ledgerWaitMs ?? 1_000;
+    this.holdMs = options.holdMs ?? 60_000;
   }
 
   /** Remembers the spend Redis reported at an admission. */
@@ -72,13 +88,8 @@ export class SharedFallback {
     this.seen.set(`${spend.month} ${STAGE_SCOPE}`, spend.stage);
   }
 
-  /** Redis answered again: the next outage starts from fresh buckets and fresh bases. */
-  end(): void {
-    this.outage = undefined;
-  }
-
   async admit(request: AdmissionRequest): Promise<AdmissionDecision> {
-    const outage = this.outage ?? this.begin();
+    const outage = this.current();
     if (outage.ledgerRead !== undefined) await withDeadline(outage.ledgerRead, this.ledgerWaitMs);
     const month = utcMonth(this.now());
     const clientBase = this.spendOf(outage, month, clientScope(request.clientId));
@@ -111,8 +122,17 @@ export class SharedFallback {
     return this.issuedBy.has(ticket);
   }
 
+  /** The outage under way, or a new one once the last has been idle for the hold. */
+  private current(): Outage {
+    const now = this.now();
+    const outage =
+      this.outage !== undefined && now - this.outage.lastAdmitAt < this.holdMs ? this.outage : this.begin();
+    outage.lastAdmitAt = now;
+    return outage;
+  }
+
   private begin(): Outage {
-    const outage: Outage = { local: new MemoryStore({ now: this.now }) };
+    const outage: Outage = { local: new MemoryStore({ now: this.now }), lastAdmitAt: this.now() };
     const month = utcMonth(this.now());
     outage.ledgerRead = this.ledger?.read(month).then(
       (spend) => {

@@ -104,7 +104,23 @@ export interface HarnessOptions {
   readonly fake?: FakeOpenAI;
   readonly upstreamKey?: UpstreamKeyProvider;
   readonly gateway?: Partial<GatewayOptions>;
+  /**
+   * Send nothing until the gateway reports ready, as the load balancer does: with Redis, the first
+   * requests of a loaded machine would otherwise race the first connection and go to the fallback.
+   * @default true with `redisUrl`, false without
+   */
+  readonly awaitReady?: boolean;
 }
+
+/**
+ * Store settings for tests whose Redis stays healthy and whose bounds are Redis's exact ones: a
+ * command timeout no loaded machine reaches keeps every admission on Redis (a timed-out one would be
+ * the fallback's, whose bound is looser than the budget).
+ */
+export const HEALTHY_REDIS_STORE = { fallback: 'shared', commandTimeoutMs: 1000 } as const;
+
+/** Longest wait for readiness: the gateway's own wait for Redis (2 s by default) with room to spare. */
+const READY_WAIT_MS = 10_000;
 
 export class GatewayHarness {
   readonly lines: string[] = [];
@@ -145,6 +161,7 @@ export class GatewayHarness {
       ...options.gateway,
     });
     const url = await gateway.listen(0, '127.0.0.1');
+    if (options.awaitReady ?? options.redisUrl !== undefined) await untilReady(gateway);
     const h = new GatewayHarness(gateway, fake, config, url, gateway.store);
     h.ownsFake = ownsFake;
     (h as { lines: string[] }).lines = lines;
@@ -173,6 +190,14 @@ export class GatewayHarness {
   async stop(): Promise<void> {
     await this.gateway.shutdown();
     if (this.ownsFake) await this.fake.stop();
+  }
+}
+
+async function untilReady(gateway: Gateway): Promise<void> {
+  const deadline = Date.now() + READY_WAIT_MS;
+  while (!gateway.ready) {
+    if (Date.now() > deadline) throw new Error(`gateway not ready after ${READY_WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

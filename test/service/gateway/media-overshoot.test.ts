@@ -13,7 +13,7 @@ import { MultipartBody } from '../../../service/http/multipart';
 import { priceOf } from '../../../service/pipeline/metering';
 import { FakeOpenAI } from '../../support/fake-openai';
 import { eventually } from '../../support/eventually';
-import { GatewayHarness, KEYS, testConfigDocument } from '../../support/gateway-harness';
+import { GatewayHarness, HEALTHY_REDIS_STORE, KEYS, testConfigDocument } from '../../support/gateway-harness';
 import { billedNanos, MEDIA_MODELS } from '../../support/media-config';
 import { RedisServer } from '../../support/redis-server';
 
@@ -110,9 +110,7 @@ async function expectNoOvershoot({
     models: MEDIA_MODELS,
     ...(limits ? { limits } : {}),
     budget: { monthlyUsd: budgetUsd, notifyAtPercent: 80 },
-    // Redis is healthy here: a command timeout no loaded machine reaches keeps every admission on it
-    // (a timed-out one would be the fallback's, whose bound is looser than the budget).
-    store: { fallback: 'shared', commandTimeoutMs: 1000 },
+    store: HEALTHY_REDIS_STORE,
     clients: [
       {
         id: 'app',
@@ -127,7 +125,9 @@ async function expectNoOvershoot({
   const gateways: GatewayHarness[] = [];
   try {
     for (let i = 0; i < replicas; i++)
-      gateways.push(await GatewayHarness.start({ ...storeOptions, fake, config: stageConfig }));
+      gateways.push(
+        await GatewayHarness.start({ ...storeOptions, fake, config: stageConfig, gateway: { replicas } }),
+      );
     const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => send(gateways[i % replicas])));
     const billed = () => billedNanos(fake.billed);
     await eventually(async () => ((await gateways[0].store.monthToDateSpendNanos()) ?? 0) >= billed());

@@ -11,7 +11,7 @@ import { completions } from '../../../service/endpoints/completions';
 import { responses } from '../../../service/endpoints/responses';
 import { FakeOpenAI } from '../../support/fake-openai';
 import { eventually } from '../../support/eventually';
-import { GatewayHarness, KEYS, testConfigDocument } from '../../support/gateway-harness';
+import { GatewayHarness, HEALTHY_REDIS_STORE, KEYS, testConfigDocument } from '../../support/gateway-harness';
 import { RedisServer } from '../../support/redis-server';
 
 const MINI = { inputUsdPer1M: 0.15, outputUsdPer1M: 0.6 };
@@ -47,6 +47,7 @@ describe.each([
     const config = {
       stage: `overshoot-${process.pid}-${++stages}`,
       budget: { monthlyUsd: budgetUsd, notifyAtPercent: 80 },
+      store: HEALTHY_REDIS_STORE,
       clients: [
         { id: 'app', keySha256: sha(KEYS.app), rpm: 1000, tpm: 1_000_000, monthlyBudgetUsd: budgetUsd },
       ],
@@ -54,7 +55,7 @@ describe.each([
     const gateways: GatewayHarness[] = [];
     try {
       for (let i = 0; i < replicas; i++)
-        gateways.push(await GatewayHarness.start({ ...storeOptions(), fake, config }));
+        gateways.push(await GatewayHarness.start({ ...storeOptions(), fake, config, gateway: { replicas } }));
       const statuses = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           gateways[i % replicas].post(route.slice(3), JSON.stringify(body)).then((r) => r.status),

@@ -6,7 +6,7 @@
 import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { eventually } from '../../support/eventually';
-import { chatBody, GatewayHarness, KEYS } from '../../support/gateway-harness';
+import { chatBody, GatewayHarness, HEALTHY_REDIS_STORE, KEYS } from '../../support/gateway-harness';
 import { countStoreErrors, ledgerWarnings } from '../../../service/main/gateway';
 import { CircuitOpenError, StoreOperationError } from '../../../service/store';
 import { FakeOpenAI } from '../../support/fake-openai';
@@ -50,8 +50,14 @@ describe('gateway with Redis', () => {
     await redis.stop();
   });
 
-  const start = (config: Record<string, unknown> = {}) =>
-    GatewayHarness.start({ redisUrl: redis.urlWithoutPassword, redisAuthToken: PASSWORD, fake, config });
+  const start = (config: Record<string, unknown> = {}, awaitReady = true) =>
+    GatewayHarness.start({
+      redisUrl: redis.urlWithoutPassword,
+      redisAuthToken: PASSWORD,
+      fake,
+      config,
+      awaitReady,
+    });
 
   const waitForCacheKeys = async (count: number) => {
     for (let i = 0; i < 200; i++) {
@@ -66,8 +72,7 @@ describe('gateway with Redis', () => {
     await probe.flushall();
     const config = {
       clients: [{ id: 'app', keySha256: sha(KEYS.app), rpm: 3, tpm: 1_000_000, monthlyBudgetUsd: 1 }],
-      // Redis is healthy here: no loaded machine should turn a command into a timeout and a BYPASS.
-      store: { fallback: 'shared', commandTimeoutMs: 1000 },
+      store: HEALTHY_REDIS_STORE,
     };
     const a = await start(config);
     const b = await start(config);
@@ -216,7 +221,7 @@ describe('gateway with Redis', () => {
     redis.pause();
     let h: GatewayHarness | undefined;
     try {
-      h = await start();
+      h = await start({}, false);
       // A paused server accepts the TCP connection but never answers: not connected, so not ready yet.
       expect(await readyz(h)).toBe(503);
       redis.resume();

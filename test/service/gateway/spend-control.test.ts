@@ -8,7 +8,7 @@ import { PRIORITY_PRICE_FACTOR } from '../../../runtime/gateway-config';
 import { costNanos } from '../../../runtime/pricing';
 import type { GatewayStore } from '../../../service/store/types';
 import { FakeOpenAI } from '../../support/fake-openai';
-import { chatBody, GatewayHarness, KEYS } from '../../support/gateway-harness';
+import { chatBody, GatewayHarness, HEALTHY_REDIS_STORE, KEYS } from '../../support/gateway-harness';
 import { eventually } from '../../support/eventually';
 import { RedisServer } from '../../support/redis-server';
 
@@ -51,6 +51,7 @@ describe.each([
         // One stage per test: tests share the redis-server, and spend counters are per stage.
         stage: `spend-${process.pid}-${++stages}`,
         budget,
+        store: HEALTHY_REDIS_STORE,
         clients: [
           {
             id: 'app',
