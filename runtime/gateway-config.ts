@@ -745,6 +745,13 @@ function choices<T extends string>(v: unknown, field: string, allowed: readonly 
   });
 }
 
+/** The most tokens one request may reserve at the stage scope: the stage's TPM over one burst. */
+export function stageTokenBurst(
+  rateLimits: Pick<GatewayConfig['rateLimits'], 'tpm' | 'burstSeconds'>,
+): number {
+  return Math.floor((rateLimits.tpm * rateLimits.burstSeconds) / 60);
+}
+
 /**
  * Validates a gateway config document and fills in defaults.
  * @throws GatewayConfigError naming the first field that is wrong

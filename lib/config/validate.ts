@@ -3,6 +3,7 @@ import {
   GatewayConfigError,
   parseGatewayConfig,
   resolveModel,
+  stageTokenBurst,
 } from '../../runtime/gateway-config';
 import { checkStageBudgetSettings } from '../constructs/budgets/stage-budget';
 import { checkGatewayCacheSettings } from '../constructs/cache/cache';
@@ -144,12 +145,11 @@ function validateGatewayConsistency(gateway: GatewayConfig, problems: SettingsPr
       );
     }
   });
-  const { tpm, burstSeconds } = gateway.rateLimits;
-  const stageTokenBurst = Math.floor((tpm * burstSeconds) / 60);
-  if (gateway.limits.maxTokens > stageTokenBurst) {
+  const burst = stageTokenBurst(gateway.rateLimits);
+  if (gateway.limits.maxTokens > burst) {
     problems.add(
       `gateway.limits.maxTokens (${gateway.limits.maxTokens}) must not exceed what gateway.rateLimits.tpm allows in ` +
-        `one burst of gateway.rateLimits.burstSeconds (${stageTokenBurst}): a request at the cap could never be admitted`,
+        `one burst of gateway.rateLimits.burstSeconds (${burst}): a request at the cap could never be admitted`,
     );
   }
 }

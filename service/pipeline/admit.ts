@@ -5,7 +5,7 @@
  * `insufficient_quota` for a spent budget, 503 when the store refuses under the `closed` fallback;
  * every answer carries OpenAI's `x-ratelimit-*` headers.
  */
-import type { ClientConfig, GatewayConfig } from '../../runtime/gateway-config';
+import { stageTokenBurst, type ClientConfig, type GatewayConfig } from '../../runtime/gateway-config';
 import { usdToNanos, worstCaseCostNanos } from '../../runtime/pricing';
 import type { PreparedCall } from '../endpoints';
 import { GatewayError, quotaExceeded, rateLimited, tokensExceedLimit, unavailable } from '../errors';
@@ -29,7 +29,7 @@ export class AdmissionLimits {
       budgetNanos: usdToNanos(config.budget.monthlyUsd),
       burstMs: rateLimits.burstSeconds * 1000,
     };
-    this.stageTokenBurst = Math.floor((rateLimits.tpm * rateLimits.burstSeconds) / 60);
+    this.stageTokenBurst = stageTokenBurst(rateLimits);
     for (const c of config.clients) {
       this.clients.set(c.id, { rpm: c.rpm, tpm: c.tpm, budgetNanos: usdToNanos(c.monthlyBudgetUsd) });
     }
