@@ -92,6 +92,30 @@ describe('fake OpenAI upstream', () => {
     expect(fake.aborted).toBe(0);
   });
 
+  it('holds a chat stream after its first content chunk until told to go on', async () => {
+    let release!: () => void;
+    fake.enqueue({ chunks: 4, holdAfterFirstChunk: new Promise<void>((r) => (release = r)) });
+    const stream = await sdk.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
+    const chunks = stream[Symbol.asyncIterator]();
+    let text = '';
+    while (text === '') text += (await chunks.next()).value?.choices[0]?.delta.content ?? '';
+    let next = chunks.next();
+    // Unheld, the next chunk follows at once; a late one would only let this pass without the hold.
+    const held = await Promise.race([
+      next.then(() => 'sent'),
+      new Promise((r) => setTimeout(() => r('held'), 100)),
+    ]);
+    expect(held).toBe('held');
+    release();
+    for (let r = await next; !r.done; r = await (next = chunks.next()))
+      text += r.value.choices[0]?.delta.content ?? '';
+    expect(text).toBe(fake.behaviour.text);
+  });
+
   it('counts a client that goes away from a hanging request as aborted', async () => {
     fake.enqueue({ hang: true });
     const controller = new AbortController();

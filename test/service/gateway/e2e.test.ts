@@ -5,7 +5,29 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { FakeOpenAI } from '../../support/fake-openai';
 import { chatBody, KEYS, testConfigDocument, UPSTREAM_KEY } from '../../support/gateway-harness';
+import { eventually } from '../../support/eventually';
 import { listeningUrl, runGateway, type GatewayProcess } from '../../support/gateway-process';
+
+type ChatChunks = AsyncIterator<OpenAI.Chat.Completions.ChatCompletionChunk>;
+
+/** Reads a stream until its first content arrives. */
+async function firstWords(reader: ChatChunks): Promise<string> {
+  let text = '';
+  while (text === '') {
+    const next = await reader.next();
+    if (next.done) throw new Error('stream ended before any content');
+    text += next.value.choices[0]?.delta.content ?? '';
+  }
+  return text;
+}
+
+/** Reads the rest of a stream's content. */
+async function rest(reader: ChatChunks): Promise<string> {
+  let text = '';
+  for (let next = await reader.next(); !next.done; next = await reader.next())
+    text += next.value.choices[0]?.delta.content ?? '';
+  return text;
+}
 
 describe('gateway bundle as a process', () => {
   let fake: FakeOpenAI;
@@ -90,8 +112,11 @@ describe('gateway bundle as a process', () => {
     expect(c.stderr).toMatch(/OPENAI_API_KEY/);
   });
 
-  it('on SIGTERM lets an in-flight stream finish, refuses new connections, and exits 0', async () => {
-    fake.behaviour = { ...fake.behaviour, chunks: 10, chunkDelayMs: 40 };
+  it('on SIGTERM lets 20 in-flight streams finish, refuses new connections, meters them, and exits 0', async () => {
+    const STREAMS = 20;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    fake.enqueue(...Array.from({ length: STREAMS }, () => ({ chunks: 4, holdAfterFirstChunk: held })));
     const c = start({
       OPENAI_BASE_URL: fake.url,
       OPENAI_API_KEY: UPSTREAM_KEY,
@@ -100,23 +125,33 @@ describe('gateway bundle as a process', () => {
     });
     const url = await listeningUrl(c);
     const sdk = new OpenAI({ baseURL: url, apiKey: KEYS.app, maxRetries: 0 });
-    const stream = await sdk.chat.completions.create({ ...chatBody(), stream: true });
-    let text = '';
-    let signalled = false;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      if (!signalled && text.length > 0) {
-        signalled = true;
-        c.process.kill('SIGTERM');
-        await new Promise((r) => setTimeout(r, 50));
-        // A new connection is refused while the stream keeps going.
-        await expect(fetch(url.replace(/\/v1$/, '/healthz'))).rejects.toThrow();
-      }
-    }
-    expect(signalled).toBe(true);
-    expect(text).toBe(fake.behaviour.text);
+    const streams = await Promise.all(
+      Array.from({ length: STREAMS }, (_, i) =>
+        sdk.chat.completions.create({
+          ...chatBody(`stream ${i}`),
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      ),
+    );
+    // Every stream has its first words, and upstream holds the rest, when the signal comes.
+    const readers = streams.map((stream) => stream[Symbol.asyncIterator]());
+    const texts = await Promise.all(readers.map(firstWords));
+    c.process.kill('SIGTERM');
+    await eventually(() => c.stdout.includes('"draining"'), 10_000);
+    await expect(fetch(url.replace(/\/v1$/, '/healthz'))).rejects.toThrow();
+    release();
+    const finished = await Promise.all(readers.map(async (reader, i) => texts[i] + (await rest(reader))));
+    expect(finished).toEqual(Array.from({ length: STREAMS }, () => fake.behaviour.text));
     expect(await c.exit).toBe(0);
-    expect(c.stdout).toContain('"draining"');
     expect(c.stdout).toContain('"gateway stopped"');
+    // Each stream was metered from the usage upstream billed it.
+    const metered = c.stdout
+      .split('\n')
+      .filter((line) => line.includes('"request completed"'))
+      .map((line) => (JSON.parse(line) as { completionTokens: number }).completionTokens);
+    const billed = fake.billed.map((b) => b.usage.completion_tokens);
+    expect(metered).toHaveLength(STREAMS);
+    expect(metered.sort()).toEqual(billed.sort());
   });
 });

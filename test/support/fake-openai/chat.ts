@@ -63,6 +63,7 @@ async function chat(ctx: EndpointContext): Promise<void> {
       return cutConnection(res);
     }
     for (let i = 0; i < n; i++) send([deltaChoice(i, { content: pieces[c] })]);
+    if (c === 0 && scripted.holdAfterFirstChunk !== undefined) await scripted.holdAfterFirstChunk;
   }
   if (chunkDelayMs > 0) await sleep(chunkDelayMs);
   if (res.destroyed) return;

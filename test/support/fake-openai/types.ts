@@ -66,6 +66,11 @@ export interface ScriptedResponse {
   /** Pause between stream chunks, ms. */
   readonly chunkDelayMs?: number;
   /**
+   * Chat streams only: after the first content chunk, send nothing more until this settles (a stream
+   * a test holds in flight for as long as it needs, with no timing to guess).
+   */
+  readonly holdAfterFirstChunk?: Promise<void>;
+  /**
    * Destroy the socket after this many content chunks of a stream (a cut stream: no `[DONE]`, and on
    * Responses no terminal event).
    */
