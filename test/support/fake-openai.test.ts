@@ -103,7 +103,7 @@ describe('fake OpenAI upstream', () => {
     const chunks = stream[Symbol.asyncIterator]();
     let text = '';
     while (text === '') text += (await chunks.next()).value?.choices[0]?.delta.content ?? '';
-    let next = chunks.next();
+    const next = chunks.next();
     // Unheld, the next chunk follows at once; a late one would only let this pass without the hold.
     const held = await Promise.race([
       next.then(() => 'sent'),
@@ -111,7 +111,7 @@ describe('fake OpenAI upstream', () => {
     ]);
     expect(held).toBe('held');
     release();
-    for (let r = await next; !r.done; r = await (next = chunks.next()))
+    for (let r = await next; !r.done; r = await chunks.next())
       text += r.value.choices[0]?.delta.content ?? '';
     expect(text).toBe(fake.behaviour.text);
   });
