@@ -127,8 +127,9 @@ export class ResilientStore implements GatewayStore {
     if (!this.breaker.allow()) return this.fallbackAdmit(request, new CircuitOpenError('admit'));
     let decision: RedisAdmission;
     try {
-      // Redis admits nothing before it holds what this replica's fallback admitted meanwhile.
-      await this.replayed();
+      // Redis admits nothing before it holds what this replica's fallback admitted meanwhile (checked
+      // here so that the usual admission, with nothing to replay, awaits nothing more).
+      if (this.unreplayed.size > 0 || this.replaying !== undefined) await this.replayed();
       decision = await this.timed(this.primary.admit(request));
     } catch (error) {
       this.breaker.failure();

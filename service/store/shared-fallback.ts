@@ -46,7 +46,7 @@ export interface SharedFallbackOptions {
   readonly holdMs?: number;
 }
 
-/** One outage: fresh per-replica buckets and the spend bases it started from. */
+/** One outage: the replica's buckets and shares from its first admission until the hold runs out. */
 interface Outage {
   readonly local: MemoryStore;
   /** Scope key (`<month> <scope>`) to spend, from the ledger once its read lands. */
@@ -126,14 +126,16 @@ export class SharedFallback {
   private current(): Outage {
     const now = this.now();
     const outage =
-      this.outage !== undefined && now - this.outage.lastAdmitAt < this.holdMs ? this.outage : this.begin();
+      this.outage !== undefined && now - this.outage.lastAdmitAt < this.holdMs
+        ? this.outage
+        : this.begin(now);
     outage.lastAdmitAt = now;
     return outage;
   }
 
-  private begin(): Outage {
-    const outage: Outage = { local: new MemoryStore({ now: this.now }), lastAdmitAt: this.now() };
-    const month = utcMonth(this.now());
+  private begin(now: number): Outage {
+    const outage: Outage = { local: new MemoryStore({ now: this.now }), lastAdmitAt: now };
+    const month = utcMonth(now);
     outage.ledgerRead = this.ledger?.read(month).then(
       (spend) => {
         outage.ledgerSpend = new Map([...spend].map(([scope, nanos]) => [`${month} ${scope}`, nanos]));

@@ -10,6 +10,7 @@ import { Gateway, type GatewayOptions } from '../../service/main/gateway';
 import type { GatewayStore } from '../../service/store/types';
 import { staticKey, type UpstreamKeyProvider } from '../../service/upstream/key';
 import { flowingClock } from './clock';
+import { eventually } from './eventually';
 import { FakeOpenAI } from './fake-openai';
 
 export const KEYS = {
@@ -161,7 +162,8 @@ export class GatewayHarness {
       ...options.gateway,
     });
     const url = await gateway.listen(0, '127.0.0.1');
-    if (options.awaitReady ?? options.redisUrl !== undefined) await untilReady(gateway);
+    if (options.awaitReady ?? options.redisUrl !== undefined)
+      await eventually(() => gateway.ready, READY_WAIT_MS, 10);
     const h = new GatewayHarness(gateway, fake, config, url, gateway.store);
     h.ownsFake = ownsFake;
     (h as { lines: string[] }).lines = lines;
@@ -190,14 +192,6 @@ export class GatewayHarness {
   async stop(): Promise<void> {
     await this.gateway.shutdown();
     if (this.ownsFake) await this.fake.stop();
-  }
-}
-
-async function untilReady(gateway: Gateway): Promise<void> {
-  const deadline = Date.now() + READY_WAIT_MS;
-  while (!gateway.ready) {
-    if (Date.now() > deadline) throw new Error(`gateway not ready after ${READY_WAIT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -152,6 +152,6 @@ describe('gateway bundle as a process', () => {
       .map((line) => (JSON.parse(line) as { completionTokens: number }).completionTokens);
     const billed = fake.billed.map((b) => b.usage.completion_tokens);
     expect(metered).toHaveLength(STREAMS);
-    expect(metered.sort()).toEqual(billed.sort());
+    expect(metered.sort((a, b) => a - b)).toEqual(billed.sort((a, b) => a - b));
   });
 });

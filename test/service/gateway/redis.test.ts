@@ -50,13 +50,13 @@ describe('gateway with Redis', () => {
     await redis.stop();
   });
 
-  const start = (config: Record<string, unknown> = {}, awaitReady = true) =>
+  const start = (config: Record<string, unknown> = {}, options: { awaitReady?: boolean } = {}) =>
     GatewayHarness.start({
       redisUrl: redis.urlWithoutPassword,
       redisAuthToken: PASSWORD,
       fake,
       config,
-      awaitReady,
+      ...options,
     });
 
   const waitForCacheKeys = async (count: number) => {
@@ -221,7 +221,7 @@ describe('gateway with Redis', () => {
     redis.pause();
     let h: GatewayHarness | undefined;
     try {
-      h = await start({}, false);
+      h = await start({}, { awaitReady: false });
       // A paused server accepts the TCP connection but never answers: not connected, so not ready yet.
       expect(await readyz(h)).toBe(503);
       redis.resume();
